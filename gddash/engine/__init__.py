@@ -1,0 +1,27 @@
+"""The shared descent engine: arrays in, a ``Trace`` out (numpy + numba only).
+
+from gddash.engine import LinearRegression, Settings, descend, least_squares
+trace = descend(LinearRegression(X, y), Settings(variant="sgd", learning_rate=0.01))
+"""
+
+from gddash.engine.descent import descend
+from gddash.engine.problems import LinearRegression, LogisticRegression, Objective
+from gddash.engine.reference import Conditioning, conditioning, least_squares
+from gddash.engine.settings import RULES, SCHEDULES, VARIANTS, Settings
+from gddash.engine.trace import STATUSES, Trace
+
+__all__ = [
+    "RULES",
+    "SCHEDULES",
+    "STATUSES",
+    "VARIANTS",
+    "Conditioning",
+    "LinearRegression",
+    "LogisticRegression",
+    "Objective",
+    "Settings",
+    "Trace",
+    "conditioning",
+    "descend",
+    "least_squares",
+]

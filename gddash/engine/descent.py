@@ -1,0 +1,337 @@
+"""``descend``: one loop for batch, stochastic and mini-batch gradient descent.
+
+A variant is only a batch-size policy: all rows (batch), one row (sgd) or b rows
+(minibatch), visited in a fresh seeded permutation each epoch or in file order.
+The loop is the same for all: advance θ, evaluate the full-data loss and
+gradient, record, check the stopping rules. Batch advances by one update with
+the full gradient it has just evaluated; the stochastic variants advance by an
+epoch of row updates in a compiled kernel that snapshots θ on the recording
+grid, and the snapshots are then evaluated and checked together.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from gddash.engine import rules, stopping
+from gddash.engine.problems import Objective, Problem
+from gddash.engine.settings import Settings
+from gddash.engine.trace import Recorder, Trace
+from gddash.errors import SettingsError
+
+# Stochastic runs on the log-loss pay a pass over the data for every recorded
+# point; they record at most as many as keep that work at or below the descent's
+# own (at least one a epoch, and at least this many row evaluations' worth).
+_MIN_EVALUATION_ROWS = 1_000_000
+
+
+def descend(problem: Problem, settings: Settings) -> Trace:
+    """Run gradient descent on ``problem`` as ``settings`` say, and trace it.
+
+    Each update is θ ← rule(θ, g, η_t) where g is the mean gradient over the
+    update's rows (all rows for batch). The caller's arrays are never modified.
+
+    Parameters
+    ----------
+    problem : LinearRegression, LogisticRegression or Objective
+    settings : Settings
+
+    Returns
+    -------
+    Trace
+        Bounded record of the run with ``status`` in {"converged", "max_iter",
+        "diverged"} and a ``message`` that says why and what to do.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gddash.engine import LinearRegression, Settings, descend
+    >>> X = np.array([[1.0, 2.0], [2.0, 3.0], [3.0, 4.0]])
+    >>> problem = LinearRegression(X, np.array([2.0, 4.0, 6.0]))
+    >>> trace = descend(problem, Settings(learning_rate=0.01, max_epochs=1000))
+    >>> trace.status, trace.n_updates
+    ('max_iter', 1000)
+    """
+    return _Run(problem, settings).execute()
+
+
+class _Run:
+    """The state of one run; ``execute`` is the loop."""
+
+    def __init__(self, problem: Problem, settings: Settings) -> None:
+        self.problem, self.s = problem, settings
+        self.n, self.d = problem.n_samples, problem.n_features
+        self.function = isinstance(problem, Objective)
+        self.what = "f" if self.function else "loss"
+        self.sign = -1.0 if settings.maximize else 1.0
+        self.notes: list[str] = []
+        self._check_compatible()
+        self.batch = self._effective_batch_size()
+        self.as_batch = self.batch >= self.n
+        self.variant = "batch" if self.as_batch else settings.variant
+        self.per_epoch = 1 if self.as_batch else math.ceil(self.n / self.batch)
+        budget = math.ceil(settings.max_epochs * self.per_epoch - 1e-9)
+        if settings.max_updates is not None:
+            budget = min(budget, settings.max_updates)
+        self.total = max(budget, 1)
+        self.stride = self._recording_stride()
+        self.rule = rules.RULE_IDS[settings.rule]
+        self.schedule = rules.SCHEDULE_IDS[settings.schedule]
+
+    # -- set-up ---------------------------------------------------------------
+    def _check_compatible(self) -> None:
+        s = self.s
+        if self.function and s.variant != "batch":
+            raise SettingsError(
+                f"variant '{s.variant}' needs data rows to sample, and a function has "
+                "none: use variant='batch'."
+            )
+        if s.maximize and not self.function:
+            raise SettingsError(
+                "maximize=True climbs a function; a regression loss is always "
+                "minimised. Use an Objective for gradient ascent."
+            )
+        if s.theta0 is not None and len(s.theta0) != self.d:
+            raise SettingsError(
+                f"theta0 has {len(s.theta0)} values but the problem has "
+                f"{self.d} parameters."
+            )
+
+    def _effective_batch_size(self) -> int:
+        s = self.s
+        if s.variant == "batch":
+            return self.n
+        if s.variant == "sgd":
+            return 1
+        if s.batch_size >= self.n and self.n > 1:
+            self.notes.append(
+                f"Batch size {s.batch_size} ≥ {self.n} rows: ran as batch descent."
+            )
+        return min(s.batch_size, self.n)
+
+    def _recording_stride(self) -> int:
+        intervals = self.s.max_points - 1
+        if self.problem.kind == "logistic" and not self.as_batch:
+            descent_rows = self.total * self.batch
+            affordable = max(descent_rows, _MIN_EVALUATION_ROWS) // self.n
+            intervals = min(intervals, max(affordable, math.ceil(self.s.max_epochs)))
+        return max(1, math.ceil(self.total / intervals))
+
+    # -- the loop ---------------------------------------------------------------
+    def execute(self) -> Trace:
+        self.start = time.perf_counter()
+        theta = np.zeros(self.d) if self.s.theta0 is None else np.array(self.s.theta0)
+        self.m, self.v = np.zeros(self.d), np.zeros(self.d)
+        self.recorder = Recorder(self.s.max_points, self.stride)
+        with np.errstate(all="ignore"):
+            loss, grad, val = self._evaluate_one(theta)
+            self.rules = stopping.StopRules(
+                self.s, initial_loss=self.sign * loss, what=self.what
+            )
+            self.recorder.add_point(0, 0.0, loss, val, theta, grad)
+            outcome = self._verdict(0, theta, loss, grad, epoch_end=False)
+            advance = self._advance_batch if self.as_batch else self._advance_epoch
+            t = 0
+            while outcome is None:
+                t, theta, loss, grad, outcome = advance(t, theta, loss, grad)
+        return self._trace(outcome)
+
+    def _advance_batch(self, t, theta, loss, grad):
+        """One update with the full gradient already evaluated at θ."""
+        t += 1
+        rules.apply_update(
+            self.rule,
+            theta,
+            self.sign * grad,
+            self._lr(t),
+            self.m,
+            self.v,
+            t,
+            self.s.momentum,
+            self.s.beta2,
+            self.s.adaptive_eps,
+        )
+        loss, grad, val = self._evaluate_one(theta)
+        outcome = self._verdict(t, theta, loss, grad, epoch_end=True)
+        if outcome is not None or t % self.stride == 0:
+            seconds = time.perf_counter() - self.start
+            self.recorder.add_point(t, seconds, loss, val, theta, grad)
+        return t, theta, loss, grad, outcome
+
+    def _advance_epoch(self, t, theta, loss, grad):
+        """One epoch (or what is left of the budget) of compiled row updates."""
+        from gddash.engine import kernels  # numba is imported on first use only
+
+        if not hasattr(self, "_kernel"):
+            self._kernel = self._kernel_state(kernels)
+        ipar, fpar, path, buf, rng = self._kernel
+        order = rng.permutation(self.n) if self.s.shuffle else np.empty(0, np.int64)
+        count = min(self.per_epoch, self.total - t)
+        ipar[kernels.I_POS], ipar[kernels.I_COUNT], ipar[kernels.I_T] = 0, count, t
+        t0, seconds0 = t, time.perf_counter() - self.start
+        X, y = self.problem.X, self.problem.y
+        if self.rule == rules.PLAIN and self.schedule == rules.CONSTANT:
+            done = kernels.plain_rows(X, y, order, theta, buf, ipar, fpar, path)
+        else:
+            done = kernels.adaptive_rows(
+                X, y, order, theta, buf, self.m, self.v, ipar, fpar, path
+            )
+        t_end = t0 + done
+        seconds1 = time.perf_counter() - self.start
+        # The grid snapshots inside the stretch, then its end (if off the grid).
+        steps = np.arange((t0 // self.stride + 1) * self.stride, t_end + 1, self.stride)
+        thetas = path[steps // self.stride]
+        if len(steps) == 0 or steps[-1] != t_end:
+            steps = np.append(steps, t_end)
+            thetas = np.vstack([thetas, theta])
+        losses, grads = self.problem.evaluate(thetas)
+        vals = self.problem.validation_losses(thetas)
+        seconds = seconds0 + (seconds1 - seconds0) * (steps - t0) / max(done, 1)
+        # Check the stopping rules at every point, vectorised; the last point
+        # of the stretch also gets the once-per-epoch and budget checks.
+        last = len(steps) - 1
+        flagged = self.rules.flags(self.sign * losses, thetas, grads)[:last]
+        candidates = [*np.flatnonzero(flagged).tolist(), last]
+        for k in candidates:
+            outcome = self._verdict(
+                int(steps[k]),
+                thetas[k],
+                float(losses[k]),
+                grads[k],
+                epoch_end=k == last and done == count,
+                blew_up=k == last and done < count,
+            )
+            if outcome is not None or k == last:
+                break
+        keep = slice(0, k + 1)
+        on_grid = steps[keep] % self.stride == 0
+        if outcome is not None:
+            on_grid[-1] = True  # the stopping point is always recorded
+        self.recorder.add_block(
+            steps[keep][on_grid],
+            seconds[keep][on_grid],
+            losses[keep][on_grid],
+            (np.full(k + 1, np.nan) if vals is None else vals[keep])[on_grid],
+            thetas[keep][on_grid],
+            grads[keep][on_grid],
+        )
+        return int(steps[k]), thetas[k].copy(), float(losses[k]), grads[k], outcome
+
+    # -- helpers --------------------------------------------------------------
+    def _evaluate_one(self, theta):
+        losses, grads = self.problem.evaluate(theta[None, :])
+        vals = self.problem.validation_losses(theta[None, :])
+        return float(losses[0]), grads[0], np.nan if vals is None else float(vals[0])
+
+    def _verdict(self, t, theta, loss, grad, *, epoch_end: bool, blew_up=False):
+        """The stopping verdict at an evaluated point (None: keep going)."""
+        internal = self.sign * loss
+        happened = self.rules.diverged(t, internal, theta)
+        if happened is None and blew_up:
+            happened = f"a prediction overflowed at update {t + 1}"
+        if happened is not None:
+            stable = None
+            if self.s.rule == "plain":
+                stable = self.problem.stable_learning_rate(self.batch)
+            message = stopping.diverged_message(
+                happened, self.s.learning_rate, stable, self.function
+            )
+            return stopping.Stop("diverged", "diverged", message)
+        grad_norm = math.sqrt(float(grad @ grad))
+        if self.rules.converged_by_gradient(grad_norm):
+            message = stopping.converged_message(self.what, grad_norm, self.s.eps, t)
+            return stopping.Stop("converged", "eps", message)
+        if epoch_end and self.rules.converged_by_tol(internal):
+            message = stopping.tol_message(
+                self.what, self.s.tol, self.s.n_iter_no_change, self._epochs(t)
+            )
+            return stopping.Stop("converged", "tol", message)
+        if t >= self.total:
+            message = stopping.budget_message(
+                epochs=self._epochs(t),
+                updates=t,
+                grad_norm=grad_norm,
+                eps=self.s.eps,
+                what=self.what,
+                stochastic_constant=not self.as_batch and self.s.schedule == "constant",
+            )
+            return stopping.Stop("max_iter", "budget", message)
+        return None
+
+    def _lr(self, t):
+        s = self.s
+        return rules.learning_rate_at(
+            self.schedule,
+            s.learning_rate,
+            max(t, 1),
+            self.per_epoch,
+            s.power_t,
+            s.drop,
+            s.step_epochs,
+            s.decay,
+        )
+
+    def _samples(self, t):
+        """Rows processed after t updates (the last batch of an epoch may be short)."""
+        if self.as_batch:
+            return t * self.n
+        epochs, within = np.divmod(t, self.per_epoch)
+        return epochs * self.n + np.minimum(within * self.batch, self.n)
+
+    def _epochs(self, t) -> float:
+        return float(self._samples(t) / self.n)
+
+    def _trace(self, outcome: stopping.Stop) -> Trace:
+        cols = self.recorder.columns()
+        updates = cols["updates"].astype(np.int64)
+        samples = np.asarray(self._samples(updates), dtype=np.int64)
+        if self.schedule == rules.CONSTANT:
+            lrs = np.full(len(updates), self.s.learning_rate)
+        else:
+            lrs = np.array([self._lr(int(t)) for t in updates])
+        has_val = (
+            self.problem.validation_losses is not None
+            and not np.isnan(cols["val_loss"]).all()
+        )
+        return Trace(
+            updates=updates,
+            epochs=samples / self.n,
+            samples=samples,
+            seconds=cols["seconds"].astype(np.float64),
+            loss=cols["loss"].astype(np.float64),
+            val_loss=cols["val_loss"].astype(np.float64) if has_val else None,
+            gradient=cols["gradient"].astype(np.float64),
+            learning_rate=lrs,
+            path=cols["path"].astype(np.float64),
+            status=outcome.status,
+            reason=outcome.reason,
+            message=outcome.message,
+            variant=self.variant,
+            batch_size=self.batch,
+            notes=tuple(self.notes),
+        )
+
+    def _kernel_state(self, kernels):
+        ipar, fpar = kernels.new_params()
+        ipar[kernels.I_BATCH] = self.batch
+        ipar[kernels.I_LOGISTIC] = 1 if self.problem.kind == "logistic" else 0
+        ipar[kernels.I_RULE] = self.rule
+        ipar[kernels.I_SCHEDULE] = self.schedule
+        ipar[kernels.I_STRIDE] = self.stride
+        s = self.s
+        fpar[:] = (
+            s.learning_rate,
+            self.per_epoch,
+            s.power_t,
+            s.drop,
+            s.step_epochs,
+            s.decay,
+            s.momentum,
+            s.beta2,
+            s.adaptive_eps,
+        )
+        path = np.empty((self.total // self.stride + 1, self.d))
+        return ipar, fpar, path, np.empty(self.d), np.random.default_rng(s.seed)

@@ -1,0 +1,176 @@
+"""Compiled inner loops (numba): the row-by-row updates of the stochastic variants.
+
+Stochastic updates depend on each other (row i+1 sees the θ that row i wrote), so
+they cannot be vectorised across steps; a compiled loop runs them at memory speed.
+This module imports numba, so the rest of the engine imports it lazily: only a
+stochastic run pays the import and the (disk-cached) compile.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from pathlib import Path
+
+
+def _choose_cache_dir() -> None:
+    """Cache compiled code beside the sources, or in a temp folder if read-only."""
+    if "NUMBA_CACHE_DIR" in os.environ:
+        return
+    here = Path(__file__).resolve().parent
+    if not os.access(here, os.W_OK):
+        cache = Path(tempfile.gettempdir()) / "gddash-numba-cache"
+        os.environ["NUMBA_CACHE_DIR"] = str(cache)
+
+
+_choose_cache_dir()
+
+import numba  # noqa: E402  (after choosing the cache folder)
+import numpy as np  # noqa: E402
+
+from gddash.engine import rules  # noqa: E402
+
+_jit = numba.njit(cache=True, nogil=True)
+_learning_rate_at = _jit(rules.learning_rate_at)
+_apply_update = _jit(rules.apply_update)
+
+# A residual beyond this magnitude means θ has blown up: stop before inf/nan spread.
+BLOW_UP = 1e150
+
+# Integer slots of ``ipar`` and float slots of ``fpar`` (packed to keep the call cheap).
+I_POS, I_COUNT, I_BATCH, I_LOGISTIC, I_RULE, I_SCHEDULE, I_T, I_STRIDE = range(8)
+F_LR0, F_UPE, F_POWER_T, F_DROP, F_STEP_EPOCHS, F_DECAY, F_BETA1, F_BETA2, F_EPS = (
+    range(9)
+)
+
+
+@_jit
+def _sigmoid(z):
+    # σ(z) = 1/(1+e^−z), evaluated on the side where exp cannot overflow.
+    if z >= 0.0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+@_jit
+def _row_dot(X, i, theta):
+    # Four partial sums shorten the add-latency chain that serialises SGD.
+    d = theta.shape[0]
+    a0 = 0.0
+    a1 = 0.0
+    a2 = 0.0
+    a3 = 0.0
+    j = 0
+    while j + 4 <= d:
+        a0 += X[i, j] * theta[j]
+        a1 += X[i, j + 1] * theta[j + 1]
+        a2 += X[i, j + 2] * theta[j + 2]
+        a3 += X[i, j + 3] * theta[j + 3]
+        j += 4
+    while j < d:
+        a0 += X[i, j] * theta[j]
+        j += 1
+    return (a0 + a1) + (a2 + a3)
+
+
+@_jit
+def _batch_gradient(X, y, order, pos, end, theta, logistic, grad):
+    """grad ← mean over rows order[pos:end] of (prediction − y)·x; False on blow-up.
+
+    prediction = x·θ for the squared loss, σ(x·θ) for the log-loss.
+    """
+    d = theta.shape[0]
+    shuffled = order.shape[0] > 0
+    for j in range(d):
+        grad[j] = 0.0
+    for q in range(pos, end):
+        i = order[q] if shuffled else q
+        z = _row_dot(X, i, theta)
+        r = (_sigmoid(z) if logistic else z) - y[i]
+        if not abs(r) < BLOW_UP:
+            return False
+        for j in range(d):
+            grad[j] += r * X[i, j]
+    scale = 1.0 / (end - pos)
+    for j in range(d):
+        grad[j] *= scale
+    return True
+
+
+@_jit
+def plain_rows(X, y, order, theta, grad, ipar, fpar, path):
+    """Run ``ipar[I_COUNT]`` plain updates θ ← θ − η g at a constant η.
+
+    Rows come from ``order[pos:]`` (file order if ``order`` is empty),
+    ``ipar[I_BATCH]`` per update. θ is written to ``path[t // stride]`` whenever
+    the update count t is a multiple of ``stride``. Returns the number of
+    updates done, smaller than asked only when a residual blew up (θ is then
+    left as it was before that update). Kept lean: it compiles in well under a
+    second, while schedules and other rules live in ``adaptive_rows``.
+    """
+    n = y.shape[0]
+    d = theta.shape[0]
+    shuffled = order.shape[0] > 0
+    pos, count, batch = ipar[I_POS], ipar[I_COUNT], ipar[I_BATCH]
+    logistic = ipar[I_LOGISTIC] == 1
+    t, stride = ipar[I_T], ipar[I_STRIDE]
+    next_snapshot = (t // stride + 1) * stride  # a counter, not a modulo per update
+    lr = fpar[F_LR0]
+    for k in range(count):
+        end = min(pos + batch, n)
+        t += 1
+        if end - pos == 1:
+            # One row: θ ← θ − η (prediction − y) x, fused in a single sweep.
+            i = order[pos] if shuffled else pos
+            z = _row_dot(X, i, theta)
+            r = (_sigmoid(z) if logistic else z) - y[i]
+            if not abs(r) < BLOW_UP:
+                return k
+            step = lr * r
+            for j in range(d):
+                theta[j] -= step * X[i, j]
+        else:
+            if not _batch_gradient(X, y, order, pos, end, theta, logistic, grad):
+                return k
+            for j in range(d):
+                theta[j] -= lr * grad[j]
+        pos = end
+        if t == next_snapshot:
+            path[t // stride, :] = theta
+            next_snapshot += stride
+    return count
+
+
+@_jit
+def adaptive_rows(X, y, order, theta, grad, m, v, ipar, fpar, path):
+    """As ``plain_rows``, for any update rule and schedule (rule state in m, v)."""
+    n = y.shape[0]
+    pos, count, batch = ipar[I_POS], ipar[I_COUNT], ipar[I_BATCH]
+    logistic = ipar[I_LOGISTIC] == 1
+    rule, schedule = ipar[I_RULE], ipar[I_SCHEDULE]
+    t, stride = ipar[I_T], ipar[I_STRIDE]
+    next_snapshot = (t // stride + 1) * stride
+    for k in range(count):
+        end = min(pos + batch, n)
+        t += 1
+        lr = _learning_rate_at(
+            schedule, fpar[F_LR0], t, fpar[F_UPE], fpar[F_POWER_T], fpar[F_DROP],
+            fpar[F_STEP_EPOCHS], fpar[F_DECAY],
+        )  # fmt: skip
+        if not _batch_gradient(X, y, order, pos, end, theta, logistic, grad):
+            return k
+        _apply_update(
+            rule, theta, grad, lr, m, v, t, fpar[F_BETA1], fpar[F_BETA2], fpar[F_EPS]
+        )
+        pos = end
+        if t == next_snapshot:
+            path[t // stride, :] = theta
+            next_snapshot += stride
+    return count
+
+
+def new_params() -> tuple[np.ndarray, np.ndarray]:
+    """Fresh packed parameter arrays for ``descend_rows``."""
+    return np.zeros(8, dtype=np.int64), np.zeros(9, dtype=np.float64)

@@ -1,0 +1,50 @@
+"""Independent references: the closed-form optimum and the data's conditioning."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gddash.engine.problems import check_arrays
+
+
+def least_squares(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+    """The least-squares optimum θ* (numpy's lstsq, SVD-based) and its loss.
+
+    Returns θ* of shape (n_features,) and L(θ*) = ‖Xθ* − y‖² / (2m), the floor
+    that no descent on the same data can go below.
+    """
+    X, y = check_arrays(X, y)
+    theta, *_ = np.linalg.lstsq(X, y, rcond=None)
+    residual = X @ theta - y
+    return theta, float(residual @ residual) / (2 * X.shape[0])
+
+
+@dataclass(frozen=True)
+class Conditioning:
+    """How hard the squared loss is for plain gradient descent.
+
+    ``eigenvalues`` of XᵀX/m (ascending), the condition number λ_max/λ_min
+    (inf when XᵀX is singular) and the largest stable constant learning rate
+    of batch descent, 2/λ_max: above it every run diverges.
+    """
+
+    eigenvalues: np.ndarray
+    condition_number: float
+    stable_learning_rate: float
+
+    @property
+    def suggested_learning_rate(self) -> float:
+        """1/λ_max: half the stable limit, fast on the stiffest direction."""
+        return self.stable_learning_rate / 2
+
+
+def conditioning(X: np.ndarray) -> Conditioning:
+    """Eigen-analysis of XᵀX/m for X of shape (n_samples, n_features)."""
+    X, _ = check_arrays(X, np.zeros(np.asarray(X).shape[0]))
+    eigenvalues = np.linalg.eigvalsh((X.T @ X) / X.shape[0])
+    top = float(eigenvalues[-1])
+    low = float(eigenvalues[0])
+    cond = top / low if low > top * 1e-15 else float("inf")
+    return Conditioning(eigenvalues, cond, 2.0 / top if top > 0 else float("inf"))
