@@ -89,11 +89,21 @@ class _Quadratic:
         m, d = X.shape
         gram = np.zeros((d, d))
         xty = np.zeros(d)
-        for start in range(0, m, _CHUNK):  # one pass: each block is read once
-            block = X[start : start + _CHUNK]
-            gram += block.T @ block
-            xty += block.T @ y[start : start + _CHUNK]
-        yty = float(y @ y)
+        with np.errstate(over="ignore", invalid="ignore"):
+            for start in range(0, m, _CHUNK):  # one pass: each block is read once
+                block = X[start : start + _CHUNK]
+                gram += block.T @ block
+                xty += block.T @ y[start : start + _CHUNK]
+            yty = float(y @ y)
+        if not (
+            np.isfinite(gram).all() and np.isfinite(xty).all() and np.isfinite(yty)
+        ):
+            raise DataError(
+                "Values are too large for a squared loss: their squares overflow "
+                f"float64 (largest |X| {np.abs(X).max():.3g}, "
+                f"|y| {np.abs(y).max():.3g}). Rescale the columns, e.g. standardize "
+                "them or change units."
+            )
         self.hessian = gram / m  # H = XᵀX/m, the loss's constant curvature
         anchor, *_ = np.linalg.lstsq(self.hessian, xty / m, rcond=None)
         energy = yty / (2 * m)
@@ -303,8 +313,11 @@ class Objective:
         grads = np.empty_like(thetas, dtype=np.float64)
         with np.errstate(all="ignore"):
             for k, theta in enumerate(thetas):
-                losses[k] = self.value(theta)
-                grads[k] = self.gradient(theta)
+                try:
+                    losses[k] = self.value(theta)
+                    grads[k] = self.gradient(theta)
+                except (ArithmeticError, ValueError):  # e.g. log of a negative
+                    losses[k], grads[k] = np.nan, np.nan
         return losses, grads
 
     def validation_losses(self, thetas: np.ndarray) -> None:
