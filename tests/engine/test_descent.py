@@ -116,18 +116,12 @@ def test_each_rule_reaches_the_known_minimum(
 ):
     rates = {"adagrad": 0.5, "rmsprop": 0.01, "adam": 0.02}
     if name == "rosenbrock":
-        rates = {"rmsprop": 1e-3, "adam": 1e-2}
+        rates = {"adagrad": 0.1, "rmsprop": 1e-3, "adam": 1e-2}
     trace = descend(
         Objective(f, grad, n_features=2),
         Settings(rule=rule, learning_rate=rates.get(rule, lr), max_epochs=iterations,
                  eps=1e-6, theta0=start, max_points=500),
     )  # fmt: skip
-    if name == "rosenbrock" and rule == "adagrad":
-        # AdaGrad's ever-shrinking steps crawl along the curved valley: it makes
-        # steady progress but does not arrive within the budget. Pin that.
-        assert trace.status == "max_iter"
-        assert trace.final_loss < trace.loss[0] / 100
-        return
     np.testing.assert_allclose(trace.theta, minimum, atol=2e-3)
 
 
