@@ -6,7 +6,13 @@ trace = descend(LinearRegression(X, y), Settings(variant="sgd", learning_rate=0.
 
 from gddash.engine.descent import descend
 from gddash.engine.problems import LinearRegression, LogisticRegression, Objective
-from gddash.engine.reference import Conditioning, conditioning, least_squares
+from gddash.engine.reference import (
+    Conditioning,
+    LogisticOptimum,
+    conditioning,
+    least_squares,
+    logistic_optimum,
+)
 from gddash.engine.settings import RULES, SCHEDULES, VARIANTS, Settings
 from gddash.engine.trace import STATUSES, Trace
 
@@ -17,6 +23,7 @@ __all__ = [
     "VARIANTS",
     "Conditioning",
     "LinearRegression",
+    "LogisticOptimum",
     "LogisticRegression",
     "Objective",
     "Settings",
@@ -24,4 +31,5 @@ __all__ = [
     "conditioning",
     "descend",
     "least_squares",
+    "logistic_optimum",
 ]

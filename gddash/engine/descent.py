@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -26,6 +27,29 @@ from gddash.errors import SettingsError
 # point; they record at most as many as keep that work at or below the descent's
 # own (at least one a epoch, and at least this many row evaluations' worth).
 _MIN_EVALUATION_ROWS = 1_000_000
+# Shuffled rows are gathered into contiguous blocks of about this many rows.
+_BLOCK_ROWS = 8_192
+
+
+@dataclass(frozen=True)
+class _KernelState:
+    """Buffers reused by every compiled stretch of one run."""
+
+    ipar: np.ndarray  # packed integer parameters (see kernels.I_*)
+    fpar: np.ndarray  # packed float parameters (see kernels.F_*)
+    path: np.ndarray  # (grid points, d): θ snapshots written by the kernel
+    grad: np.ndarray  # (d,) scratch for batch gradients
+    rng: np.random.Generator  # row permutations, from the run's seed
+    rows_x: np.ndarray  # (block, d) shuffled rows gathered contiguously
+    rows_y: np.ndarray  # (block,)
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    """A read-only view: the kernels then see one array type (one compile)."""
+    if a.flags.writeable:
+        a = a.view()
+        a.flags.writeable = False
+    return a
 
 
 def descend(problem: Problem, settings: Settings) -> Trace:
@@ -167,23 +191,37 @@ class _Run:
 
         if not hasattr(self, "_kernel"):
             self._kernel = self._kernel_state(kernels)
-        ipar, fpar, path, buf, rng = self._kernel
-        order = rng.permutation(self.n) if self.s.shuffle else np.empty(0, np.int64)
+        state = self._kernel
         count = min(self.per_epoch, self.total - t)
-        ipar[kernels.I_POS], ipar[kernels.I_COUNT], ipar[kernels.I_T] = 0, count, t
         t0, seconds0 = t, time.perf_counter() - self.start
         X, y = self.problem.X, self.problem.y
-        if self.rule == rules.PLAIN and self.schedule == rules.CONSTANT:
-            done = kernels.plain_rows(X, y, order, theta, buf, ipar, fpar, path)
+        if self.s.shuffle:
+            # Visit rows in a fresh permutation, gathered block by block into a
+            # contiguous buffer (whole batches per block), so the kernel reads
+            # memory in order.
+            order = state.rng.permutation(self.n)
+            rows_x, rows_y = state.rows_x, state.rows_y
+            per_block = len(rows_y) // self.batch
+            done = 0
+            while done < count:
+                k = min(per_block, count - done)
+                lo = done * self.batch
+                hi = min(lo + k * self.batch, self.n)
+                np.take(X, order[lo:hi], axis=0, out=rows_x[: hi - lo])
+                np.take(y, order[lo:hi], out=rows_y[: hi - lo])
+                ran = self._kernel_call(
+                    kernels, rows_x[: hi - lo], rows_y[: hi - lo], theta, 0, k, t + done
+                )
+                done += ran
+                if ran < k:
+                    break
         else:
-            done = kernels.adaptive_rows(
-                X, y, order, theta, buf, self.m, self.v, ipar, fpar, path
-            )
+            done = self._kernel_call(kernels, X, y, theta, 0, count, t)
         t_end = t0 + done
         seconds1 = time.perf_counter() - self.start
         # The grid snapshots inside the stretch, then its end (if off the grid).
         steps = np.arange((t0 // self.stride + 1) * self.stride, t_end + 1, self.stride)
-        thetas = path[steps // self.stride]
+        thetas = state.path[steps // self.stride]
         if len(steps) == 0 or steps[-1] != t_end:
             steps = np.append(steps, t_end)
             thetas = np.vstack([thetas, theta])
@@ -314,6 +352,20 @@ class _Run:
             notes=tuple(self.notes),
         )
 
+    def _kernel_call(self, kernels, X, y, theta, pos, count, t) -> int:
+        k = self._kernel
+        k.ipar[kernels.I_POS], k.ipar[kernels.I_COUNT], k.ipar[kernels.I_T] = (
+            pos,
+            count,
+            t,
+        )
+        X, y = _read_only(X), _read_only(y)
+        if self.rule == rules.PLAIN and self.schedule == rules.CONSTANT:
+            return kernels.plain_rows(X, y, theta, k.grad, k.ipar, k.fpar, k.path)
+        return kernels.adaptive_rows(
+            X, y, theta, k.grad, self.m, self.v, k.ipar, k.fpar, k.path
+        )
+
     def _kernel_state(self, kernels):
         ipar, fpar = kernels.new_params()
         ipar[kernels.I_BATCH] = self.batch
@@ -334,4 +386,14 @@ class _Run:
             s.adaptive_eps,
         )
         path = np.empty((self.total // self.stride + 1, self.d))
-        return ipar, fpar, path, np.empty(self.d), np.random.default_rng(s.seed)
+        block = 0 if not s.shuffle else max(self.batch, _BLOCK_ROWS)
+        block = min(block - block % self.batch, self.n) if block else 0
+        return _KernelState(
+            ipar=ipar,
+            fpar=fpar,
+            path=path,
+            grad=np.empty(self.d),
+            rng=np.random.default_rng(s.seed),
+            rows_x=np.empty((block, self.d)),
+            rows_y=np.empty(block),
+        )

@@ -76,17 +76,15 @@ def _row_dot(X, i, theta):
 
 
 @_jit
-def _batch_gradient(X, y, order, pos, end, theta, logistic, grad):
-    """grad ← mean over rows order[pos:end] of (prediction − y)·x; False on blow-up.
+def _batch_gradient(X, y, pos, end, theta, logistic, grad):
+    """grad ← mean over rows pos:end of (prediction − y)·x; False on blow-up.
 
     prediction = x·θ for the squared loss, σ(x·θ) for the log-loss.
     """
     d = theta.shape[0]
-    shuffled = order.shape[0] > 0
     for j in range(d):
         grad[j] = 0.0
-    for q in range(pos, end):
-        i = order[q] if shuffled else q
+    for i in range(pos, end):
         z = _row_dot(X, i, theta)
         r = (_sigmoid(z) if logistic else z) - y[i]
         if not abs(r) < BLOW_UP:
@@ -100,19 +98,20 @@ def _batch_gradient(X, y, order, pos, end, theta, logistic, grad):
 
 
 @_jit
-def plain_rows(X, y, order, theta, grad, ipar, fpar, path):
+def plain_rows(X, y, theta, grad, ipar, fpar, path):
     """Run ``ipar[I_COUNT]`` plain updates θ ← θ − η g at a constant η.
 
-    Rows come from ``order[pos:]`` (file order if ``order`` is empty),
-    ``ipar[I_BATCH]`` per update. θ is written to ``path[t // stride]`` whenever
-    the update count t is a multiple of ``stride``. Returns the number of
-    updates done, smaller than asked only when a residual blew up (θ is then
-    left as it was before that update). Kept lean: it compiles in well under a
-    second, while schedules and other rules live in ``adaptive_rows``.
+    Updates take ``ipar[I_BATCH]`` consecutive rows each, from row
+    ``ipar[I_POS]`` on (the caller gathers shuffled rows into a contiguous
+    block first: random reads inside this dependent loop would stall on every
+    cache miss). θ is written to ``path[t // stride]`` whenever the update count
+    t is a multiple of ``stride``. Returns the number of updates done, smaller
+    than asked only when a residual blew up (θ is then left as it was before
+    that update). Kept lean so that it compiles in well under a second;
+    schedules and the other rules live in ``adaptive_rows``.
     """
     n = y.shape[0]
     d = theta.shape[0]
-    shuffled = order.shape[0] > 0
     pos, count, batch = ipar[I_POS], ipar[I_COUNT], ipar[I_BATCH]
     logistic = ipar[I_LOGISTIC] == 1
     t, stride = ipar[I_T], ipar[I_STRIDE]
@@ -123,16 +122,15 @@ def plain_rows(X, y, order, theta, grad, ipar, fpar, path):
         t += 1
         if end - pos == 1:
             # One row: θ ← θ − η (prediction − y) x, fused in a single sweep.
-            i = order[pos] if shuffled else pos
-            z = _row_dot(X, i, theta)
-            r = (_sigmoid(z) if logistic else z) - y[i]
+            z = _row_dot(X, pos, theta)
+            r = (_sigmoid(z) if logistic else z) - y[pos]
             if not abs(r) < BLOW_UP:
                 return k
             step = lr * r
             for j in range(d):
-                theta[j] -= step * X[i, j]
+                theta[j] -= step * X[pos, j]
         else:
-            if not _batch_gradient(X, y, order, pos, end, theta, logistic, grad):
+            if not _batch_gradient(X, y, pos, end, theta, logistic, grad):
                 return k
             for j in range(d):
                 theta[j] -= lr * grad[j]
@@ -144,7 +142,7 @@ def plain_rows(X, y, order, theta, grad, ipar, fpar, path):
 
 
 @_jit
-def adaptive_rows(X, y, order, theta, grad, m, v, ipar, fpar, path):
+def adaptive_rows(X, y, theta, grad, m, v, ipar, fpar, path):
     """As ``plain_rows``, for any update rule and schedule (rule state in m, v)."""
     n = y.shape[0]
     pos, count, batch = ipar[I_POS], ipar[I_COUNT], ipar[I_BATCH]
@@ -159,7 +157,7 @@ def adaptive_rows(X, y, order, theta, grad, m, v, ipar, fpar, path):
             schedule, fpar[F_LR0], t, fpar[F_UPE], fpar[F_POWER_T], fpar[F_DROP],
             fpar[F_STEP_EPOCHS], fpar[F_DECAY],
         )  # fmt: skip
-        if not _batch_gradient(X, y, order, pos, end, theta, logistic, grad):
+        if not _batch_gradient(X, y, pos, end, theta, logistic, grad):
             return k
         _apply_update(
             rule, theta, grad, lr, m, v, t, fpar[F_BETA1], fpar[F_BETA2], fpar[F_EPS]

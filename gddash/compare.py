@@ -1,0 +1,348 @@
+"""Run batch, stochastic and mini-batch descent on one dataset, fairly, and compare.
+
+``run`` builds the problem once (so XᵀX and the reference optimum are shared),
+gives every variant the same budget (passes over the data by default, or the
+same number of updates), repeats stochastic variants over several seeds, and
+returns a ``Comparison``: the traces, the optimum, a summary table and a verdict
+written from the numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from gddash.data import Dataset
+from gddash.engine import (
+    LinearRegression,
+    LogisticRegression,
+    Settings,
+    Trace,
+    conditioning,
+    descend,
+    least_squares,
+    logistic_optimum,
+)
+from gddash.errors import SettingsError
+
+VARIANT_TITLES = {
+    "batch": "Batch",
+    "sgd": "Stochastic (SGD)",
+    "minibatch": "Mini-batch",
+}
+STOCHASTIC = ("sgd", "minibatch")
+# Within 1% of the optimal loss: L ≤ L* + 1% of L* (or of the initial gap when
+# the optimum is essentially zero, e.g. a perfect fit).
+TARGET_FRACTION = 0.01
+
+
+@dataclass(frozen=True, kw_only=True)
+class CompareSettings:
+    """What to compare and how: shared by every variant of one comparison.
+
+    Parameters
+    ----------
+    variants : tuple of {"batch", "sgd", "minibatch"}
+    batch_size : int >= 1, rows per mini-batch update
+    budget : {"epochs", "updates"}
+        "epochs" gives every variant ``epochs`` passes over the data (fair in
+        work); "updates" gives every variant ``updates`` parameter updates (fair
+        in steps: batch then does far more work).
+    epochs : float > 0, updates : int >= 1
+    repeats : int >= 1, seeds per stochastic variant (seed, seed+1, ...)
+    descent : Settings
+        Rule, learning rate, schedule, ε, tol, shuffle and seed; its variant,
+        batch size and budget fields are overridden per variant.
+    """
+
+    variants: tuple[str, ...] = ("batch", "sgd", "minibatch")
+    batch_size: int = 32
+    budget: str = "epochs"
+    epochs: float = 20.0
+    updates: int = 200
+    repeats: int = 1
+    descent: Settings = field(default_factory=Settings)
+
+    def __post_init__(self) -> None:
+        variants = tuple(dict.fromkeys(self.variants))
+        if not variants:
+            raise SettingsError("Choose at least one variant to compare.")
+        unknown = [v for v in variants if v not in VARIANT_TITLES]
+        if unknown:
+            raise SettingsError(
+                f"Unknown variant(s) {unknown}: choose among batch, sgd, minibatch."
+            )
+        object.__setattr__(self, "variants", variants)
+        if self.budget not in ("epochs", "updates"):
+            raise SettingsError(
+                f"The budget must be 'epochs' or 'updates'. Got {self.budget!r}."
+            )
+        if not (isinstance(self.repeats, int) and 1 <= self.repeats <= 20):
+            raise SettingsError(
+                f"Repeats must be a whole number from 1 to 20. Got {self.repeats!r}."
+            )
+
+    def settings_for(self, variant: str, seed_offset: int = 0) -> Settings:
+        """The engine settings of one run of ``variant``."""
+        base = self.descent
+        budget = (
+            {"max_epochs": self.epochs}
+            if self.budget == "epochs"
+            else {"max_epochs": 1e12, "max_updates": self.updates}
+        )
+        return Settings(
+            **{
+                **_fields(base),
+                **budget,
+                "variant": variant,
+                "batch_size": self.batch_size,
+                "seed": base.seed + seed_offset,
+            }
+        )
+
+
+def _fields(settings: Settings) -> dict:
+    return {name: getattr(settings, name) for name in settings.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class Optimum:
+    """The reference the variants are measured against."""
+
+    theta: np.ndarray
+    loss: float
+    note: str  # how it was found, e.g. "closed form (least squares)"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Everything one comparison produced."""
+
+    dataset: Dataset
+    settings: CompareSettings
+    traces: dict[str, tuple[Trace, ...]]  # variant -> one trace per seed
+    optimum: Optimum
+    stable_learning_rate: float | None
+    table: pd.DataFrame
+    verdict: str
+
+    def primary(self, variant: str) -> Trace:
+        """The first-seed run of a variant (the one drawn as a line)."""
+        return self.traces[variant][0]
+
+
+def problem_for(dataset: Dataset) -> LinearRegression | LogisticRegression:
+    """The engine problem of a prepared dataset (validation rows included)."""
+    model = LinearRegression if dataset.task == "linear" else LogisticRegression
+    return model(dataset.X, dataset.y, dataset.X_val, dataset.y_val)
+
+
+def optimum_for(dataset: Dataset) -> Optimum:
+    """Closed-form least squares, or Newton's method for the log-loss."""
+    if dataset.task == "linear":
+        theta, loss = least_squares(dataset.X, dataset.y)
+        return Optimum(theta, loss, "closed form (least squares)")
+    found = logistic_optimum(dataset.X, dataset.y)
+    note = "Newton's method"
+    if found.separable:
+        note += (
+            "; the classes are perfectly separable, so the log-loss has no minimum "
+            "(it keeps falling towards 0 as the weights grow)"
+        )
+    return Optimum(found.theta, found.loss, note)
+
+
+def run(
+    dataset: Dataset,
+    settings: CompareSettings,
+    *,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> Comparison:
+    """Run every variant (and seed) of ``settings`` on ``dataset``.
+
+    ``progress(label, done, total)`` is called before each run, for a UI bar.
+    """
+    problem = problem_for(dataset)
+    optimum = optimum_for(dataset)
+    runs = [
+        (variant, k)
+        for variant in settings.variants
+        for k in range(settings.repeats if variant in STOCHASTIC else 1)
+    ]
+    traces: dict[str, list[Trace]] = {v: [] for v in settings.variants}
+    for done, (variant, k) in enumerate(runs):
+        if progress is not None:
+            progress(_run_label(variant, k, settings.repeats), done, len(runs))
+        traces[variant].append(descend(problem, settings.settings_for(variant, k)))
+    if progress is not None:
+        progress("done", len(runs), len(runs))
+    frozen = {v: tuple(t) for v, t in traces.items()}
+    table = summary_table(dataset, frozen, optimum)
+    stable = None
+    if dataset.task == "linear":
+        stable = conditioning(dataset.X).stable_learning_rate
+    return Comparison(
+        dataset=dataset,
+        settings=settings,
+        traces=frozen,
+        optimum=optimum,
+        stable_learning_rate=stable,
+        table=table,
+        verdict=verdict(table, frozen, settings),
+    )
+
+
+def _run_label(variant: str, k: int, repeats: int) -> str:
+    title = VARIANT_TITLES[variant]
+    if variant in STOCHASTIC and repeats > 1:
+        return f"{title}, seed {k + 1} of {repeats}"
+    return title
+
+
+def target_loss(trace: Trace, optimum: Optimum) -> float:
+    """The loss that counts as "within 1% of the optimum" for this run."""
+    gap = abs(optimum.loss)
+    if gap < 1e-9 * max(abs(trace.loss[0]), 1e-300):
+        gap = abs(trace.loss[0] - optimum.loss)  # a perfect fit: 1% of the way
+    return optimum.loss + TARGET_FRACTION * gap
+
+
+def first_within_target(trace: Trace, optimum: Optimum) -> int | None:
+    """Index of the first recorded point within 1% of the optimal loss."""
+    hits = np.flatnonzero(trace.loss <= target_loss(trace, optimum))
+    return int(hits[0]) if len(hits) else None
+
+
+def _score(dataset: Dataset, theta: np.ndarray, loss: float) -> float:
+    """R² for regression (from the loss: 1 − 2mL/SST), accuracy for classification."""
+    if not np.isfinite(theta).all():
+        return math.nan
+    if dataset.task == "linear":
+        variance = float(np.var(dataset.y))
+        return 1.0 - 2.0 * loss / variance if variance > 0 else math.nan
+    predicted = (dataset.X @ theta) >= 0.0
+    return float(np.mean(predicted == (dataset.y == 1.0)))
+
+
+def summary_table(
+    dataset: Dataset, traces: dict[str, tuple[Trace, ...]], optimum: Optimum
+) -> pd.DataFrame:
+    """One row per variant, from its first-seed run (seeds add a ± spread column).
+
+    Columns: variant, status, message, final loss, validation loss, gap to the
+    optimal loss, distance ‖θ − θ*‖, R² or accuracy, epochs, updates, rows
+    processed, seconds, seconds and rows to within 1% of the optimal loss, and
+    the final gradient norm.
+    """
+    score_name = "R²" if dataset.task == "linear" else "accuracy"
+    rows = []
+    for variant, runs in traces.items():
+        trace = runs[0]
+        hit = first_within_target(trace, optimum)
+        finals = np.array([t.final_loss for t in runs])
+        rows.append(
+            {
+                "variant": VARIANT_TITLES[variant],
+                "status": trace.status,
+                "message": trace.message,
+                "final loss": trace.final_loss,
+                "loss spread over seeds": float(np.ptp(finals))
+                if len(runs) > 1
+                else None,
+                "validation loss": (
+                    float(trace.val_loss[-1]) if trace.val_loss is not None else None
+                ),
+                "gap to optimum": trace.final_loss - optimum.loss,
+                "distance to θ*": float(np.linalg.norm(trace.theta - optimum.theta)),
+                score_name: _score(dataset, trace.theta, trace.final_loss),
+                "epochs": trace.n_epochs,
+                "updates": trace.n_updates,
+                "rows processed": trace.n_samples_processed,
+                "seconds": trace.seconds_total,
+                "seconds to 1%": None if hit is None else float(trace.seconds[hit]),
+                "epochs to 1%": None if hit is None else float(trace.epochs[hit]),
+                "rows to 1%": None if hit is None else int(trace.samples[hit]),
+                "final ‖∇L‖": float(trace.grad_norm[-1]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _roughness(trace: Trace) -> float:
+    """Share of recorded steps on which the full-data loss went up."""
+    if len(trace.loss) < 3:
+        return 0.0
+    return float(np.mean(np.diff(trace.loss) > 1e-12 * np.abs(trace.loss[:-1])))
+
+
+def verdict(
+    table: pd.DataFrame,
+    traces: dict[str, tuple[Trace, ...]],
+    settings: CompareSettings,
+) -> str:
+    """Two or three sentences, every claim backed by a number from the table."""
+    ok = table[table["status"] != "diverged"]
+    sentences = []
+    diverged = table[table["status"] == "diverged"]["variant"].tolist()
+    if diverged:
+        sentences.append(
+            f"{_join(diverged)} diverged with this learning rate (see the table "
+            "for the limit to stay under)."
+        )
+    reached = ok[ok["epochs to 1%"].notna()]
+    if reached.empty and not ok.empty:
+        closest = ok.loc[ok["gap to optimum"].idxmin()]
+        sentences.append(
+            "No variant came within 1% of the optimal loss within the budget; "
+            f"{closest['variant']} got closest (gap {closest['gap to optimum']:.3g})."
+        )
+    elif not reached.empty:
+        by_passes = reached.loc[reached["epochs to 1%"].idxmin()]
+        by_time = reached.loc[reached["seconds to 1%"].idxmin()]
+        first = (
+            f"{by_passes['variant']} came within 1% of the optimal loss in the fewest "
+            f"passes over the data ({by_passes['epochs to 1%']:.3g} epochs)"
+        )
+        if by_time["variant"] == by_passes["variant"]:
+            first += f" and also in the least time ({_ms(by_time['seconds to 1%'])})."
+        else:
+            first += (
+                f", {by_time['variant']} in the least time "
+                f"({_ms(by_time['seconds to 1%'])})."
+            )
+        missed = sorted(set(ok["variant"]) - set(reached["variant"]))
+        if missed:
+            first = first[:-1] + f"; {_join(missed)} did not get there in the budget."
+        sentences.append(first)
+    noise = {
+        VARIANT_TITLES[v]: _roughness(runs[0])
+        for v, runs in traces.items()
+        if runs[0].status != "diverged"
+    }
+    if "Batch" in noise and len(noise) > 1:
+        batch = noise.pop("Batch")
+        noisiest, share = max(noise.items(), key=lambda item: item[1])
+        if share > batch:
+            sentences.append(
+                f"As the seed material says, batch descent was the steadier: its loss "
+                f"rose on {batch:.0%} of recorded steps, {noisiest}'s on {share:.0%}."
+            )
+        else:
+            sentences.append(
+                f"Here the stochastic updates were not visibly noisier than batch "
+                f"(loss rose on {share:.0%} vs {batch:.0%} of recorded steps), "
+                "which happens with small learning rates or well-fitting data."
+            )
+    return " ".join(sentences)
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1e3:.3g} ms" if seconds < 1 else f"{seconds:.3g} s"
+
+
+def _join(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
