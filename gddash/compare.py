@@ -156,31 +156,46 @@ def optimum_for(dataset: Dataset) -> Optimum:
     return Optimum(found.theta, found.loss, note)
 
 
+def runs_of(settings: CompareSettings) -> list[tuple[str, int]]:
+    """The (variant, seed offset) pairs one comparison runs, in order."""
+    return [
+        (variant, k)
+        for variant in settings.variants
+        for k in range(settings.repeats if variant in STOCHASTIC else 1)
+    ]
+
+
 def run(
     dataset: Dataset,
     settings: CompareSettings,
     *,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> Comparison:
-    """Run every variant (and seed) of ``settings`` on ``dataset``.
+    """Run every variant (and seed) of ``settings`` on ``dataset`` and compare.
 
     ``progress(label, done, total)`` is called before each run, for a UI bar.
     """
     problem = problem_for(dataset)
-    optimum = optimum_for(dataset)
-    runs = [
-        (variant, k)
-        for variant in settings.variants
-        for k in range(settings.repeats if variant in STOCHASTIC else 1)
-    ]
-    traces: dict[str, list[Trace]] = {v: [] for v in settings.variants}
+    runs = runs_of(settings)
+    traces = []
     for done, (variant, k) in enumerate(runs):
         if progress is not None:
-            progress(_run_label(variant, k, settings.repeats), done, len(runs))
-        traces[variant].append(descend(problem, settings.settings_for(variant, k)))
-    if progress is not None:
-        progress("done", len(runs), len(runs))
-    frozen = {v: tuple(t) for v, t in traces.items()}
+            progress(run_label(variant, k, settings.repeats), done, len(runs))
+        traces.append(descend(problem, settings.settings_for(variant, k)))
+    return assemble(dataset, settings, traces, optimum_for(dataset))
+
+
+def assemble(
+    dataset: Dataset,
+    settings: CompareSettings,
+    traces: list[Trace],
+    optimum: Optimum,
+) -> Comparison:
+    """Build the comparison from the traces of ``runs_of(settings)``, in order."""
+    grouped: dict[str, list[Trace]] = {v: [] for v in settings.variants}
+    for (variant, _), trace in zip(runs_of(settings), traces, strict=True):
+        grouped[variant].append(trace)
+    frozen = {v: tuple(t) for v, t in grouped.items()}
     table = summary_table(dataset, frozen, optimum)
     stable = None
     if dataset.task == "linear":
@@ -192,11 +207,12 @@ def run(
         optimum=optimum,
         stable_learning_rate=stable,
         table=table,
-        verdict=verdict(table, frozen, settings),
+        verdict=verdict(table, frozen, optimum),
     )
 
 
-def _run_label(variant: str, k: int, repeats: int) -> str:
+def run_label(variant: str, k: int, repeats: int) -> str:
+    """A progress label, e.g. 'Stochastic (SGD), seed 2 of 3'."""
     title = VARIANT_TITLES[variant]
     if variant in STOCHASTIC and repeats > 1:
         return f"{title}, seed {k + 1} of {repeats}"
@@ -282,7 +298,7 @@ def _roughness(trace: Trace) -> float:
 def verdict(
     table: pd.DataFrame,
     traces: dict[str, tuple[Trace, ...]],
-    settings: CompareSettings,
+    optimum: Optimum,
 ) -> str:
     """Two or three sentences, every claim backed by a number from the table."""
     ok = table[table["status"] != "diverged"]
@@ -305,7 +321,8 @@ def verdict(
         by_time = reached.loc[reached["seconds to 1%"].idxmin()]
         first = (
             f"{by_passes['variant']} came within 1% of the optimal loss in the fewest "
-            f"passes over the data ({by_passes['epochs to 1%']:.3g} epochs)"
+            f"passes over the data ({by_passes['epochs to 1%']:.3g} epochs"
+            f"{_left_again(by_passes['variant'], traces, optimum)})"
         )
         if by_time["variant"] == by_passes["variant"]:
             first += f" and also in the least time ({_ms(by_time['seconds to 1%'])})."
@@ -338,6 +355,15 @@ def verdict(
                 "which happens with small learning rates or well-fitting data."
             )
     return " ".join(sentences)
+
+
+def _left_again(title: str, traces: dict[str, tuple[Trace, ...]], optimum) -> str:
+    """ ", though it did not stay there" when the run ended outside the 1% band."""
+    variant = next(v for v in traces if VARIANT_TITLES[v] == title)
+    trace = traces[variant][0]
+    if trace.final_loss > target_loss(trace, optimum):
+        return ", though its noisy steps did not stay there"
+    return ""
 
 
 def _ms(seconds: float) -> str:

@@ -1,0 +1,210 @@
+"""The comparison layer: fair budgets, the summary table and the verdict's numbers."""
+
+import json
+
+import numpy as np
+import pytest
+from sklearn.metrics import r2_score
+
+from gddash import compare, data, share
+from gddash.compare import CompareSettings, Optimum
+from gddash.engine import Settings, Trace
+from gddash.errors import SettingsError
+
+
+def line_dataset(**options):
+    frame = data.read_csv(data.load_sample("line"))
+    return data.prepare(frame, "y", None, data.PrepareOptions(**options))
+
+
+def fake_trace(loss, *, epochs, seconds, status="max_iter", theta=(0.0, 0.0)):
+    """A hand-made trace: every number in it is chosen by the test."""
+    k = len(loss)
+    path = np.tile(np.asarray(theta, dtype=float), (k, 1))
+    return Trace(
+        updates=np.arange(k),
+        epochs=np.asarray(epochs, dtype=float),
+        samples=(np.asarray(epochs) * 100).astype(int),
+        seconds=np.asarray(seconds, dtype=float),
+        loss=np.asarray(loss, dtype=float),
+        val_loss=None,
+        gradient=np.ones((k, 2)),
+        learning_rate=np.full(k, 0.1),
+        path=path,
+        status=status,
+        reason="budget",
+        message=f"{status} message",
+        variant="batch",
+        batch_size=1,
+    )
+
+
+def test_run_compares_every_variant_with_the_same_number_of_epochs():
+    dataset = line_dataset()
+    comparison = compare.run(
+        dataset, CompareSettings(epochs=5, descent=Settings(learning_rate=0.1))
+    )
+    assert list(comparison.table["variant"]) == [
+        "Batch",
+        "Stochastic (SGD)",
+        "Mini-batch",
+    ]
+    for variant in ("batch", "sgd", "minibatch"):
+        assert comparison.primary(variant).n_epochs == pytest.approx(5.0)
+    assert comparison.primary("batch").n_updates == 5
+    assert comparison.primary("sgd").n_updates == 5 * dataset.n_samples
+
+
+def test_the_updates_budget_gives_every_variant_the_same_number_of_updates():
+    settings = CompareSettings(budget="updates", updates=40, batch_size=10)
+    comparison = compare.run(line_dataset(), settings)
+    assert {t.n_updates for runs in comparison.traces.values() for t in runs} == {40}
+    assert comparison.primary("minibatch").n_samples_processed == 400
+
+
+def test_repeats_run_stochastic_variants_over_consecutive_seeds_only():
+    settings = CompareSettings(repeats=3, epochs=2, descent=Settings(seed=5))
+    comparison = compare.run(line_dataset(), settings)
+    assert len(comparison.traces["batch"]) == 1
+    sgd = comparison.traces["sgd"]
+    assert len(sgd) == 3
+    assert not np.array_equal(sgd[0].theta, sgd[1].theta)
+    assert settings.settings_for("sgd", 2).seed == 7
+    spread = comparison.table.set_index("variant").loc["Stochastic (SGD)"]
+    assert spread["loss spread over seeds"] == pytest.approx(
+        np.ptp([t.final_loss for t in sgd])
+    )
+
+
+def test_table_metrics_match_independent_computations():
+    dataset = line_dataset()
+    comparison = compare.run(dataset, CompareSettings(epochs=30))
+    row = comparison.table.set_index("variant").loc["Batch"]
+    trace = comparison.primary("batch")
+    theta_star = np.linalg.lstsq(dataset.X, dataset.y, rcond=None)[0]
+    assert row["R²"] == pytest.approx(r2_score(dataset.y, dataset.X @ trace.theta))
+    assert row["distance to θ*"] == pytest.approx(
+        np.linalg.norm(trace.theta - theta_star)
+    )
+    assert row["gap to optimum"] == pytest.approx(
+        trace.final_loss - comparison.optimum.loss
+    )
+    assert row["final ‖∇L‖"] == pytest.approx(trace.grad_norm[-1])
+
+
+def test_accuracy_is_reported_for_classification():
+    frame = data.read_csv(data.load_sample("breast_cancer"))
+    sample = next(s for s in data.samples() if s.key == "breast_cancer")
+    dataset = data.prepare(frame, sample.default_target, sample.default_features,
+                           data.PrepareOptions())  # fmt: skip
+    comparison = compare.run(dataset, CompareSettings(variants=("batch",), epochs=50,
+                                                      descent=Settings(learning_rate=1.0)))  # fmt: skip
+    accuracy = comparison.table["accuracy"].iloc[0]
+    theta = comparison.primary("batch").theta
+    assert accuracy == pytest.approx(
+        np.mean((dataset.X @ theta >= 0) == (dataset.y == 1))
+    )
+    assert comparison.optimum.note == "Newton's method"
+
+
+def test_separable_classes_are_explained_in_the_optimum_note():
+    X = np.column_stack([np.ones(6), [-3.0, -2, -1, 1, 2, 3]])
+    dataset = data.Dataset(
+        X, np.array([0.0, 0, 0, 1, 1, 1]), ("intercept", "x"), "y", "logistic"
+    )
+    assert "perfectly separable" in compare.optimum_for(dataset).note
+
+
+def test_verdict_names_the_winner_in_passes_and_in_seconds_with_the_numbers():
+    optimum = Optimum(np.zeros(2), 1.0, "closed form")
+    traces = {
+        "batch": (fake_trace([5, 3, 1.005], epochs=[0, 1, 2], seconds=[0, 0.001, 0.002]),),
+        "sgd": (fake_trace([5, 1.009, 1.2, 1.004], epochs=[0, 0.5, 1, 1.5], seconds=[0, 0.01, 0.02, 0.03]),),
+        "minibatch": (fake_trace([5, 2, 1.5], epochs=[0, 1, 2], seconds=[0, 0.004, 0.008]),),
+    }  # fmt: skip
+    dataset = line_dataset()
+    table = compare.summary_table(dataset, traces, optimum)
+    text = compare.verdict(table, traces, optimum)
+    assert text == (
+        "Stochastic (SGD) came within 1% of the optimal loss in the fewest passes over "
+        "the data (0.5 epochs), Batch in the least time (2 ms); Mini-batch did not get "
+        "there in the budget. As the seed material says, batch descent was the "
+        "steadier: its loss rose on 0% of recorded steps, Stochastic (SGD)'s on 33%."
+    )
+
+
+def test_verdict_says_when_the_first_to_arrive_did_not_stay():
+    optimum = Optimum(np.zeros(2), 1.0, "closed form")
+    traces = {
+        "batch": (fake_trace([5, 3, 2], epochs=[0, 1, 2], seconds=[0, 1, 2]),),
+        "sgd": (fake_trace([5, 1.001, 1.5], epochs=[0, 1, 2], seconds=[0, 1, 2]),),
+    }
+    table = compare.summary_table(line_dataset(), traces, optimum)
+    assert "(1 epochs, though its noisy steps did not stay there)" in compare.verdict(
+        table, traces, optimum
+    )
+
+
+def test_verdict_reports_divergence_and_the_closest_when_nobody_arrives():
+    optimum = Optimum(np.zeros(2), 1.0, "closed form")
+    traces = {
+        "batch": (fake_trace([5, 4, 3], epochs=[0, 1, 2], seconds=[0, 1, 2]),),
+        "sgd": (fake_trace([5, np.inf], epochs=[0, 1], seconds=[0, 1], status="diverged"),),
+    }  # fmt: skip
+    table = compare.summary_table(line_dataset(), traces, optimum)
+    assert compare.verdict(table, traces, optimum) == (
+        "Stochastic (SGD) diverged with this learning rate (see the table for the limit "
+        "to stay under). No variant came within 1% of the optimal loss within the "
+        "budget; Batch got closest (gap 2)."
+    )
+
+
+def test_a_diverging_variant_does_not_stop_the_others():
+    comparison = compare.run(
+        line_dataset(),  # batch is stable below 2.0 here, per-row SGD is not at 1.5
+        CompareSettings(epochs=20, descent=Settings(learning_rate=1.5)),
+    )
+    statuses = dict(
+        zip(comparison.table["variant"], comparison.table["status"], strict=True)
+    )
+    assert statuses["Stochastic (SGD)"] == "diverged"
+    assert statuses["Batch"] != "diverged"
+    assert "diverged with this learning rate" in comparison.verdict
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"variants": ()}, "Choose at least one variant to compare."),
+        (
+            {"variants": ("batch", "adam")},
+            "Unknown variant(s) ['adam']: choose among batch, sgd, minibatch.",
+        ),
+        (
+            {"budget": "seconds"},
+            "The budget must be 'epochs' or 'updates'. Got 'seconds'.",
+        ),
+        ({"repeats": 0}, "Repeats must be a whole number from 1 to 20. Got 0."),
+    ],
+)
+def test_invalid_comparison_settings_are_refused(kwargs, message):
+    with pytest.raises(SettingsError) as error:
+        CompareSettings(**kwargs)
+    assert str(error.value) == message
+
+
+def test_ignored_url_values_are_named():
+    raw = {"lr": ["abc"], "features": ["x", "zz"], "rule": ["adam"], "seed": ["7"]}
+    values = {"lr": 0.1, "features": ["x"], "rule": "adam", "seed": 7}
+    assert share.ignored_params(raw, values) == [
+        "The link's lr='abc' is not a valid choice here, so 0.1 is used instead.",
+        "The link's features value(s) 'zz' are not available here and were left out.",
+    ]
+
+
+def test_settings_json_is_plain_json():
+    text = share.settings_json(compare=CompareSettings(), target="y")
+    loaded = json.loads(text)
+    assert loaded["target"] == "y"
+    assert loaded["compare"]["descent"]["learning_rate"] == 0.01
+    assert loaded["compare"]["variants"] == ["batch", "sgd", "minibatch"]
