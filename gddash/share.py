@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 
 def _same(raw: Sequence[str], value: object) -> bool:
@@ -33,7 +33,9 @@ def _same(raw: Sequence[str], value: object) -> bool:
 
 
 def ignored_params(
-    raw: Mapping[str, Sequence[str]], values: Mapping[str, object]
+    raw: Mapping[str, Sequence[str]],
+    values: Mapping[str, object],
+    labels: Mapping[str, Callable[[object], str]] | None = None,
 ) -> list[str]:
     """Sentences naming the URL values that the page could not use.
 
@@ -44,16 +46,25 @@ def ignored_params(
         were drawn (``st.query_params.get_all``).
     values : mapping of key -> widget value
         What each bound widget holds after the run.
+    labels : mapping of key -> format function, optional
+        A bound widget with a ``format_func`` writes the *label* of its value to
+        the URL; give the same function here so that labels are compared.
 
     Returns
     -------
     list of str, e.g. ["lr=abc was not valid here, so the default 0.1 is used."]
     """
     notices = []
+    labels = labels or {}
     for key, strings in raw.items():
         if not strings or key not in values:
             continue
         value = values[key]
+        if key in labels:
+            label = labels[key]
+            value = (
+                [label(v) for v in value] if isinstance(value, list) else label(value)
+            )
         if _same(strings, value):
             continue
         if isinstance(value, list | tuple):

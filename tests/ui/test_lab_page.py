@@ -1,0 +1,141 @@
+"""The "Compare on your data" page, driven headless with Streamlit's AppTest."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+
+
+def open_lab(**params) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    return at
+
+
+def texts(elements) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+def comparison_table(at: AppTest):
+    return next(df.value for df in at.dataframe if "variant" in df.value.columns)
+
+
+def upload(at: AppTest, name: str, content: bytes) -> AppTest:
+    at.file_uploader[0].set_value((name, content, "text/csv"))
+    return at.run()
+
+
+def test_default_page_opens_on_a_sample_with_charts_and_a_three_row_table():
+    at = open_lab()
+    assert not at.exception
+    assert len(at.get("vega_lite_chart")) >= 2  # loss curves, gradient norms, fit
+    assert len(at.get("plotly_chart")) >= 1  # the loss surface (and its contours)
+    table = comparison_table(at)
+    assert list(table["variant"]) == ["Batch", "Stochastic (SGD)", "Mini-batch"]
+    assert "came within 1% of the optimal loss" in texts(at.success) + texts(at.warning)
+
+
+def test_an_uploaded_csv_is_compared():
+    at = open_lab(source="Upload a CSV")
+    assert "Upload a CSV file" in texts(at.info)
+    rows = "\n".join(f"{i},{2 * i + 1 + (i % 3) * 0.1}" for i in range(60))
+    at = upload(at, "mine.csv", f"size,price\n{rows}\n".encode())
+    assert not at.exception
+    assert at.selectbox(key="target").value == "price"
+    assert at.multiselect(key="features").value == ["size"]
+    assert len(comparison_table(at)) == 3
+
+
+def test_a_malformed_upload_shows_a_readable_error_and_the_page_recovers():
+    at = open_lab(source="Upload a CSV")
+    at = upload(at, "broken.csv", b"\x89PNG\r\n\x1a\n\x00\x00binary")
+    assert not at.exception
+    assert "could not be used" in texts(at.error)
+    at = upload(at, "good.csv", b"x,y\n1,2\n2,4.1\n3,6.2\n4,7.9\n5,10.1\n")
+    assert not at.exception
+    assert len(comparison_table(at)) == 3
+
+
+def test_a_divergent_learning_rate_is_flagged_and_shown_as_diverged():
+    at = open_lab(lr="50")
+    assert not at.exception
+    assert "the largest stable learning rate of batch descent" in texts(at.warning)
+    table = comparison_table(at)
+    assert (table["status"] == "diverged").all()
+    assert table["message"].str.contains("lower the learning rate below").all()
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"features": ["x", "y"]}, "'y' is both the target and a feature"),
+        (
+            {"model": "Logistic regression"},
+            "needs a target with exactly 2 distinct values",
+        ),
+        (
+            {
+                "sample": "Diabetes progression (real, regression)",
+                "model": "Logistic regression",
+            },
+            "but 'progression' has 214",
+        ),
+    ],
+)
+def test_bad_choices_get_a_clear_message_and_no_traceback(params, message):
+    at = open_lab(**params)
+    assert not at.exception
+    assert message in texts(at.error)
+
+
+def test_no_features_is_explained():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["features"] = []
+    at.run()
+    assert not at.exception
+    assert "Choose at least one feature" in texts(at.error)
+
+
+def test_a_batch_size_larger_than_the_data_is_explained():
+    at = open_lab(bs="100000")
+    assert not at.exception
+    assert "mini-batch runs as batch descent" in texts(at.warning)
+
+
+def test_url_parameters_restore_the_settings():
+    at = open_lab(
+        sample="Diabetes progression (real, regression)",
+        rule="Adam",
+        lr="0.05",
+        epochs="7",
+        variants=["Stochastic (SGD)", "Batch"],
+        seed="3",
+    )
+    assert not at.exception
+    assert at.selectbox(key="sample").value == "diabetes"
+    assert at.selectbox(key="rule").value == "adam"
+    assert at.number_input(key="lr").value == 0.05
+    assert at.number_input(key="epochs").value == 7
+    table = comparison_table(at)
+    assert list(table["variant"]) == ["Stochastic (SGD)", "Batch"]
+    assert table["epochs"].tolist() == pytest.approx([7, 7])
+
+
+def test_invalid_url_values_fall_back_with_a_notice():
+    at = open_lab(lr="abc", rule="lion")
+    assert not at.exception
+    notices = texts(at.warning)
+    assert "lr='abc'" in notices and "rule='lion'" in notices
+    assert len(comparison_table(at)) == 3
+
+
+def test_changing_a_chart_option_does_not_rerun_the_descent():
+    at = open_lab()
+    first = comparison_table(at)["seconds"].tolist()
+    at.toggle(key="log_y").set_value(True).run()
+    assert not at.exception
+    assert comparison_table(at)["seconds"].tolist() == first  # served from the cache
