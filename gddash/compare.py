@@ -273,7 +273,7 @@ def summary_table(
                     float(trace.val_loss[-1]) if trace.val_loss is not None else None
                 ),
                 "gap to optimum": trace.final_loss - optimum.loss,
-                "distance to θ*": float(np.linalg.norm(trace.theta - optimum.theta)),
+                "distance to θ*": _distance(trace.theta, optimum.theta),
                 score_name: _score(dataset, trace.theta, trace.final_loss),
                 "epochs": trace.n_epochs,
                 "updates": trace.n_updates,
@@ -286,6 +286,11 @@ def summary_table(
             }
         )
     return pd.DataFrame(rows)
+
+
+def _distance(theta: np.ndarray, star: np.ndarray) -> float:
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverged θ may overflow
+        return float(np.linalg.norm(theta - star))
 
 
 def _roughness(trace: Trace) -> float:

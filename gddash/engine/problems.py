@@ -369,16 +369,36 @@ def _logistic_values(
     thetas: np.ndarray,
     grad_at_zero: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    losses = np.empty(len(thetas))
-    grads = np.empty(thetas.shape, dtype=np.float64)
-    for k, theta in enumerate(thetas):
-        if not np.isfinite(theta).all():
-            losses[k], grads[k] = np.nan, np.nan
-        elif grad_at_zero is not None and not theta.any():
+    losses = np.full(len(thetas), np.nan)
+    grads = np.full(thetas.shape, np.nan, dtype=np.float64)
+    finite = np.isfinite(thetas).all(axis=1)
+    if len(thetas) > 4:  # a stack (e.g. a loss-surface grid): all at once
+        losses[finite], grads[finite] = _logistic_stack(X, y, thetas[finite])
+        return losses, grads
+    for k in np.flatnonzero(finite):
+        if grad_at_zero is not None and not thetas[k].any():
             losses[k], grads[k] = math.log(2.0), grad_at_zero
         else:
-            losses[k], grads[k] = _fused_logistic_pass(X, y, theta)
+            losses[k], grads[k] = _fused_logistic_pass(X, y, thetas[k])
     return losses, grads
+
+
+def _logistic_stack(
+    X: np.ndarray, y: np.ndarray, thetas: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Losses and gradients at k points in one pass: Z = X_b Θᵀ block by block."""
+    n = y.shape[0]
+    loss = np.zeros(len(thetas))
+    grad = np.zeros(thetas.shape)
+    rows = max(1, min(_CHUNK, 2_000_000 // max(len(thetas), 1)))  # bound Z's size
+    for start in range(0, n, rows):
+        block, labels = X[start : start + rows], y[start : start + rows, None]
+        z = block @ thetas.T  # (rows, k)
+        e = np.exp(-np.abs(z))
+        loss += np.sum(np.maximum(z, 0.0) + np.log1p(e) - labels * z, axis=0)
+        residual = np.where(z >= 0.0, 1.0, e) / (1.0 + e) - labels
+        grad += residual.T @ block
+    return loss / n, grad / n
 
 
 def _fused_logistic_pass(

@@ -129,3 +129,20 @@ def test_problems_never_copy_or_write_to_well_formed_input():
     y = np.ones(20)
     problem = LinearRegression(X, y)
     assert problem.X is X and problem.y is y
+
+
+def test_logistic_evaluation_of_a_stack_equals_one_point_at_a_time():
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((500, 3))
+    y = (rng.random(500) < 0.5).astype(float)
+    problem = LogisticRegression(X, y)
+    thetas = rng.standard_normal((12, 3))
+    thetas[3] = np.nan
+    losses, grads = problem.evaluate(thetas)
+    for k, theta in enumerate(thetas):
+        if k == 3:
+            assert np.isnan(losses[k]) and np.isnan(grads[k]).all()
+            continue
+        one_loss, one_grad = problem.evaluate(theta)
+        assert losses[k] == pytest.approx(one_loss[0], rel=1e-12)
+        np.testing.assert_allclose(grads[k], one_grad[0], rtol=1e-10, atol=1e-14)

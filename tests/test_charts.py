@@ -1,0 +1,827 @@
+"""Chart builders, checked through their specs (``chart.to_dict()``, ``fig.data``).
+
+Every comparison here is a real ``compare.run`` on a small dataset, so the
+charts are checked against the numbers the engine produced: the optimum rule
+against the closed-form loss, slices against ½·mean((Xθ − y)²) computed here,
+fitted lines against ``np.polyfit``.
+"""
+
+import ast
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from gddash import charts, compare, data
+from gddash.charts import VARIANT_COLORS, X_AXES
+from gddash.compare import VARIANT_TITLES, CompareSettings
+from gddash.engine import Settings
+
+TITLES = list(VARIANT_TITLES.values())
+
+
+# --------------------------------------------------------------------------------------
+# Datasets and comparisons (module scope: each is run once)
+# --------------------------------------------------------------------------------------
+
+
+def line_dataset(validation_fraction=0.0):
+    """The bundled noisy line: intercept + one feature, so two parameters."""
+    frame = data.read_csv(data.load_sample("line"))
+    options = data.PrepareOptions(validation_fraction=validation_fraction)
+    return data.prepare(frame, "y", ["x"], options)
+
+
+def linear_dataset(n=150, d=3, seed=0):
+    """Intercept + d−1 standard normal features, y linear in them plus noise."""
+    rng = np.random.default_rng(seed)
+    X = np.column_stack([np.ones(n), rng.standard_normal((n, d - 1))])
+    y = X @ rng.uniform(-2, 2, d) + 0.3 * rng.standard_normal(n)
+    names = ("intercept", *(f"x{k}" for k in range(1, d)))
+    return data.Dataset(X=X, y=y, feature_names=names, target_name="y", task="linear")
+
+
+def logistic_dataset(n=200, seed=0):
+    """Two overlapping classes (not separable, so the log-loss has a minimum)."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(n)
+    y = (x + rng.standard_normal(n) > 0).astype(float)
+    X = np.column_stack([np.ones(n), x])
+    return data.Dataset(
+        X=X,
+        y=y,
+        feature_names=("intercept", "x"),
+        target_name="label",
+        task="logistic",
+        class_labels=("no", "yes"),
+    )
+
+
+def run(dataset, *, learning_rate=0.05, **options):
+    options = {"epochs": 3.0, "batch_size": 16, **options}
+    settings = CompareSettings(descent=Settings(learning_rate=learning_rate), **options)
+    return compare.run(dataset, settings)
+
+
+@pytest.fixture(scope="module")
+def comparison():
+    """All three variants, three seeds for the stochastic ones, validation rows."""
+    return run(line_dataset(validation_fraction=0.2), repeats=3)
+
+
+@pytest.fixture(scope="module")
+def single():
+    """One seed per variant, no validation rows."""
+    return run(line_dataset())
+
+
+@pytest.fixture(scope="module")
+def diverged():
+    """Batch is stable at 1.5 on the standardized line; single rows are not."""
+    result = run(line_dataset(), learning_rate=1.5, epochs=5.0)
+    assert result.primary("sgd").status == "diverged"
+    assert result.primary("batch").status != "diverged"
+    return result
+
+
+@pytest.fixture(scope="module")
+def exploded(single):
+    """SGD's last points overflowed to inf / NaN, as a run past the float range does."""
+    trace = single.primary("sgd")
+    loss, path, gradient = trace.loss.copy(), trace.path.copy(), trace.gradient.copy()
+    loss[-3:] = [np.inf, np.nan, np.inf]
+    path[-2:] = np.inf
+    gradient[-3:] = np.nan
+    broken = dataclasses.replace(
+        trace, loss=loss, path=path, gradient=gradient, status="diverged"
+    )
+    return dataclasses.replace(single, traces={**single.traces, "sgd": (broken,)})
+
+
+@pytest.fixture(scope="module")
+def three_params():
+    return run(linear_dataset(d=3), learning_rate=0.1)
+
+
+@pytest.fixture(scope="module")
+def classification():
+    return run(logistic_dataset(), learning_rate=0.5)
+
+
+# --------------------------------------------------------------------------------------
+# Reading specs
+# --------------------------------------------------------------------------------------
+
+
+def mark_of(layer):
+    mark = layer["mark"]
+    return mark if isinstance(mark, str) else mark["type"]
+
+
+def layers_of(spec, mark):
+    return [layer for layer in spec["layer"] if mark_of(layer) == mark]
+
+
+def rows_of(spec, layer=None):
+    """The rows a layer draws (or a facet chart's shared rows)."""
+    name = (layer or spec)["data"]["name"]
+    return pd.DataFrame(spec["datasets"][name])
+
+
+def total_rows(spec):
+    return sum(len(rows) for rows in spec.get("datasets", {}).values())
+
+
+def title_text(spec):
+    title = spec["title"]
+    return " ".join([title["text"], *title.get("subtitle", [])])
+
+
+def primary_lines(spec):
+    """Training-curve rows of the line layer, per variant title."""
+    (line,) = layers_of(spec, "line")
+    rows = rows_of(spec, line)
+    return line, rows[rows["curve"] == "training"]
+
+
+def rule_value(spec):
+    (rule,) = layers_of(spec, "rule")
+    field = rule["encoding"]["y"]["field"]
+    return float(rows_of(spec, rule)[field].iloc[0]), rows_of(spec, rule)["label"][0]
+
+
+# --------------------------------------------------------------------------------------
+# Colours
+# --------------------------------------------------------------------------------------
+
+
+def relative_luminance(color):
+    channels = [int(color[k : k + 2], 16) / 255 for k in (1, 3, 5)]
+    linear = [
+        c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels
+    ]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a, b):
+    high, low = sorted([relative_luminance(a), relative_luminance(b)], reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_every_variant_has_a_distinct_colour_readable_on_light_and_dark():
+    assert set(VARIANT_COLORS) == set(TITLES)
+    assert len(set(VARIANT_COLORS.values())) == len(TITLES)
+    for color in VARIANT_COLORS.values():
+        # WCAG's 3:1 for graphics, against white and Streamlit's dark background
+        assert contrast(color, "#FFFFFF") >= 3.0, color
+        assert contrast(color, "#0E1117") >= 3.0, color
+
+
+def test_a_variant_keeps_its_colour_when_others_are_left_out(single):
+    subset = run(line_dataset(), variants=("minibatch", "sgd"), epochs=1.0)
+    for result in (single, subset):
+        line, _ = primary_lines(charts.loss_curves(result).to_dict())
+        scale = line["encoding"]["color"]["scale"]
+        titles = [VARIANT_TITLES[v] for v in result.traces]
+        assert scale["domain"] == titles
+        assert scale["range"] == [VARIANT_COLORS[t] for t in titles]
+
+
+# --------------------------------------------------------------------------------------
+# Loss curves
+# --------------------------------------------------------------------------------------
+
+
+def test_loss_curves_draw_each_variants_first_run_as_one_line(comparison):
+    spec = charts.loss_curves(comparison).to_dict()
+    line, training = primary_lines(spec)
+    assert line["encoding"]["color"]["field"] == "variant"
+    assert list(training["variant"].unique()) == TITLES
+    for variant in comparison.traces:
+        trace = comparison.primary(variant)
+        drawn = training[training["variant"] == VARIANT_TITLES[variant]]
+        np.testing.assert_array_equal(drawn["loss"], trace.loss)
+        np.testing.assert_array_equal(drawn["epochs"], trace.epochs)
+        assert set(drawn["seed"]) == {comparison.settings.descent.seed}
+
+
+def test_the_optimum_rule_sits_at_the_closed_form_loss(comparison):
+    spec = charts.loss_curves(comparison).to_dict()
+    value, label = rule_value(spec)
+    assert value == comparison.optimum.loss
+    assert label == "optimal loss (closed form)"
+    (text,) = layers_of(spec, "text")
+    assert rows_of(spec, text)["label"][0] == label
+
+
+def test_the_optimum_rule_of_a_log_loss_says_newton(classification):
+    assert "Newton" in classification.optimum.note
+    value, label = rule_value(charts.loss_curves(classification).to_dict())
+    assert value == classification.optimum.loss
+    assert label == "optimal loss (Newton)"
+
+
+@pytest.mark.parametrize("x", sorted(X_AXES))
+def test_the_x_axis_switches_field_title_and_values(comparison, x):
+    spec = charts.loss_curves(comparison, x=x).to_dict()
+    line, training = primary_lines(spec)
+    assert line["encoding"]["x"] == {
+        "field": x,
+        "title": X_AXES[x],
+        "type": "quantitative",
+    }
+    batch = training[training["variant"] == "Batch"]
+    np.testing.assert_array_equal(batch[x], getattr(comparison.primary("batch"), x))
+    for layer in spec["layer"]:  # every layer on the same axis: one merged title
+        if "x" in layer["encoding"] and "field" in layer["encoding"]["x"]:
+            assert layer["encoding"]["x"]["title"] == X_AXES[x]
+
+
+def test_x_must_be_one_of_the_four_axes(comparison):
+    with pytest.raises(ValueError, match="x must be one of"):
+        charts.loss_curves(comparison, x="steps")
+
+
+def test_log_scale_draws_the_gap_above_the_optimum_positive_only(comparison):
+    spec = charts.loss_curves(comparison, log_scale=True).to_dict()
+    line, rows = primary_lines(spec)
+    y = line["encoding"]["y"]
+    assert y["field"] == "gap"
+    assert y["scale"] == {"type": "log"}
+    assert y["title"] == "loss − optimal loss (log)"
+    assert "log" in spec["title"]["text"]
+    assert (rows["gap"] > 0).all()
+    floor = rows["gap"].min()
+    expected = np.maximum(rows["loss"] - comparison.optimum.loss, floor)
+    np.testing.assert_allclose(rows["gap"], expected, rtol=0, atol=0)
+    for band in layers_of(spec, "area"):
+        assert (rows_of(spec, band)[["low", "high"]] > 0).all().all()
+    # the gap of a validation loss has no sign: left out on this scale
+    assert set(rows_of(spec, line)["curve"]) == {"training"}
+    value, label = rule_value(spec)
+    assert label == "within 1% of the optimal loss"
+    assert value == pytest.approx(compare.TARGET_FRACTION * comparison.optimum.loss)
+
+
+def test_a_band_spans_the_seeds_of_each_repeated_variant(comparison):
+    spec = charts.loss_curves(comparison).to_dict()
+    (area,) = layers_of(spec, "area")
+    assert area["encoding"]["y"]["field"] == "low"
+    assert area["encoding"]["y2"]["field"] == "high"
+    bands = rows_of(spec, area)
+    assert set(bands["variant"]) == {"Stochastic (SGD)", "Mini-batch"}
+    assert set(bands["seeds"]) == {3}
+    for variant in ("sgd", "minibatch"):
+        band = bands[bands["variant"] == VARIANT_TITLES[variant]]
+        assert len(band) <= charts.BAND_POINTS
+        assert (band["low"] <= band["high"]).all()
+        for trace in comparison.traces[variant]:  # every seed lies inside its band
+            seed_loss = np.interp(band["epochs"], trace.epochs, trace.loss)
+            assert (band["low"] <= seed_loss + 1e-12).all()
+            assert (seed_loss <= band["high"] + 1e-12).all()
+
+
+def test_a_single_seed_draws_no_band(single):
+    assert not layers_of(charts.loss_curves(single).to_dict(), "area")
+
+
+def test_validation_curves_are_dashed_and_can_be_hidden(comparison):
+    spec = charts.loss_curves(comparison).to_dict()
+    (line,) = layers_of(spec, "line")
+    assert set(rows_of(spec, line)["curve"]) == {"training", "validation"}
+    dash = line["encoding"]["strokeDash"]
+    assert dash["field"] == "curve"
+    assert dash["scale"]["domain"] == ["training", "validation"]
+    hidden = charts.loss_curves(comparison, show_validation=False).to_dict()
+    (line,) = layers_of(hidden, "line")
+    assert set(rows_of(hidden, line)["curve"]) == {"training"}
+    assert "strokeDash" not in line["encoding"]
+
+
+def test_hover_shows_exact_values_and_the_legend_highlights_a_variant(comparison):
+    spec = charts.loss_curves(comparison).to_dict()
+    params = {p["name"]: p for p in spec["params"]}
+    assert params["legend"]["bind"] == "legend"
+    assert params["legend"]["select"]["fields"] == ["variant"]
+    assert params["hover"]["select"]["nearest"] is True
+    (points,) = layers_of(spec, "point")
+    tooltip = {t["field"]: t for t in points["encoding"]["tooltip"]}
+    assert {"variant", "epochs", "loss"} <= set(tooltip)
+    digits = int(tooltip["loss"]["format"].strip(".g~"))
+    assert digits >= 6
+    (line,) = layers_of(spec, "line")
+    assert line["encoding"]["opacity"]["condition"][0]["param"] == "legend"
+
+
+def test_non_finite_points_are_dropped_and_the_variant_stays_in_the_legend(exploded):
+    trace = exploded.primary("sgd")
+    for spec in (
+        charts.loss_curves(exploded).to_dict(),
+        charts.loss_curves(exploded, log_scale=True).to_dict(),
+    ):
+        line, rows = primary_lines(spec)
+        sgd = rows[rows["variant"] == "Stochastic (SGD)"]
+        assert len(sgd) == np.isfinite(trace.loss).sum() == len(trace.loss) - 3
+        assert np.isfinite(sgd["loss"]).all()
+        color = line["encoding"]["color"]
+        assert "Stochastic (SGD)" in color["scale"]["domain"]
+        assert "— diverged" in color["legend"]["labelExpr"]
+        assert "Diverged: Stochastic (SGD)" in title_text(spec)
+
+
+def test_a_diverged_run_does_not_flatten_the_others(diverged):
+    spec = charts.loss_curves(diverged).to_dict()
+    line, rows = primary_lines(spec)
+    low, high = line["encoding"]["y"]["scale"]["domain"]
+    tame = rows[rows["variant"] != "Stochastic (SGD)"]["loss"]
+    assert high == pytest.approx(tame.max() + 0.05 * (tame.max() - low))
+    assert rows["loss"].max() > 1e3 * high  # the blow-up is there, off the chart
+    assert line["mark"]["clip"] is True
+    assert "leave the top of the chart" in title_text(spec)
+
+
+# compare.summary_table takes np.linalg.norm of the overflowed θ: numpy warns there.
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+def test_a_run_that_overflowed_everywhere_still_charts():
+    blown = run(line_dataset(), variants=("batch", "sgd"), learning_rate=1e200)
+    assert all(r[0].status == "diverged" for r in blown.traces.values())
+    assert not np.isfinite(blown.primary("batch").loss).all()
+    for chart in (
+        charts.loss_curves(blown),
+        charts.loss_curves(blown, log_scale=True),
+        charts.gradient_norms(blown),
+        charts.fit_view(blown),
+    ):
+        spec = chart.to_dict()
+        for rows in spec["datasets"].values():
+            values = pd.DataFrame(rows).select_dtypes("number").to_numpy(float)
+            assert np.isfinite(values).all()
+
+
+# --------------------------------------------------------------------------------------
+# Gradient norms
+# --------------------------------------------------------------------------------------
+
+
+def test_gradient_norms_are_drawn_on_a_log_axis_with_the_eps_rule(single):
+    spec = charts.gradient_norms(single).to_dict()
+    line, rows = primary_lines(spec)
+    assert line["encoding"]["y"]["scale"]["type"] == "log"
+    assert (rows["grad_norm"] > 0).all()
+    batch = rows[rows["variant"] == "Batch"]
+    np.testing.assert_allclose(batch["grad_norm"], single.primary("batch").grad_norm)
+    value, label = rule_value(spec)
+    assert value == single.settings.descent.eps
+    assert label == "ε (convergence threshold)"
+
+
+def test_no_eps_rule_when_eps_is_zero():
+    settings = CompareSettings(
+        epochs=1.0, descent=Settings(learning_rate=0.05, eps=0.0)
+    )
+    result = compare.run(line_dataset(), settings)
+    spec = charts.gradient_norms(result).to_dict()
+    assert not layers_of(spec, "rule")
+
+
+# --------------------------------------------------------------------------------------
+# Loss slices
+# --------------------------------------------------------------------------------------
+
+
+def half_mse(dataset, theta):
+    """½·mean((Xθ − y)²), straight from the definition."""
+    residual = dataset.X @ theta - dataset.y
+    return 0.5 * np.mean(residual**2)
+
+
+def test_a_two_parameter_slice_is_the_whole_surface_with_its_minimum_at_the_optimum(
+    single,
+):
+    star, best = single.optimum.theta, single.optimum.loss
+    span = ((star[0] - 1, star[0] + 1), (star[1] - 2, star[1] + 2))
+    grid = charts.slice_grid(single, 0, 1, n=21, span=span)
+    assert grid.Z.shape == (21, 21)
+    row, col = np.argmin(np.abs(grid.b - star[1])), np.argmin(np.abs(grid.a - star[0]))
+    assert (row, col) == (10, 10)
+    assert grid.Z[row, col] == pytest.approx(best, rel=1e-9)
+    assert np.unravel_index(np.argmin(grid.Z), grid.Z.shape) == (10, 10)
+    assert "whole loss surface" in grid.note
+    full = charts.slice_grid(single, 0, 1)
+    assert full.Z.min() >= best - 1e-9 * abs(best)
+    assert full.a_name == "θ₀ (intercept)"
+    assert full.b_name == "θ₁ (x)"
+
+
+def test_a_slice_of_three_parameters_matches_the_loss_computed_directly(three_params):
+    dataset, star = three_params.dataset, three_params.optimum.theta
+    grid = charts.slice_grid(three_params, 1, 2, n=7)
+    rng = np.random.default_rng(1)
+    for row, col in rng.integers(0, 7, size=(6, 2)):
+        theta = star.copy()
+        theta[1], theta[2] = grid.a[col], grid.b[row]
+        assert grid.Z[row, col] == pytest.approx(half_mse(dataset, theta), rel=1e-10)
+    assert (grid.i, grid.j) == (1, 2)
+    assert "Other parameters held at their optimal values" in grid.note
+
+
+def test_the_slice_covers_the_optimum_and_every_path(comparison, three_params):
+    for result, (i, j) in ((comparison, (0, 1)), (three_params, (2, 0))):
+        grid = charts.slice_grid(result, i, j, n=10)
+        star = result.optimum.theta
+        assert grid.contains(np.array([star[i]]), np.array([star[j]])).all()
+        for variant in result.traces:
+            path = result.primary(variant).path
+            assert grid.contains(path[:, i], path[:, j]).all(), variant
+
+
+def test_a_diverged_path_is_cut_at_a_sane_range(diverged):
+    grid = charts.slice_grid(diverged, 0, 1, n=10)
+    star = diverged.optimum.theta
+    reach = max(
+        np.abs(diverged.primary(v).path - star).max(axis=0).max()
+        for v in ("batch", "minibatch")
+    )
+    assert np.abs(grid.a - star[0]).max() <= 1.1 * 7 * reach
+    assert np.abs(diverged.primary("sgd").path).max() > 1e3 * reach
+    assert "Diverged paths run off this range" in grid.note
+    paths = {p.name: p for p in charts.comparison_paths(diverged, grid)}
+    cut = paths["Stochastic (SGD) — diverged"]
+    assert len(cut.a) >= 1
+    assert grid.contains(cut.a, cut.b).all()
+
+
+def test_a_log_loss_slice_shrinks_its_grid_to_the_work_budget(
+    classification, monkeypatch
+):
+    problem = compare.problem_for(classification.dataset)
+    m = classification.dataset.n_samples
+    monkeypatch.setattr(charts, "LOGISTIC_GRID_BUDGET", 144 * m)
+    grid = charts.slice_grid(classification, 0, 1, n=30, problem=problem)
+    assert grid.Z.shape == (12, 12)
+    assert "Grid reduced to 12×12" in grid.note
+    thetas = np.array([[grid.a[3], grid.b[5]]])
+    assert grid.Z[5, 3] == pytest.approx(problem.evaluate(thetas)[0][0], rel=1e-12)
+    assert grid.Z.min() >= classification.optimum.loss - 1e-9
+
+
+def test_a_slice_reuses_the_problem_it_is_given(single):
+    problem = compare.problem_for(single.dataset)
+    given = charts.slice_grid(single, 0, 1, n=8, problem=problem)
+    built = charts.slice_grid(single, 0, 1, n=8)
+    np.testing.assert_allclose(given.Z, built.Z, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("i", "j", "n", "message"),
+    [(0, 0, 10, "different"), (0, 2, 10, r"\[0, 2\)"), (-1, 1, 10, "index"),
+     (0, 1, 1, "n must be")],
+)  # fmt: skip
+def test_slice_arguments_are_checked(single, i, j, n, message):
+    with pytest.raises(ValueError, match=message):
+        charts.slice_grid(single, i, j, n=n)
+
+
+def test_a_surface_grid_checks_shapes_and_never_aliases_the_callers_arrays():
+    a, b = np.linspace(0, 1, 4), np.linspace(0, 2, 3)
+    Z = np.zeros((3, 4))
+    grid = charts.SurfaceGrid(a, b, Z, "x", "y")
+    Z[0, 0] = 99.0
+    assert grid.Z[0, 0] == 0.0
+    assert not grid.Z.flags.writeable
+    with pytest.raises(ValueError, match="shape"):
+        charts.SurfaceGrid(a, b, Z.T, "x", "y")
+    with pytest.raises(ValueError, match="increasing"):
+        charts.SurfaceGrid(a[::-1], b, Z, "x", "y")
+
+
+# --------------------------------------------------------------------------------------
+# Paths, surfaces and contours
+# --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def line_grid(comparison):
+    return charts.slice_grid(comparison, 0, 1, n=20)
+
+
+def test_each_variant_path_is_drawn_at_its_true_loss(comparison, line_grid):
+    paths = charts.comparison_paths(comparison, line_grid)
+    assert [p.name for p in paths] == TITLES
+    for path, variant in zip(paths, comparison.traces, strict=True):
+        trace = comparison.primary(variant)
+        assert path.color == VARIANT_COLORS[VARIANT_TITLES[variant]]
+        assert len(path.a) <= charts.MAX_PATH_POINTS
+        for end in (0, -1):  # first and last points are always kept
+            assert path.a[end] == trace.path[end, 0]
+            assert path.b[end] == trace.path[end, 1]
+            assert path.z[end] == trace.loss[end]
+            assert path.steps[end] == trace.updates[end]
+        rows = np.searchsorted(trace.updates, path.steps)
+        np.testing.assert_array_equal(path.z, trace.loss[rows])
+    sgd = comparison.primary("sgd")
+    assert len(sgd.loss) > charts.MAX_PATH_POINTS  # so the thinning was exercised
+
+
+def optimum_point(result, grid):
+    star = result.optimum.theta
+    return (star[grid.i], star[grid.j], result.optimum.loss)
+
+
+def test_the_surface_figure_has_the_surface_the_paths_and_a_steady_camera(
+    comparison, line_grid
+):
+    paths = charts.comparison_paths(comparison, line_grid)
+    fig = charts.surface_figure(
+        line_grid,
+        paths,
+        title="Loss surface",
+        optimum=optimum_point(comparison, line_grid),
+    )
+    surface, *drawn, optimum = fig.data
+    assert isinstance(surface, go.Surface)
+    np.testing.assert_array_equal(surface.z, line_grid.Z)
+    assert 0 < surface.opacity < 1
+    assert surface.contours.z.show and surface.contours.z.project.z
+    assert [type(t) for t in drawn] == [go.Scatter3d] * len(paths)
+    for trace, path in zip(drawn, paths, strict=True):
+        assert trace.name == path.name
+        assert trace.line.color == trace.marker.color == path.color
+        assert trace.mode == "lines+markers"
+        symbols = trace.marker.symbol
+        assert symbols[0] == "circle" and symbols[-1] == "x"
+        np.testing.assert_array_equal(trace.z, path.z)
+    assert optimum.marker.symbol == "diamond"
+    assert (optimum.x[0], optimum.y[0]) == tuple(comparison.optimum.theta)
+    assert fig.layout.uirevision == "keep"
+    assert fig.layout.scene.camera.eye.z > 0
+    assert fig.layout.scene.xaxis.title.text == line_grid.a_name
+    assert fig.layout.scene.yaxis.title.text == line_grid.b_name
+    assert fig.layout.title.text == "Loss surface"
+    assert "whole loss surface" in fig.layout.title.subtitle.text
+
+
+def test_the_contour_figure_has_the_contours_the_paths_and_the_optimum(
+    comparison, line_grid
+):
+    paths = charts.comparison_paths(comparison, line_grid)
+    fig = charts.contour_figure(
+        line_grid, paths, title="Contours", optimum=optimum_point(comparison, line_grid)
+    )
+    contour, *drawn, optimum = fig.data
+    assert isinstance(contour, go.Contour)
+    np.testing.assert_array_equal(contour.customdata, line_grid.Z)  # hover: Z
+    assert [type(t) for t in drawn] == [go.Scatter] * len(paths)
+    assert [t.line.color for t in drawn] == [p.color for p in paths]
+    assert all(t.marker.symbol[0] != t.marker.symbol[-1] for t in drawn)
+    assert optimum.marker.symbol == "star"
+    assert fig.layout.uirevision == "keep"
+    assert tuple(fig.layout.xaxis.range) == (line_grid.a[0], line_grid.a[-1])
+    assert fig.layout.xaxis.title.text == line_grid.a_name
+    assert fig.layout.yaxis.scaleanchor is None  # parameters keep their own scales
+
+
+def bowl_and_rosenbrock():
+    xs, ys = np.linspace(-2, 2, 41), np.linspace(-1, 3, 41)
+    X, Y = np.meshgrid(xs, ys)
+    bowl = charts.SurfaceGrid(xs, ys, X**2 + Y**2, "x", "y", z_name="f(x, y)")
+    rosen = (1 - X) ** 2 + 100 * (Y - X**2) ** 2
+    return bowl, charts.SurfaceGrid(xs, ys, rosen, "x", "y", z_name="f(x, y)")
+
+
+def test_contour_levels_are_log_spaced_when_values_span_decades():
+    bowl, rosen = bowl_and_rosenbrock()
+    even = charts.contour_figure(bowl, [], title="bowl").data[0]
+    assert even.ncontours == 20
+    np.testing.assert_array_equal(even.z, bowl.Z)
+    logged = charts.contour_figure(rosen, [], title="Rosenbrock").data[0]
+    assert logged.autocontour is False
+    low = rosen.Z.min()
+    # monotone in Z, and the colour bar reads in values of Z, not of the log
+    order = np.argsort(rosen.Z.ravel())
+    assert np.all(np.diff(logged.z.ravel()[order]) >= 0)
+    ticks = [float(t) for t in logged.colorbar.ticktext]
+    assert ticks[0] == pytest.approx(low, abs=1e-6)
+    assert ticks[-1] == pytest.approx(rosen.Z.max(), rel=1e-2)
+    assert "log-spaced" in logged.colorbar.title.text
+
+
+def test_the_explorer_can_draw_its_own_surface_path_and_current_point():
+    bowl, _ = bowl_and_rosenbrock()
+    path = charts.Path3D(
+        "Adam",
+        [1.5, 1.0, 0.2],
+        [2.0, 1.0, 0.1],
+        [6.25, 2.0, 0.05],
+        "#CC79A7",
+        steps=[0, 1, 2],
+    )
+    kwargs = {
+        "optimum": (0, 0, 0),
+        "optimum_name": "minimum",
+        "current_point": (1, 1, 2),
+    }
+    for build in (charts.surface_figure, charts.contour_figure):
+        fig = build(bowl, [path], title="f(x, y) = x² + y²", **kwargs)
+        names = [trace.name for trace in fig.data]
+        assert names == ["f(x, y)", "Adam", "minimum", "current point"]
+        assert fig.data[-1].x == (1,)
+        assert fig.layout.uirevision == "keep"
+    custom = charts.surface_figure(bowl, [], title="t", uirevision="explorer-1")
+    assert custom.layout.uirevision == "explorer-1"
+
+
+def test_a_path_needs_arrays_of_one_length():
+    with pytest.raises(ValueError, match="equal lengths"):
+        charts.Path3D("p", [0, 1], [0, 1], [0], "#000000")
+
+
+# --------------------------------------------------------------------------------------
+# Arrows
+# --------------------------------------------------------------------------------------
+
+
+def cell_lengths(field, dx, dy):
+    return np.hypot(field.u / dx, field.v / dy)
+
+
+def test_arrows_point_down_the_gradient_with_one_length_in_grid_cells():
+    xs, ys = np.linspace(-3, 3, 7), np.linspace(-1, 1, 5)  # cells 1 wide, 0.5 high
+    X, Y = np.meshgrid(xs, ys)
+    gx, gy = 2 * X, 50 * Y  # f = x² + 25y²: magnitudes differ by far
+    field = charts.arrow_field(xs, ys, gx, gy)
+    keep = (gx != 0) | (gy != 0)  # no direction at the minimum itself
+    assert len(field) == keep.sum() == 34
+    np.testing.assert_allclose(cell_lengths(field, 1.0, 0.5), 0.8)
+    g = np.column_stack([gx[keep], gy[keep]])
+    direction = np.column_stack([field.u, field.v])
+    np.testing.assert_allclose(
+        direction / np.linalg.norm(direction, axis=1, keepdims=True),
+        -g / np.linalg.norm(g, axis=1, keepdims=True),
+        atol=1e-12,
+    )
+    np.testing.assert_allclose(field.magnitude, np.linalg.norm(g, axis=1))
+    np.testing.assert_array_equal(field.x, X[keep])
+    longer = charts.arrow_field(xs, ys, gx, gy, length=0.5)
+    np.testing.assert_allclose(cell_lengths(longer, 1.0, 0.5), 0.5)
+
+
+def test_arrows_drop_nan_and_infinite_gradients_and_survive_huge_ones():
+    xs, ys = np.linspace(0, 1, 3), np.linspace(0, 1, 2)
+    gx = np.array([[1.0, np.nan, 1e300], [np.inf, 2.0, -1e300]])
+    gy = np.array([[0.0, 1.0, 1e300], [1.0, -np.inf, 0.0]])
+    field = charts.arrow_field(xs, ys, gx, gy)
+    assert len(field) == 3
+    np.testing.assert_allclose(cell_lengths(field, 0.5, 1.0), 0.8)
+    assert np.isfinite([field.u, field.v]).all()
+    assert field.u[1] < 0 and field.v[1] < 0  # −(1e300, 1e300) still points down
+
+
+def test_arrow_field_checks_its_shapes():
+    with pytest.raises(ValueError, match="shape"):
+        charts.arrow_field(
+            np.arange(3.0), np.arange(2.0), np.ones((3, 2)), np.ones((3, 2))
+        )
+    with pytest.raises(ValueError, match="length"):
+        charts.arrow_field(
+            np.arange(2.0), np.arange(2.0), np.ones((2, 2)), np.ones((2, 2)), length=0
+        )
+
+
+def test_the_contour_figure_draws_arrows_as_one_trace_of_segments():
+    _, rosen = bowl_and_rosenbrock()
+    xs, ys = np.linspace(-2, 2, 9), np.linspace(-1, 3, 9)
+    X, Y = np.meshgrid(xs, ys)
+    field = charts.arrow_field(
+        xs, ys, -2 * (1 - X) - 400 * X * (Y - X**2), 200 * (Y - X**2)
+    )
+    fig = charts.contour_figure(rosen, [], title="Rosenbrock", arrows=field)
+    contour, arrows = fig.data
+    assert arrows.name == "−∇f (steepest descent)"
+    x = np.asarray(arrows.x, dtype=float).reshape(-1, 3)
+    y = np.asarray(arrows.y, dtype=float).reshape(-1, 3)
+    assert len(x) == len(field)
+    assert np.isnan(x[:, 2]).all() and np.isnan(y[:, 2]).all()  # separated segments
+    np.testing.assert_allclose(x[:, :2].mean(axis=1), field.x)  # centred on the grid
+    np.testing.assert_allclose(x[:, 1] - x[:, 0], field.u)
+    np.testing.assert_allclose(y[:, 1] - y[:, 0], field.v)
+    assert arrows.marker.symbol == "arrow"
+    assert arrows.marker.angleref == "previous"
+    assert contour.colorbar.len < 1  # room for the arrows' colour bar
+
+
+# --------------------------------------------------------------------------------------
+# Fit view
+# --------------------------------------------------------------------------------------
+
+
+def test_one_feature_shows_the_data_and_each_fitted_line(single):
+    spec = charts.fit_view(single).to_dict()
+    (points,) = layers_of(spec, "circle")
+    (lines,) = layers_of(spec, "line")
+    raw = data.read_csv(data.load_sample("line"))
+    shown = rows_of(spec, points)
+    np.testing.assert_allclose(np.sort(shown["x"]), np.sort(raw["x"]))  # original units
+    fitted = rows_of(spec, lines)
+    assert list(fitted["line"].unique()) == [*TITLES, "least squares"]
+    least = fitted[fitted["line"] == "least squares"]
+    slope, intercept = np.polyfit(raw["x"], raw["y"], 1)
+    np.testing.assert_allclose(least["y"], intercept + slope * least["x"], rtol=1e-9)
+    color = lines["encoding"]["color"]["scale"]
+    assert color["range"][:3] == [VARIANT_COLORS[t] for t in TITLES]
+    assert "rows shown" not in title_text(spec)
+
+
+@pytest.fixture(scope="module")
+def many_rows():
+    """6,000 rows and two features: more than a scatter plot may embed."""
+    return run(linear_dataset(n=6_000, d=3), variants=("batch", "sgd"), epochs=1.0)
+
+
+def test_several_features_show_predicted_against_actual_per_variant(many_rows):
+    spec = charts.fit_view(many_rows).to_dict()
+    assert spec["facet"]["column"]["field"] == "variant"
+    marks = [mark_of(layer) for layer in spec["spec"]["layer"]]
+    assert marks == ["circle", "rule"]
+    rows = rows_of(spec)
+    counts = rows["variant"].value_counts()  # 5,000 points shared by two panels
+    assert counts.to_dict() == {"Batch": 2_500, "Stochastic (SGD)": 2_500}
+    assert "A random 2,500 of 6,000 rows shown (seed 0)." in title_text(spec)
+    dataset, theta = many_rows.dataset, many_rows.primary("batch").theta
+    batch = rows[rows["variant"] == "Batch"]
+    predicted = dataset.X @ theta
+    matched = np.isin(predicted, batch["predicted"].to_numpy())
+    assert matched.sum() == 2_500  # the drawn points are X @ θ for sampled rows
+    again = rows_of(charts.fit_view(many_rows).to_dict())
+    pd.testing.assert_frame_equal(rows, again)  # the sample is seeded
+
+
+def test_one_feature_with_many_rows_says_it_is_sampled():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(5_500)
+    dataset = data.Dataset(
+        X=np.column_stack([np.ones_like(x), x]),
+        y=1 + 2 * x + rng.standard_normal(5_500),
+        feature_names=("intercept", "x"),
+        target_name="y",
+        task="linear",
+    )
+    spec = charts.fit_view(run(dataset, variants=("batch",), epochs=1.0)).to_dict()
+    (points,) = layers_of(spec, "circle")
+    assert len(rows_of(spec, points)) == charts.MAX_FIT_POINTS
+    assert "A random 5,000 of 5,500 rows shown" in title_text(spec)
+
+
+def test_classification_shows_probabilities_per_class_with_the_threshold(
+    classification,
+):
+    spec = charts.fit_view(classification).to_dict()
+    assert spec["facet"]["column"]["field"] == "variant"
+    assert spec["facet"]["row"]["field"] == "actual"
+    bars, rule = spec["spec"]["layer"]
+    assert mark_of(bars) == "bar" and mark_of(rule) == "rule"
+    assert rule["encoding"]["x"] == {"datum": 0.5}
+    rows = rows_of(spec)
+    dataset = classification.dataset
+    for title in TITLES:
+        per_class = rows[rows["variant"] == title].groupby("actual")["rows"].sum()
+        assert per_class["actual: yes"] == (dataset.y == 1).sum()
+        assert per_class["actual: no"] == (dataset.y == 0).sum()
+    text = title_text(spec)
+    assert "accuracy" in text
+    for _, row in classification.table.iterrows():
+        assert f"{row['variant']} {row['accuracy']:.1%}" in text
+    assert "All 200 training rows." in text
+    assert len(rows) <= 20 * 2 * len(TITLES)
+
+
+# --------------------------------------------------------------------------------------
+# Bounds and purity
+# --------------------------------------------------------------------------------------
+
+
+def test_every_altair_chart_embeds_a_bounded_number_of_rows(comparison, many_rows):
+    for result in (comparison, many_rows):
+        for chart in (
+            charts.loss_curves(result, x="samples"),
+            charts.loss_curves(result, log_scale=True),
+            charts.gradient_norms(result),
+            charts.fit_view(result),
+        ):
+            spec = chart.to_dict()  # the default transformer refuses > 5,000
+            assert total_rows(spec) <= 20_000
+            for rows in spec["datasets"].values():
+                assert len(rows) <= charts.MAX_DATASET_ROWS
+
+
+def test_the_builders_never_render():
+    tree = ast.parse(Path(charts.__file__).read_text(encoding="utf-8"))
+    calls = {
+        node.func.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+    }
+    assert not calls & {"show", "write_html", "write_image", "display"}
