@@ -26,7 +26,7 @@ from gddash.errors import SettingsError
 # Stochastic runs on the log-loss pay a pass over the data for every recorded
 # point; they record at most as many as keep that work at or below the descent's
 # own (at least one a epoch, and at least this many row evaluations' worth).
-_MIN_EVALUATION_ROWS = 1_000_000
+_MIN_EVALUATION_ROWS = 250_000
 # Shuffled rows are gathered into contiguous blocks of about this many rows.
 _BLOCK_ROWS = 8_192
 

@@ -76,6 +76,70 @@ def _row_dot(X, i, theta):
 
 
 @_jit
+def _snapshot(path, row, theta):
+    # An explicit loop: numba lowers the slice assignment path[row, :] = theta
+    # about 30 times slower at compile time (2 s of a cold start, measured).
+    for j in range(theta.shape[0]):
+        path[row, j] = theta[j]
+
+
+@_jit
+def _rows_dot(X, a, b):
+    """x_a · x_b with four partial sums, as in ``_row_dot``."""
+    d = X.shape[1]
+    a0 = 0.0
+    a1 = 0.0
+    a2 = 0.0
+    a3 = 0.0
+    j = 0
+    while j + 4 <= d:
+        a0 += X[a, j] * X[b, j]
+        a1 += X[a, j + 1] * X[b, j + 1]
+        a2 += X[a, j + 2] * X[b, j + 2]
+        a3 += X[a, j + 3] * X[b, j + 3]
+        j += 4
+    while j < d:
+        a0 += X[a, j] * X[b, j]
+        j += 1
+    return (a0 + a1) + (a2 + a3)
+
+
+@_jit
+def _sgd_rows(X, y, theta, pos, count, lr, logistic, t, stride, path):
+    """``count`` one-row plain updates from row ``pos``; returns updates done.
+
+    θ ← θ − s xᵢ with s = η (prediction − yᵢ): row i+1 needs the θ that row i
+    wrote, so rows form one dependency chain. For the log-loss the chain also
+    holds an exp; there the next prediction is computed as
+    x₍ᵢ₊₁₎·θ_new = x₍ᵢ₊₁₎·θ_old − s (x₍ᵢ₊₁₎·xᵢ), whose two dot products do not
+    wait for s (measured at 10⁶ × 10: 29 → 25 ms). For the squared loss the
+    plain loop is faster (11.5 ms against 13.9 ms: the extra dot product costs
+    more than the latency it hides).
+    """
+    n = y.shape[0]
+    d = theta.shape[0]
+    next_snapshot = (t // stride + 1) * stride
+    z = _row_dot(X, pos, theta)
+    for k in range(count):
+        i = pos + k
+        # The squared loss's prediction is x·θ; the log-loss's is σ(z) (z ahead).
+        r = (_sigmoid(z) if logistic else _row_dot(X, i, theta)) - y[i]
+        if not abs(r) < BLOW_UP:
+            return k
+        step = lr * r
+        if logistic and i + 1 < n:
+            ahead = _row_dot(X, i + 1, theta)  # with θ before this update
+            z = ahead - step * _rows_dot(X, i + 1, i)
+        for j in range(d):
+            theta[j] -= step * X[i, j]
+        t += 1
+        if t == next_snapshot:
+            _snapshot(path, t // stride, theta)
+            next_snapshot += stride
+    return count
+
+
+@_jit
 def _batch_gradient(X, y, pos, end, theta, logistic, grad):
     """grad ← mean over rows pos:end of (prediction − y)·x; False on blow-up.
 
@@ -115,28 +179,20 @@ def plain_rows(X, y, theta, grad, ipar, fpar, path):
     pos, count, batch = ipar[I_POS], ipar[I_COUNT], ipar[I_BATCH]
     logistic = ipar[I_LOGISTIC] == 1
     t, stride = ipar[I_T], ipar[I_STRIDE]
-    next_snapshot = (t // stride + 1) * stride  # a counter, not a modulo per update
     lr = fpar[F_LR0]
+    if batch == 1:
+        return _sgd_rows(X, y, theta, pos, count, lr, logistic, t, stride, path)
+    next_snapshot = (t // stride + 1) * stride  # a counter, not a modulo per update
     for k in range(count):
         end = min(pos + batch, n)
         t += 1
-        if end - pos == 1:
-            # One row: θ ← θ − η (prediction − y) x, fused in a single sweep.
-            z = _row_dot(X, pos, theta)
-            r = (_sigmoid(z) if logistic else z) - y[pos]
-            if not abs(r) < BLOW_UP:
-                return k
-            step = lr * r
-            for j in range(d):
-                theta[j] -= step * X[pos, j]
-        else:
-            if not _batch_gradient(X, y, pos, end, theta, logistic, grad):
-                return k
-            for j in range(d):
-                theta[j] -= lr * grad[j]
+        if not _batch_gradient(X, y, pos, end, theta, logistic, grad):
+            return k
+        for j in range(d):
+            theta[j] -= lr * grad[j]
         pos = end
         if t == next_snapshot:
-            path[t // stride, :] = theta
+            _snapshot(path, t // stride, theta)
             next_snapshot += stride
     return count
 
@@ -164,7 +220,7 @@ def adaptive_rows(X, y, theta, grad, m, v, ipar, fpar, path):
         )
         pos = end
         if t == next_snapshot:
-            path[t // stride, :] = theta
+            _snapshot(path, t // stride, theta)
             next_snapshot += stride
     return count
 
