@@ -987,14 +987,16 @@ def surface_figure(
             )
     _layout(fig, title, grid.note, height, uirevision, flat=False)
     fig.update_layout(
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
         scene={
+            "domain": {"x": [0, 1], "y": [0, 1]},
             "xaxis": {"title": {"text": grid.a_name}},
             "yaxis": {"title": {"text": grid.b_name}},
             "zaxis": {"title": {"text": grid.z_name}},
-            "camera": {"eye": {"x": 1.45, "y": -1.55, "z": 0.95}},
+            "camera": {"eye": {"x": 1.2, "y": -1.3, "z": 0.8}},
             "aspectmode": "manual",
             "aspectratio": {"x": 1.0, "y": 1.0, "z": 0.7},
-        }
+        },
     )
     return fig
 
@@ -1606,3 +1608,194 @@ def fit_view(comparison: Comparison) -> alt.TopLevelMixin:
     if dataset.n_features - int(dataset.has_intercept) == 1:
         return _fitted_lines(comparison)
     return _predicted_vs_actual(comparison)
+
+
+# --------------------------------------------------------------------------------------
+# The function explorer: animation in the browser, and the 1-D curve
+# --------------------------------------------------------------------------------------
+
+# Update rules side by side in the explorer: Okabe–Ito, distinct from each other.
+RULE_COLORS = {
+    "plain": "#0072B2",
+    "momentum": "#D55E00",
+    "nesterov": "#009E73",
+    "adagrad": "#CC79A7",
+    "rmsprop": "#E69F00",
+    "adam": "#56B4E9",
+}
+
+
+def _frame_steps(k: int, limit: int) -> np.ndarray:
+    """At most ``limit`` frame indices into a path of k points, first and last kept."""
+    return np.unique(np.linspace(0, k - 1, min(k, limit)).round().astype(int))
+
+
+def animate_paths(
+    fig: go.Figure,
+    paths: Sequence[Path3D],
+    *,
+    three_d: bool,
+    max_frames: int = 150,
+    frame_ms: int = 60,
+) -> go.Figure:
+    """Add a moving marker per path with Play/Pause and a step slider (in the browser).
+
+    The animation runs in Plotly itself, so playing it sends nothing to the
+    server: no rerun, no flicker, and a 3-D camera the user turned stays put.
+    Frames follow the longest path; shorter paths rest at their last point.
+    """
+    if not paths:
+        return fig
+    marker = go.Scatter3d if three_d else go.Scatter
+    longest = max(len(p.a) for p in paths)
+    steps = _frame_steps(longest, max_frames)
+    first = len(fig.data)
+
+    def points(k: int) -> list:
+        out = []
+        for path in paths:
+            i = min(k, len(path.a) - 1)
+            coords = {"x": [path.a[i]], "y": [path.b[i]]}
+            if three_d:
+                coords["z"] = [path.z[i]]
+            out.append(
+                marker(
+                    **coords,
+                    mode="markers",
+                    marker={"color": path.color, "size": 9 if three_d else 12,
+                            "line": {"color": "white", "width": 1}},
+                    name=f"{path.name} (now)",
+                    showlegend=False,
+                    hoverinfo="skip",
+                )
+            )  # fmt: skip
+        return out
+
+    for trace in points(0):
+        fig.add_trace(trace)
+    indices = list(range(first, first + len(paths)))
+    labels = [
+        str(int(paths[0].steps[min(k, len(paths[0].a) - 1)]))
+        if paths[0].steps is not None
+        else str(k)
+        for k in steps
+    ]
+    fig.frames = [
+        go.Frame(data=points(int(k)), traces=indices, name=label)
+        for k, label in zip(steps, labels, strict=True)
+    ]
+    play = {
+        "frame": {"duration": frame_ms, "redraw": three_d},
+        "fromcurrent": True,
+        "transition": {"duration": 0},
+    }
+    pause = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}
+    bottom = fig.layout.margin.b or 10
+    fig.update_layout(
+        margin={"b": bottom + 70},
+        updatemenus=[
+            {
+                "type": "buttons",
+                "direction": "left",
+                "x": 0.0,
+                "y": -0.02,
+                "xanchor": "left",
+                "yanchor": "top",
+                "pad": {"r": 8, "t": 8},
+                "buttons": [
+                    {"label": "▶ Play", "method": "animate", "args": [None, play]},
+                    {"label": "❚❚ Pause", "method": "animate",
+                     "args": [[None], pause]},
+                ],
+            }
+        ],
+        sliders=[
+            {
+                "active": 0,
+                "x": 0.18,
+                "len": 0.82,
+                "y": -0.02,
+                "yanchor": "top",
+                "currentvalue": {"prefix": "step ", "font": {"size": 12}},
+                "steps": [
+                    {"label": label, "method": "animate",
+                     "args": [[label], {**pause, "frame": {"duration": 0,
+                                                           "redraw": three_d}}]}
+                    for label in labels
+                ],
+            }
+        ],
+    )  # fmt: skip
+    return fig
+
+
+def curve_figure(
+    xs: np.ndarray,
+    fx: np.ndarray,
+    paths: Sequence[Path3D],
+    *,
+    title: str,
+    current: tuple[float, float, float] | None = None,
+    variable: str = "x",
+    y_range: tuple[float, float] | None = None,
+    height: int = 420,
+) -> go.Figure:
+    """f(x) with each path's points on it and the tangent line at the current point.
+
+    ``paths`` reuse ``Path3D`` with a = x, b = f(x) (z unused); ``current`` is
+    (x, f(x), f'(x)): the tangent through it has slope f'(x), the gradient in 1-D.
+    """
+    fig = go.Figure(
+        go.Scatter(
+            x=xs,
+            y=np.where(np.isfinite(fx), fx, np.nan),
+            mode="lines",
+            name=f"f({variable})",
+            line={"color": REFERENCE_COLOR, "width": 2},
+            hovertemplate=f"{variable} = %{{x:.4g}}<br>f = %{{y:.6g}}<extra></extra>",
+        )
+    )
+    for path in paths:
+        fig.add_trace(
+            go.Scatter(
+                x=path.a,
+                y=path.b,
+                mode="lines+markers",
+                name=path.name,
+                line={"color": path.color, "width": 1, "dash": "dot"},
+                marker={"color": path.color, "size": 7},
+                customdata=path.steps,
+                hovertemplate=f"step %{{customdata}}<br>{variable} = %{{x:.6g}}"
+                "<br>f = %{y:.6g}<extra>" + path.name + "</extra>",
+            )
+        )
+    if current is not None and all(np.isfinite(current)):
+        x0, f0, slope = current
+        half = (xs.max() - xs.min()) / 8
+        fig.add_trace(
+            go.Scatter(
+                x=[x0 - half, x0 + half],
+                y=[f0 - slope * half, f0 + slope * half],
+                mode="lines",
+                name=f"tangent, slope f′ = {slope:.4g}",
+                line={"color": CURRENT_COLOR, "width": 2, "dash": "dash"},
+                hoverinfo="skip",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=[x0], y=[f0], mode="markers", name="current point",
+                marker={"color": CURRENT_COLOR, "size": 13, "symbol": "circle-open",
+                        "line": {"width": 3}},
+            )
+        )  # fmt: skip
+    fig.update_layout(
+        title={"text": title},
+        height=height,
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        xaxis={"title": {"text": variable}},
+        yaxis={"title": {"text": f"f({variable})"}, "range": y_range},
+        legend={"orientation": "h", "y": -0.15},
+        uirevision="keep",
+    )
+    return fig

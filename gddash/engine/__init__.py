@@ -4,7 +4,7 @@ from gddash.engine import LinearRegression, Settings, descend, least_squares
 trace = descend(LinearRegression(X, y), Settings(variant="sgd", learning_rate=0.01))
 """
 
-from gddash.engine.descent import descend
+from gddash.engine.descent import descend, warm_up
 from gddash.engine.problems import LinearRegression, LogisticRegression, Objective
 from gddash.engine.reference import (
     Conditioning,
@@ -32,4 +32,5 @@ __all__ = [
     "descend",
     "least_squares",
     "logistic_optimum",
+    "warm_up",
 ]

@@ -397,3 +397,20 @@ class _Run:
             rows_x=np.empty((block, self.d)),
             rows_y=np.empty(block),
         )
+
+
+def warm_up() -> None:
+    """Compile (or load from numba's disk cache) every compiled kernel once.
+
+    A server calls this in a background thread at start-up, so that the first
+    visitor's stochastic run does not wait for numba.
+    """
+    from gddash.engine.problems import LinearRegression
+
+    X = np.column_stack([np.ones(8), np.arange(8.0)])
+    problem = LinearRegression(X, X[:, 1] * 2.0)
+    for rule, batch in (("plain", 1), ("plain", 3), ("adam", 3)):
+        descend(
+            problem,
+            Settings(variant="minibatch", batch_size=batch, rule=rule, max_epochs=1),
+        )

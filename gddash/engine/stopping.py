@@ -87,9 +87,10 @@ class StopRules:
 
 def converged_message(what: str, grad_norm: float, eps: float, t: int) -> str:
     sym = "∇f" if what == "f" else "∇L"
+    unit = "step" if what == "f" else "update"
     return (
         f"Converged: ‖{sym}‖ = {_fmt(grad_norm)} ≤ ε = {_fmt(eps)} "
-        f"after {t} update{'s' if t != 1 else ''}."
+        f"after {t} {unit}{'s' if t != 1 else ''}."
     )
 
 
