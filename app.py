@@ -3,7 +3,20 @@
 Entry point: page configuration and navigation. The pages live in gddash/ui/.
 """
 
+import threading
+
 import streamlit as st
+
+from gddash.engine import warm_up
+
+
+@st.cache_resource(show_spinner=False)
+def warm_kernels() -> threading.Thread:
+    """Once per server: compile or load the numba kernels in the background."""
+    thread = threading.Thread(target=warm_up, name="gddash-warm-up", daemon=True)
+    thread.start()
+    return thread
+
 
 st.set_page_config(
     page_title="gddash — gradient descent, measured",
@@ -19,5 +32,12 @@ pages = [
         url_path="compare",
         default=True,
     ),
+    st.Page(
+        "gddash/ui/explorer.py",
+        title="Explore a function",
+        icon=":material/landscape:",
+        url_path="explore",
+    ),
 ]
+warm_kernels()
 st.navigation(pages).run()

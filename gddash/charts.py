@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import math
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import altair as alt
@@ -1637,12 +1637,15 @@ def animate_paths(
     three_d: bool,
     max_frames: int = 150,
     frame_ms: int = 60,
+    caption: Callable[[int], str] | None = None,
 ) -> go.Figure:
     """Add a moving marker per path with Play/Pause and a step slider (in the browser).
 
     The animation runs in Plotly itself, so playing it sends nothing to the
     server: no rerun, no flicker, and a 3-D camera the user turned stays put.
     Frames follow the longest path; shorter paths rest at their last point.
+    ``caption(k)``, if given, is shown above the plot at frame k (point index
+    k of the longest path), e.g. the read-outs of that step.
     """
     if not paths:
         return fig
@@ -1680,10 +1683,36 @@ def animate_paths(
         else str(k)
         for k in steps
     ]
+
+    def note(k: int) -> list[dict]:
+        if caption is None:
+            return []
+        return [
+            {
+                "text": caption(int(k)),
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0.0,
+                "y": 1.0,
+                "xanchor": "left",
+                "yanchor": "bottom",
+                "showarrow": False,
+                "font": {"size": 13},
+                "name": "readout",
+            }
+        ]
+
     fig.frames = [
-        go.Frame(data=points(int(k)), traces=indices, name=label)
+        go.Frame(
+            data=points(int(k)),
+            traces=indices,
+            name=label,
+            layout={"annotations": note(k)} if caption else None,
+        )
         for k, label in zip(steps, labels, strict=True)
     ]
+    if caption is not None:
+        fig.update_layout(annotations=note(0))
     play = {
         "frame": {"duration": frame_ms, "redraw": three_d},
         "fromcurrent": True,
