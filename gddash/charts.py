@@ -987,7 +987,6 @@ def surface_figure(
             )
     _layout(fig, title, grid.note, height, uirevision, flat=False)
     fig.update_layout(
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
         scene={
             "domain": {"x": [0, 1], "y": [0, 1]},
             "xaxis": {"title": {"text": grid.a_name}},
@@ -1722,6 +1721,8 @@ def animate_paths(
     bottom = fig.layout.margin.b or 10
     fig.update_layout(
         margin={"b": bottom + 70},
+        # The controls take the bottom, so the legend moves above the plot.
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
         updatemenus=[
             {
                 "type": "buttons",
