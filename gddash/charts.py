@@ -1722,7 +1722,14 @@ def animate_paths(
     fig.update_layout(
         margin={"b": bottom + 70},
         # The controls take the bottom, so the legend moves above the plot.
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
+        # (right-aligned: a read-out caption may take the top left).
+        legend={
+            "orientation": "h",
+            "yanchor": "bottom",
+            "y": 1.0,
+            "xanchor": "right",
+            "x": 1.0,
+        },
         updatemenus=[
             {
                 "type": "buttons",
