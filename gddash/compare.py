@@ -22,9 +22,7 @@ from gddash.engine import (
     LogisticRegression,
     Settings,
     Trace,
-    conditioning,
     descend,
-    least_squares,
     logistic_optimum,
 )
 from gddash.errors import SettingsError
@@ -141,11 +139,17 @@ def problem_for(dataset: Dataset) -> LinearRegression | LogisticRegression:
     return model(dataset.X, dataset.y, dataset.X_val, dataset.y_val)
 
 
-def optimum_for(dataset: Dataset) -> Optimum:
-    """Closed-form least squares, or Newton's method for the log-loss."""
+def optimum_for(
+    dataset: Dataset, problem: LinearRegression | LogisticRegression | None = None
+) -> Optimum:
+    """θ* in closed form (normal equations), or by Newton's method for the log-loss.
+
+    For the squared loss the problem already holds XᵀX, so θ* costs O(d³) more.
+    """
     if dataset.task == "linear":
-        theta, loss = least_squares(dataset.X, dataset.y)
-        return Optimum(theta, loss, "closed form (least squares)")
+        problem = problem_for(dataset) if problem is None else problem
+        theta, loss = problem.optimum()
+        return Optimum(theta, loss, "closed form (normal equations)")
     found = logistic_optimum(dataset.X, dataset.y)
     note = "Newton's method"
     if found.separable:
@@ -182,7 +186,16 @@ def run(
         if progress is not None:
             progress(run_label(variant, k, settings.repeats), done, len(runs))
         traces.append(descend(problem, settings.settings_for(variant, k)))
-    return assemble(dataset, settings, traces, optimum_for(dataset))
+    stable = None
+    if dataset.task == "linear":
+        stable = problem.stable_learning_rate(problem.n_samples)
+    return assemble(
+        dataset,
+        settings,
+        traces,
+        optimum_for(dataset, problem),
+        stable_learning_rate=stable,
+    )
 
 
 def assemble(
@@ -190,22 +203,24 @@ def assemble(
     settings: CompareSettings,
     traces: list[Trace],
     optimum: Optimum,
+    *,
+    stable_learning_rate: float | None = None,
 ) -> Comparison:
-    """Build the comparison from the traces of ``runs_of(settings)``, in order."""
+    """Build the comparison from the traces of ``runs_of(settings)``, in order.
+
+    ``stable_learning_rate`` is batch descent's limit, when the caller knows it.
+    """
     grouped: dict[str, list[Trace]] = {v: [] for v in settings.variants}
     for (variant, _), trace in zip(runs_of(settings), traces, strict=True):
         grouped[variant].append(trace)
     frozen = {v: tuple(t) for v, t in grouped.items()}
     table = summary_table(dataset, frozen, optimum)
-    stable = None
-    if dataset.task == "linear":
-        stable = conditioning(dataset.X).stable_learning_rate
     return Comparison(
         dataset=dataset,
         settings=settings,
         traces=frozen,
         optimum=optimum,
-        stable_learning_rate=stable,
+        stable_learning_rate=stable_learning_rate,
         table=table,
         verdict=verdict(table, frozen, optimum),
     )

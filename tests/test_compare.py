@@ -8,7 +8,7 @@ from sklearn.metrics import r2_score
 
 from gddash import compare, data, share
 from gddash.compare import CompareSettings, Optimum
-from gddash.engine import Settings, Trace
+from gddash.engine import Settings, Trace, least_squares
 from gddash.errors import SettingsError
 
 
@@ -208,3 +208,12 @@ def test_settings_json_is_plain_json():
     assert loaded["target"] == "y"
     assert loaded["compare"]["descent"]["learning_rate"] == 0.01
     assert loaded["compare"]["variants"] == ["batch", "sgd", "minibatch"]
+
+
+def test_the_optimum_equals_the_svd_least_squares_solution():
+    dataset = line_dataset(standardize=False)
+    optimum = compare.optimum_for(dataset)
+    theta, loss = least_squares(dataset.X, dataset.y)
+    np.testing.assert_allclose(optimum.theta, theta, rtol=1e-10)
+    assert optimum.loss == pytest.approx(loss, rel=1e-12)
+    assert optimum.note == "closed form (normal equations)"

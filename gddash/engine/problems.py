@@ -190,6 +190,15 @@ class LinearRegression:
         """XᵀX/m, the (constant) Hessian of the loss, shape (d, d)."""
         return self._train.hessian
 
+    def optimum(self) -> tuple[np.ndarray, float]:
+        """θ* from the normal equations (H θ = Xᵀy/m, O(d³)) and its loss.
+
+        The loss at θ* comes from the exact expansion, with the residuals
+        themselves where that is needed for precision (see ``_Quadratic``).
+        """
+        theta = self._train.anchor.copy()
+        return theta, float(self._train.values(theta[None, :])[0][0])
+
     def evaluate(self, thetas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Full-data losses (k,) and gradients (k, d) at thetas (k, d); O(k d²)."""
         with np.errstate(all="ignore"):

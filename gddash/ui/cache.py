@@ -57,7 +57,7 @@ def dataset_key(key: str, target: str, features, options: PrepareOptions) -> str
 
 @st.cache_data(max_entries=32, ttl=_TTL, show_spinner="Finding the optimum…")
 def optimum(dataset_id: str, _dataset: Dataset) -> Optimum:
-    return compare.optimum_for(_dataset)
+    return compare.optimum_for(_dataset, problem(dataset_id, _dataset))
 
 
 @st.cache_data(max_entries=256, ttl=_TTL, show_spinner=False)

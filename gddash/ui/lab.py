@@ -480,9 +480,8 @@ if "minibatch" in variants and batch_size >= dataset.n_samples:
         f"{dataset.n_samples:,} training rows, so mini-batch runs as batch descent. "
         "Choose a smaller size to see the difference."
     )
-stable = conditioning(dataset.X).stable_learning_rate
-if model == "logistic":
-    stable *= 4  # the log-loss curvature is at most a quarter of the squared loss's
+# Batch descent's limit: 2/λ_max of XᵀX/m, or 8/λ_max for the flatter log-loss.
+stable = cache.problem(dataset_id, dataset).stable_learning_rate(dataset.n_samples)
 if rule == "plain" and "batch" in variants and learning_rate > stable:
     formula = "8/λ_max" if model == "logistic" else "2/λ_max"
     st.warning(
@@ -516,7 +515,9 @@ try:
         label = compare.run_label(variant, k, settings.repeats)
         progress.progress(done / len(runs), text=f"Running {label}…")
         traces.append(cache.one_run(dataset_id, settings, variant, k, dataset))
-    comparison = compare.assemble(dataset, settings, traces, best)
+    comparison = compare.assemble(
+        dataset, settings, traces, best, stable_learning_rate=stable
+    )
 except GddashError as error:
     progress.empty()
     st.error(str(error))
