@@ -85,7 +85,11 @@ def _snapshot(path, row, theta):
 
 @_jit
 def _rows_dot(X, a, b):
-    """x_a · x_b with four partial sums, as in ``_row_dot``."""
+    """x_a · x_b with four partial sums, as in ``_row_dot``.
+
+    (One ``_dot(a, b)`` over row views would be shorter, but numba's views cost
+    24% of an SGD epoch here: 14.7 against 11.9 ms at 10⁶ × 10, measured.)
+    """
     d = X.shape[1]
     a0 = 0.0
     a1 = 0.0

@@ -137,8 +137,28 @@ def _residual_loss_and_gradient(
     return total / (2 * m), grad / m
 
 
+class _Rows:
+    """What the two data problems share: rows X (n, d) and a target y (n,)."""
+
+    X: np.ndarray
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(n_samples={self.n_samples}, "
+            f"n_features={self.n_features})"
+        )
+
+    @property
+    def n_samples(self) -> int:
+        return self.X.shape[0]
+
+    @property
+    def n_features(self) -> int:
+        return self.X.shape[1]
+
+
 @dataclass(frozen=True, eq=False, repr=False)
-class LinearRegression:
+class LinearRegression(_Rows):
     """Linear least squares with loss L(θ) = 1/(2m) Σ (xᵢ·θ − yᵢ)².
 
     Gradient ∇L = Xᵀ(Xθ − y)/m, the convention of the seed's numpy example, so
@@ -170,20 +190,6 @@ class LinearRegression:
         object.__setattr__(self, "_train", _Quadratic(X, y))
         val = _validation_arrays(self)
         object.__setattr__(self, "_val", None if val is None else _Quadratic(*val))
-
-    def __repr__(self) -> str:
-        return (
-            f"LinearRegression(n_samples={self.n_samples}, "
-            f"n_features={self.n_features})"
-        )
-
-    @property
-    def n_samples(self) -> int:
-        return self.X.shape[0]
-
-    @property
-    def n_features(self) -> int:
-        return self.X.shape[1]
 
     @property
     def hessian(self) -> np.ndarray:
@@ -222,7 +228,7 @@ class LinearRegression:
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class LogisticRegression:
+class LogisticRegression(_Rows):
     """Binary logistic regression: mean log-loss of P(y=1|x) = σ(x·θ).
 
     L(θ) = 1/m Σ log(1 + e^{zᵢ}) − yᵢ zᵢ with zᵢ = xᵢ·θ, computed in the stable
@@ -253,20 +259,6 @@ class LogisticRegression:
             _check_binary(val[1], "y_val")
             object.__setattr__(self, "X_val", val[0])
             object.__setattr__(self, "y_val", val[1])
-
-    def __repr__(self) -> str:
-        return (
-            f"LogisticRegression(n_samples={self.n_samples}, "
-            f"n_features={self.n_features})"
-        )
-
-    @property
-    def n_samples(self) -> int:
-        return self.X.shape[0]
-
-    @property
-    def n_features(self) -> int:
-        return self.X.shape[1]
 
     def evaluate(self, thetas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Full-data losses (k,) and gradients (k, d); one pass over X per point.
