@@ -29,8 +29,7 @@ pages = [
         "gddash/ui/lab.py",
         title="Compare on your data",
         icon=":material/compare_arrows:",
-        url_path="compare",
-        default=True,
+        default=True,  # served at the root: a default page has no other path
     ),
     st.Page(
         "gddash/ui/explorer.py",

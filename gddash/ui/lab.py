@@ -68,6 +68,7 @@ LABELS = {
         "exponential": "Exponential decay",
     }.get,
     "budget": {"epochs": "Same passes", "updates": "Same updates"}.get,
+    "tol": lambda tol: "off" if tol == 0 else f"{tol:g}",
     "x_axis": {
         "epochs": "Epochs",
         "updates": "Updates",
@@ -399,14 +400,14 @@ with st.form("setup"):
         eps = a.number_input(
             "ε on ‖∇L‖", 0.0, 1e6, 1e-6, format="%.0e", key="eps", bind="query-params"
         )
-        tol = b.number_input(
-            "tol (0 = off)",
-            0.0,
-            1e6,
-            0.0,
-            format="%.0e",
+        tol = b.selectbox(
+            "tol",
+            [0.0, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6],
             key="tol",
             bind="query-params",
+            format_func=LABELS["tol"],
+            help="Also stop when the loss improved by less than tol for 5 epochs "
+            "in a row (scikit-learn's rule).",
         )
         seed = c.number_input("Seed", 0, 2**31 - 1, 0, key="seed", bind="query-params")
         repeats = d.number_input(
