@@ -1676,10 +1676,10 @@ def animate_paths(
     for trace in points(0):
         fig.add_trace(trace)
     indices = list(range(first, first + len(paths)))
+    longest_path = max(paths, key=lambda p: len(p.a))
+    # Frame names must be unique: label frames by the longest path's steps.
     labels = [
-        str(int(paths[0].steps[min(k, len(paths[0].a) - 1)]))
-        if paths[0].steps is not None
-        else str(k)
+        str(int(longest_path.steps[k])) if longest_path.steps is not None else str(k)
         for k in steps
     ]
 

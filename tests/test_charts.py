@@ -825,3 +825,21 @@ def test_the_builders_never_render():
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
     }
     assert not calls & {"show", "write_html", "write_image", "display"}
+
+
+def test_animation_frames_have_unique_names_following_the_longest_path():
+    short = charts.Path3D("short", np.arange(3.0), np.zeros(3), np.zeros(3), "#000",
+                          steps=np.arange(3))  # fmt: skip
+    long = charts.Path3D("long", np.arange(50.0), np.zeros(50), np.zeros(50), "#111",
+                         steps=np.arange(50))  # fmt: skip
+    fig = charts.animate_paths(
+        go.Figure(), [short, long], three_d=True, max_frames=20,
+        caption=lambda k: f"at {k}",
+    )  # fmt: skip
+    names = [frame.name for frame in fig.frames]
+    assert len(names) == len(set(names)) == 20
+    assert names[0] == "0" and names[-1] == "49"
+    assert fig.frames[-1].layout.annotations[0].text == "at 49"
+    assert [s.label for s in fig.layout.sliders[0].steps] == names
+    # the short path rests at its last point once it has ended
+    assert fig.frames[-1].data[0].x == (2.0,)

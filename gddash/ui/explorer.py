@@ -122,13 +122,14 @@ def status_at(trace: Trace, k: int) -> str:
     return "Running" if k < len(trace.updates) - 1 else STATUS[trace.status]
 
 
-def readout_caption(trace: Trace):
+def readout_caption(trace: Trace, title: str = ""):
     """Read-outs of step k as one line, for the in-browser animation."""
+    who = f"{title}, " if title else ""
 
     def caption(k: int) -> str:
         k = min(k, len(trace.updates) - 1)
         return (
-            f"step {trace.updates[k]}: position {vector(trace.path[k])}, "
+            f"{who}step {trace.updates[k]}: position {vector(trace.path[k])}, "
             f"f = {fmt(trace.loss[k])}, ‖∇f‖ = {fmt(trace.grad_norm[k])}, "
             f"<b>{status_at(trace, k)}</b>"
         )
@@ -357,7 +358,12 @@ if len(variables) == 2:
     surface = charts.surface_figure(grid, paths, title=f"f(x, y) = {text}", height=560)
     st.plotly_chart(
         charts.animate_paths(
-            surface, paths, three_d=True, caption=readout_caption(traces[rules[0]])
+            surface,
+            paths,
+            three_d=True,
+            caption=readout_caption(
+                traces[rules[0]], RULE_TITLES[rules[0]] if len(rules) > 1 else ""
+            ),
         ),
         key="surface",
         width="stretch",
