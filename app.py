@@ -37,6 +37,12 @@ pages = [
         icon=":material/landscape:",
         url_path="explore",
     ),
+    st.Page(
+        "gddash/ui/learn.py",
+        title="How it works",
+        icon=":material/school:",
+        url_path="learn",
+    ),
 ]
 warm_kernels()
 st.navigation(pages).run()

@@ -21,9 +21,14 @@ what they must reproduce.
 
 Examples
 --------
->>> from gddash import codegen, compare
->>> trace = ...  # descend(compare.problem_for(ds), settings.settings_for("sgd"))
+>>> from gddash import codegen, compare, data
+>>> from gddash.engine import descend
+>>> ds = data.prepare(data.read_csv(data.load_sample("line")), "y", ["x"])
+>>> settings = compare.CompareSettings(epochs=5)
+>>> trace = descend(compare.problem_for(ds), settings.settings_for("sgd"))
 >>> text = codegen.numpy_script(ds, settings, "sgd", n_updates=trace.n_updates)
+>>> text.startswith("# Stochastic (SGD) gradient descent with the plain update")
+True
 """
 
 from __future__ import annotations
@@ -61,7 +66,7 @@ __all__ = [
 DATA_FILE = "gddash-prepared.csv"
 
 _RULE_TITLES = {
-    "plain": "plain gradient descent",
+    "plain": "plain",
     "momentum": "momentum",
     "nesterov": "Nesterov momentum",
     "adagrad": "AdaGrad",
@@ -184,8 +189,11 @@ def prepared_csv(dataset: Dataset) -> bytes:
         UTF-8 CSV with a header of ``feature_names`` (intercept included) and
         ``target_name``.
     """
-    frame = pd.DataFrame(np.asarray(dataset.X), columns=list(dataset.feature_names))
-    frame[dataset.target_name] = np.asarray(dataset.y)
+    # Built from one array, so that a target named like a column cannot replace it.
+    frame = pd.DataFrame(
+        np.column_stack([dataset.X, dataset.y]),
+        columns=[*dataset.feature_names, dataset.target_name],
+    )
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False, float_format="%.17g", lineterminator="\n")
     return buffer.getvalue().encode("utf-8")
@@ -229,8 +237,13 @@ def _str(text: str) -> str:
     return json.dumps(str(text), ensure_ascii=False)
 
 
-def _str_list(texts: Sequence[str]) -> str:
-    return "[" + ", ".join(_str(t) for t in texts) + "]"
+def _str_list(texts: Sequence[str], lead: str = "") -> str:
+    """A list literal of strings, one item a line when it would not fit on one."""
+    items = [_str(t) for t in texts]
+    one_line = "[" + ", ".join(items) + "]"
+    if len(lead) + len(one_line) <= 88:
+        return one_line
+    return "[\n" + "".join(f"    {item},\n" for item in items) + "]"
 
 
 def _names(names: Sequence[str]) -> str:
@@ -426,6 +439,7 @@ def _constants(values: dict[str, str]) -> str:
 def _header(
     dataset: Dataset, plan: RunPlan, data_file: str, library: str, script: str
 ) -> list[str]:
+    """The opening comment of a data script: what it reproduces and how to run it."""
     s = plan.settings
     task = "linear regression" if dataset.task == "linear" else "logistic regression"
     loss = (
@@ -460,49 +474,48 @@ def _header(
         "adam": f" (β₁ = {s.momentum:g}, β₂ = {s.beta2:g}, ε = {s.adaptive_eps:g})",
     }.get(s.rule, "")
     start = "θ = 0" if s.theta0 is None else f"θ = {list(s.theta0)}"
+    held_out = (
+        ""
+        if dataset.X_val is None
+        else f" The {len(dataset.X_val):,} validation rows it held out are not in it."
+    )
+    if plan.from_trace:
+        updates = f"{plan.n_updates:,}, where the dashboard's run stopped."
+    else:
+        updates = (
+            f"{plan.n_updates:,}, the whole budget (the dashboard stops earlier "
+            f"when ‖∇L‖ <= ε = {s.eps:g}, or when the loss stalls)."
+        )
     lines = [
-        f"{VARIANT_TITLES[plan.variant]} gradient descent, {rule}, with {library}: "
-        "a run of gddash, reproduced.",
+        f"{VARIANT_TITLES[plan.variant]} gradient descent with the {rule} update "
+        f"rule, in {library}: a gddash run, reproduced.",
         "",
-        f"Data:     {data_file} — the {dataset.n_samples:,} prepared training rows "
-        "the dashboard used",
-        f"          ({task}; target {dataset.target_name!r}; {', '.join(prepared)}).",
+        f"Data:     {data_file}, the {dataset.n_samples:,} prepared training rows "
+        f"the dashboard used ({task}; target {dataset.target_name!r}; "
+        f"{', '.join(prepared)}).{held_out}",
         f"Columns:  {_names(dataset.feature_names)}",
         f"Loss:     {loss}",
         f"Variant:  {VARIANT_TITLES[plan.ran_as]}, {rows}.",
-        f"Rule:     {rule}{extra}; learning rate η₀ = {s.learning_rate:g}, "
-        f"schedule {_SCHEDULE_TITLES[s.schedule]}.",
-        f"Start:    {start}. Updates: {plan.n_updates:,}.",
     ]
     if plan.variant != plan.ran_as:
         lines.append(
             f"Note:     the mini-batch size {s.batch_size} is not smaller than the "
             "number of rows, so this is batch descent."
         )
-    if plan.from_trace:
-        lines.append(
-            "          That is where the dashboard's run stopped, so the final θ "
-            "matches its θ to about 1e-8."
-        )
-    else:
-        lines.append(
-            "          That is the whole budget; the dashboard stops earlier when "
-            f"‖∇L‖ <= ε = {s.eps:g} (or the loss stalls)."
-        )
     lines += [
-        "          Only floating-point rounding differs (the dashboard adds the same "
-        "numbers in another order). A run that diverged there diverges here too, "
-        "but its last numbers may differ.",
+        f"Rule:     {rule} update{extra}; learning rate η₀ = {s.learning_rate:g}, "
+        f"schedule {_SCHEDULE_TITLES[s.schedule]}.",
+        f"Start:    {start}.",
+        f"Updates:  {updates}",
+        "Match:    the final θ agrees with the dashboard's to about 1e-8. Only "
+        "floating-point rounding differs (the dashboard adds the same numbers in "
+        "another order): invisible when the run settles, amplified when it does "
+        "not. A run that diverged, or bounced about chaotically with too large a "
+        "step, goes the same way here but ends at other numbers.",
         "",
         f"Run it:   python {script}    (with {data_file} in the same folder; "
         f"needs {'numpy' if library == 'numpy' else 'numpy and torch'})",
     ]
-    if dataset.X_val is not None:
-        lines.insert(
-            4,
-            f"          The {len(dataset.X_val):,} validation rows held out by the "
-            "dashboard are not in the file.",
-        )
     return lines
 
 
@@ -554,7 +567,7 @@ def loss(theta, X, y):
 
 def _start_line(settings: Settings) -> str:
     if settings.theta0 is None:
-        return "theta = np.zeros(d)  # start at θ = 0, as the dashboard does"
+        return "theta = np.zeros(X.shape[1])  # start at θ = 0, as the dashboard does"
     values = ", ".join(_num(v) for v in settings.theta0)
     return f"theta = np.array([{values}])  # the dashboard's start"
 
@@ -567,23 +580,31 @@ def _start_line(settings: Settings) -> str:
 def _numpy_loop(plan: RunPlan, rule: _Rule) -> str:
     """The body of ``gradient_descent`` (indented by 4)."""
     s = plan.settings
-    lines = ["n, d = X.shape", _start_line(s)]
+    lines = [_start_line(s)]
     if rule.state:
         lines.append(rule.state)
     update = "\n".join([_lr_line(s), rule.update])
     if plan.ran_as == "batch":
+        uses_t = s.schedule != "constant" or s.rule == "adam"
+        counter = (
+            "for t in range(1, N_UPDATES + 1):  # t counts updates from 1"
+            if uses_t
+            else "for _ in range(N_UPDATES):"
+        )
         lines.append(
             _code(
                 """
-                for t in range(1, N_UPDATES + 1):  # t counts updates from 1
+                $counter
                     g = gradient(theta, X, y)  # the exact gradient, from every row
                 $update
                 return theta
                 """,
+                counter=counter,
                 update=_indent(update, 4),
             )
         )
         return _indent("\n".join(lines), 4)
+    lines.insert(0, "n = len(y)  # rows")
     if s.shuffle:
         lines.append(
             "rng = np.random.default_rng(SEED)  # the dashboard's random numbers"
@@ -656,7 +677,7 @@ def numpy_script(
     rule = _rule(s)
     constants = {
         "DATA_FILE": _str(data_file),
-        "FEATURES": _str_list(dataset.feature_names),
+        "FEATURES": _str_list(dataset.feature_names, lead="FEATURES = "),
         "LEARNING_RATE": f"{_num(s.learning_rate)}  # η₀",
         "N_UPDATES": _updates_constant(plan),
     }
@@ -669,9 +690,11 @@ def numpy_script(
     if s.schedule in ("step", "exponential"):
         imports.append("import math")
     parts = [
-        _comment(_header(dataset, plan, data_file, "numpy", "gddash_numpy.py")),
-        "\n".join(imports) + "\n\nimport numpy as np",
-        _constants(constants),
+        _comment(_header(dataset, plan, data_file, "numpy", "gddash_numpy.py"))
+        + "\n\n"
+        + "\n".join(imports)
+        + "\n\nimport numpy as np\n\n"
+        + _constants(constants),
         _LOAD_DATA.strip("\n"),
         (_LINEAR if dataset.task == "linear" else _LOGISTIC).strip("\n"),
     ]
@@ -688,7 +711,7 @@ def numpy_script(
                 X, y = load_data(DATA_FILE)
                 theta = gradient_descent(X, y)
                 print("theta =", theta.tolist())
-                for name, value in zip(FEATURES, theta):
+                for name, value in zip(FEATURES, theta, strict=True):
                     print(f"  θ[{name}] = {value:.10g}")
                 print("final loss =", loss(theta, X, y))
             """
@@ -813,7 +836,7 @@ def torch_script(
     optimizer, notes = _torch_optimizer(s)
     constants = {
         "DATA_FILE": _str(data_file),
-        "FEATURES": _str_list(dataset.feature_names),
+        "FEATURES": _str_list(dataset.feature_names, lead="FEATURES = "),
         "LEARNING_RATE": f"{_num(s.learning_rate)}  # η₀",
         "N_UPDATES": _updates_constant(plan),
     }
@@ -846,7 +869,7 @@ def torch_script(
     if s.theta0 is not None:
         constants["THETA0"] = "[" + ", ".join(_num(v) for v in s.theta0) + "]"
     setup = [
-        "n, d = X.shape",
+        "n, d = X.shape" if plan.ran_as != "batch" else "d = X.shape[1]",
         "# θ is the weight row of a linear layer; X's column of ones is the intercept.",
         "model = nn.Linear(d, 1, bias=False).double()",
         "with torch.no_grad():",
@@ -901,10 +924,11 @@ def torch_script(
         else "0.5 * criterion(model(X).squeeze(1), y)"
     )
     parts = [
-        _comment(header),
-        "\n".join(imports)
-        + "\n\nimport numpy as np\nimport torch\nfrom torch import nn, optim",
-        _constants(constants),
+        _comment(header)
+        + "\n\n"
+        + "\n".join(imports)
+        + "\n\nimport numpy as np\nimport torch\nfrom torch import nn, optim\n\n"
+        + _constants(constants),
         _code(
             '''
             def load_data(path):
@@ -929,7 +953,7 @@ def torch_script(
                 X, y = load_data(DATA_FILE)
                 theta, model, criterion = train(X, y)
                 print("theta =", theta.tolist())
-                for name, value in zip(FEATURES, theta):
+                for name, value in zip(FEATURES, theta, strict=True):
                     print(f"  θ[{name}] = {value:.10g}")
                 with torch.no_grad():
                     print("final loss =", float($final_loss))
@@ -1000,8 +1024,8 @@ def _explorer_header(text: str, variables, settings, start, max_iter) -> list[st
         f"f({', '.join(variables)}) = {text!r}   (as typed; f and ∇f below are "
         "printed from the parsed formula)",
         f"Goal:   a {goal}; start at {list(start)}.",
-        f"Rule:   {rule}; learning rate η₀ = {settings.learning_rate:g}, schedule "
-        f"{_SCHEDULE_TITLES[settings.schedule]}.",
+        f"Rule:   {rule} update; learning rate η₀ = {settings.learning_rate:g}, "
+        f"schedule {_SCHEDULE_TITLES[settings.schedule]}.",
         f"Stop:   when ‖∇f‖ <= ε = {settings.eps:g}, or after {max_iter:,} "
         "iterations, or if f blows up.",
     ]
@@ -1196,9 +1220,11 @@ def explorer_numpy_script(
     imports = "".join(f"import {module}\n" for module in modules)
     verb = "Climb" if settings.maximize else "Descend"
     parts = [
-        _comment(_explorer_header(text, function.variables, settings, start, max_iter)),
-        (imports + "\n" if imports else "") + "import numpy as np",
-        _constants(constants),
+        _comment(_explorer_header(text, function.variables, settings, start, max_iter))
+        + "\n\n"
+        + (imports + "\n" if imports else "")
+        + "import numpy as np\n\n"
+        + _constants(constants),
         code,
     ]
     if schedule := _schedule_function(settings):

@@ -160,6 +160,18 @@ def optimum_for(
     return Optimum(found.theta, found.loss, note)
 
 
+def suggested_learning_rate(dataset: Dataset) -> float:
+    """A learning rate every variant can use, to two significant digits.
+
+    Per-row updates stay stable in mean square below 2/tr(XᵀX/m) (the classical
+    LMS bound; tr ≥ λ_max, so batch is stable there too): suggest half of that.
+    The log-loss has at most a quarter of that curvature, so four times more.
+    """
+    trace = float(np.einsum("ij,ij->", dataset.X, dataset.X)) / dataset.n_samples
+    scale = 1.0 if dataset.task == "linear" else 4.0
+    return float(f"{scale / max(trace, 1e-300):.2g}")
+
+
 def runs_of(settings: CompareSettings) -> list[tuple[str, int]]:
     """The (variant, seed offset) pairs one comparison runs, in order."""
     return [

@@ -14,7 +14,7 @@ import streamlit as st
 from gddash import charts, compare, data, share
 from gddash.compare import VARIANT_TITLES, CompareSettings
 from gddash.data import PrepareOptions
-from gddash.engine import RULES, SCHEDULES, Settings, conditioning
+from gddash.engine import RULES, SCHEDULES, Settings
 from gddash.errors import GddashError
 from gddash.ui import cache
 
@@ -80,18 +80,6 @@ SAMPLES = {s.key: s for s in data.samples()}
 LABELS["sample"] = lambda key: SAMPLES[key].title
 
 
-def suggested_learning_rate(dataset) -> float:
-    """A learning rate every variant can use, to two significant digits.
-
-    Per-row updates stay stable in mean square below 2/tr(XᵀX/m) (the classical
-    LMS bound; tr ≥ λ_max, so batch is stable there too): suggest half of that.
-    The log-loss has at most a quarter of that curvature, so four times more.
-    """
-    trace = float(conditioning(dataset.X).eigenvalues.sum())
-    scale = 1.0 if dataset.task == "linear" else 4.0
-    return float(f"{scale / max(trace, 1e-300):.2g}")
-
-
 def adopt_new_data(key: str, summary, frame: pd.DataFrame, sample) -> None:
     """On a new dataset, set target, features, model and learning rate to suggestions.
 
@@ -116,7 +104,7 @@ def adopt_new_data(key: str, summary, frame: pd.DataFrame, sample) -> None:
         dataset = cache.prepared(
             key, target, tuple(features), PrepareOptions(task=model), frame
         )
-        suggestions["lr"] = suggested_learning_rate(dataset)
+        suggestions["lr"] = compare.suggested_learning_rate(dataset)
     except GddashError:
         suggestions["lr"] = 0.01
     for name, value in suggestions.items():
@@ -488,7 +476,7 @@ if rule == "plain" and "batch" in variants and learning_rate > stable:
     st.warning(
         f"η = {learning_rate:g} is above {stable:.3g}, the largest stable learning "
         f"rate of batch descent on this data ({formula} of XᵀX/m): batch will "
-        f"diverge. Try {suggested_learning_rate(dataset):g}."
+        f"diverge. Try {compare.suggested_learning_rate(dataset):g}."
     )
 
 runs = compare.runs_of(settings)

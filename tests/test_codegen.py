@@ -1,0 +1,428 @@
+"""Generated scripts, run as a learner would run them, reproduce the engine's θ.
+
+Each test writes a generated script (and the prepared CSV) to a temporary folder,
+runs it with this Python in a subprocess, reads the ``theta = [...]`` line it
+prints and compares it with the engine's final θ for the same settings.
+"""
+
+import ast
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gddash import codegen, compare, data
+from gddash.compare import CompareSettings
+from gddash.engine import Objective, Settings, descend
+from gddash.errors import ExpressionError, SettingsError
+from gddash.functions import get_preset, symbolic_function
+
+TOLERANCE = 1e-8
+TORCH_REASON = (
+    "torch is not installed (it is not a dependency of gddash); "
+    "`pip install torch` to check the PyTorch scripts too"
+)
+
+
+def sample_dataset(key, features=None, **options):
+    sample = next(s for s in data.samples() if s.key == key)
+    frame = data.read_csv(data.load_sample(key))
+    chosen = list(features or sample.default_features or [])
+    return data.prepare(
+        frame,
+        sample.default_target,
+        chosen or None,
+        data.PrepareOptions(task=sample.task, **options),
+    )
+
+
+@pytest.fixture(scope="module")
+def datasets():
+    return {
+        "linear": sample_dataset("line"),
+        "logistic": sample_dataset("breast_cancer", ["mean radius", "mean texture"]),
+    }
+
+
+def run_script(text: str, folder: Path, csv: bytes | None = None) -> dict[str, str]:
+    """Run a generated script in ``folder``; its printed ``name = value`` lines."""
+    (folder / "script.py").write_text(text, encoding="utf-8")
+    if csv is not None:
+        (folder / codegen.DATA_FILE).write_bytes(csv)
+    done = subprocess.run(
+        [sys.executable, "script.py"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    printed = {}
+    for line in done.stdout.splitlines():
+        name, sep, value = line.partition(" = ")
+        if sep and not line.startswith(" "):
+            printed[name] = value
+    return printed
+
+
+def theta_of(printed: dict[str, str]) -> np.ndarray:
+    """θ from the script's ``theta = [a, b, ...]`` line (repr floats, nan, inf)."""
+    return np.array([float(v) for v in printed["theta"].strip("[] ").split(",")])
+
+
+def header(text: str) -> str:
+    """The script's opening comment as one line of text (wrapping removed)."""
+    lines = text.split("\nimport ")[0].splitlines()
+    return " ".join(line.lstrip("# ").strip() for line in lines)
+
+
+def engine_run(dataset, settings: CompareSettings, variant: str):
+    return descend(compare.problem_for(dataset), settings.settings_for(variant))
+
+
+def check_data_script(generator, dataset, settings, variant, folder):
+    """Generate, run and compare one data script; return max |θ_script − θ_engine|."""
+    trace = engine_run(dataset, settings, variant)
+    text = generator(dataset, settings, variant, n_updates=trace.n_updates)
+    theta = theta_of(run_script(text, folder, codegen.prepared_csv(dataset)))
+    gap = float(np.max(np.abs(theta - trace.theta)))
+    assert gap <= TOLERANCE, f"θ differs by {gap:.3g} after {trace.n_updates} updates"
+    return gap
+
+
+def settings_for(task: str, rule: str, shuffle: bool, **descent) -> CompareSettings:
+    rate = {"linear": 0.1, "logistic": 0.3}[task]
+    if rule in ("adam", "rmsprop", "adagrad"):
+        rate = 0.05
+    return CompareSettings(
+        batch_size=16,
+        epochs=10.0,
+        descent=Settings(learning_rate=rate, rule=rule, shuffle=shuffle, **descent),
+    )
+
+
+MATRIX = [
+    (task, variant, rule, shuffle)
+    for task in ("linear", "logistic")
+    for variant in ("batch", "sgd", "minibatch")
+    for rule in ("plain", "adam", "momentum")
+    for shuffle in (True, False)
+]
+MATRIX_IDS = [
+    f"{task}-{variant}-{rule}-{'shuffled' if shuffle else 'file-order'}"
+    for task, variant, rule, shuffle in MATRIX
+]
+# Every other rule, each with a decaying schedule, on mini-batches.
+RULES_AND_SCHEDULES = [
+    ("nesterov", "invscaling"),
+    ("adagrad", "step"),
+    ("rmsprop", "exponential"),
+    ("adam", "step"),
+    ("momentum", "exponential"),
+    ("plain", "invscaling"),
+]
+
+
+# --------------------------------------------------------------------------------------
+# numpy scripts on data
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("task", "variant", "rule", "shuffle"), MATRIX, ids=MATRIX_IDS)
+def test_numpy_script_reproduces_the_engine(
+    datasets, tmp_path, task, variant, rule, shuffle
+):
+    check_data_script(
+        codegen.numpy_script,
+        datasets[task],
+        settings_for(task, rule, shuffle),
+        variant,
+        tmp_path,
+    )
+
+
+@pytest.mark.parametrize(("rule", "schedule"), RULES_AND_SCHEDULES)
+def test_numpy_script_writes_out_each_rule_and_schedule(
+    datasets, tmp_path, rule, schedule
+):
+    settings = settings_for("linear", rule, True, schedule=schedule, step_epochs=3.0)
+    check_data_script(
+        codegen.numpy_script, datasets["linear"], settings, "minibatch", tmp_path
+    )
+    text = codegen.numpy_script(datasets["linear"], settings, "minibatch")
+    others = {"momentum", "nesterov", "adagrad", "rmsprop", "adam"} - {rule}
+    assert "def learning_rate(t):" in text
+    assert not any(f"# {name.capitalize()}:" in text for name in others)
+
+
+def test_a_start_point_validation_rows_and_categorical_columns(tmp_path):
+    dataset = sample_dataset(
+        "auto_mpg",
+        ["weight", "horsepower", "origin"],
+        validation_fraction=0.2,
+        seed=3,
+    )
+    theta0 = tuple(0.1 * k for k in range(dataset.n_features))
+    settings = CompareSettings(
+        batch_size=8,
+        epochs=3.0,
+        descent=Settings(learning_rate=0.05, rule="nesterov", theta0=theta0, seed=7),
+    )
+    check_data_script(codegen.numpy_script, dataset, settings, "minibatch", tmp_path)
+    text = codegen.numpy_script(dataset, settings, "minibatch")
+    assert "validation rows it held out are not in it" in header(text)
+    assert "origin=" in text  # the one-hot column is named in FEATURES
+
+
+def test_a_mini_batch_as_large_as_the_data_runs_as_batch(tmp_path):
+    dataset = sample_dataset("seed")  # 3 rows, mini-batches of 32
+    settings = CompareSettings(epochs=50.0, descent=Settings(learning_rate=0.01))
+    check_data_script(codegen.numpy_script, dataset, settings, "minibatch", tmp_path)
+    text = codegen.numpy_script(dataset, settings, "minibatch")
+    assert "so this is batch descent" in header(text)
+    assert "BATCH_SIZE" not in text
+
+
+def test_without_n_updates_the_script_runs_the_whole_budget(datasets, tmp_path):
+    settings = CompareSettings(
+        epochs=2.5, batch_size=16, descent=Settings(learning_rate=0.1, eps=0.0)
+    )
+    trace = engine_run(datasets["linear"], settings, "minibatch")
+    text = codegen.numpy_script(datasets["linear"], settings, "minibatch")
+    assert f"N_UPDATES = {trace.n_updates}  # the whole budget" in text
+    printed = run_script(text, tmp_path, codegen.prepared_csv(datasets["linear"]))
+    assert np.max(np.abs(theta_of(printed) - trace.theta)) <= TOLERANCE
+    assert abs(float(printed["final loss"]) - trace.final_loss) <= 1e-10
+
+
+def test_prepared_csv_reads_back_exactly(datasets):
+    for dataset in datasets.values():
+        lines = codegen.prepared_csv(dataset).decode().splitlines()
+        assert lines[0].split(",") == [*dataset.feature_names, dataset.target_name]
+        table = np.array([line.split(",") for line in lines[1:]], dtype=float)
+        assert np.array_equal(table[:, :-1], dataset.X)
+        assert np.array_equal(table[:, -1], dataset.y)
+
+
+@pytest.mark.parametrize(
+    ("variant", "n_updates", "message"),
+    [
+        ("adam", None, "The 'variant' parameter must be one of"),
+        ("sgd", -1, "The 'n_updates' parameter must be an int in [0, inf)"),
+        ("sgd", 2.5, "The 'n_updates' parameter must be an int in [0, inf)"),
+    ],
+)
+def test_bad_arguments_are_refused_with_a_message(
+    datasets, variant, n_updates, message
+):
+    with pytest.raises(SettingsError, match=re.escape(message)):
+        codegen.numpy_script(
+            datasets["linear"], CompareSettings(), variant, n_updates=n_updates
+        )
+
+
+# --------------------------------------------------------------------------------------
+# PyTorch scripts on data
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("task", "variant", "rule", "shuffle"), MATRIX, ids=MATRIX_IDS)
+def test_torch_script_reproduces_the_engine(
+    datasets, tmp_path, task, variant, rule, shuffle
+):
+    pytest.importorskip("torch", reason=TORCH_REASON)
+    check_data_script(
+        codegen.torch_script,
+        datasets[task],
+        settings_for(task, rule, shuffle),
+        variant,
+        tmp_path,
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("rule", "schedule"), RULES_AND_SCHEDULES[:3])
+def test_torch_script_maps_every_rule_and_schedule(datasets, tmp_path, rule, schedule):
+    pytest.importorskip("torch", reason=TORCH_REASON)
+    settings = settings_for("linear", rule, True, schedule=schedule, step_epochs=3.0)
+    check_data_script(
+        codegen.torch_script, datasets["linear"], settings, "minibatch", tmp_path
+    )
+
+
+def test_torch_script_names_the_optimizer_of_each_rule(datasets):
+    expected = {
+        "plain": "optim.SGD(model.parameters(), lr=LEARNING_RATE)",
+        "momentum": "momentum=BETA)",
+        "nesterov": "momentum=BETA, nesterov=True",
+        "adagrad": "initial_accumulator_value=0",
+        "rmsprop": "alpha=RHO, eps=DENOM_EPS",
+        "adam": "betas=(BETA1, BETA2), eps=DENOM_EPS",
+    }
+    for rule, call in expected.items():
+        settings = CompareSettings(descent=Settings(rule=rule))
+        text = codegen.torch_script(datasets["linear"], settings, "sgd")
+        assert call in text
+        assert "0.5 * criterion(outputs, y[rows])" in text  # ½·MSELoss
+    logistic = codegen.torch_script(datasets["logistic"], CompareSettings(), "batch")
+    assert "nn.BCEWithLogitsLoss()" in logistic
+
+
+# --------------------------------------------------------------------------------------
+# The explorer's numpy script on formulas
+# --------------------------------------------------------------------------------------
+
+EXPLORER_CASES = {
+    "bowl, plain": ("bowl", {"rule": "plain"}),
+    "parabola, momentum": ("parabola", {"rule": "momentum"}),
+    "bump ascent, plain": ("bump", {"rule": "plain"}),
+    "bump ascent, adam": ("bump", {"rule": "adam", "learning_rate": 0.05}),
+    "rastrigin, nesterov": ("rastrigin", {"rule": "nesterov"}),
+    "himmelblau, rmsprop, tol": (
+        "himmelblau",
+        {"rule": "rmsprop", "learning_rate": 0.05, "tol": 1e-9},
+    ),
+    "double well, adagrad, step": (
+        "double_well",
+        {"rule": "adagrad", "learning_rate": 0.5, "schedule": "step"},
+    ),
+    "saddle, diverges": ("saddle", {"rule": "plain"}),
+    "elongated bowl, exponential": (
+        "elongated_bowl",
+        {"schedule": "exponential", "decay": 0.01},
+    ),
+}
+
+
+def preset_settings(key: str, **changes) -> Settings:
+    preset = get_preset(key)
+    values = {
+        "learning_rate": preset.learning_rate,
+        "theta0": preset.start,
+        "maximize": preset.goal == "maximize",
+        "max_epochs": 3000.0,
+    }
+    return Settings(**(values | changes))
+
+
+def check_explorer(text, variables, settings, folder):
+    f = symbolic_function(text, variables)
+    trace = descend(Objective(f.value, f.gradient, f.n_vars), settings)
+    printed = run_script(
+        codegen.explorer_numpy_script(text, variables, settings), folder
+    )
+    theta = theta_of(printed)
+    finite = np.isfinite(trace.theta)
+    assert np.array_equal(np.isfinite(theta), finite)
+    gap = float(np.max(np.abs(theta[finite] - trace.theta[finite]), initial=0.0))
+    assert gap <= TOLERANCE
+    assert int(printed["updates"]) == trace.n_updates
+    return trace, printed
+
+
+@pytest.mark.parametrize(
+    ("key", "changes"), EXPLORER_CASES.values(), ids=EXPLORER_CASES
+)
+def test_explorer_script_reproduces_the_engine(tmp_path, key, changes):
+    preset = get_preset(key)
+    check_explorer(
+        preset.text, preset.variables, preset_settings(key, **changes), tmp_path
+    )
+
+
+def test_explorer_script_on_kinks_and_an_undefined_region(tmp_path):
+    # abs and max differentiate to sign and Heaviside; log and sqrt leave their
+    # domain and the run stops as diverged, in both.
+    kinks = Settings(learning_rate=0.01, theta0=(3.0, 1.0), max_epochs=300.0)
+    check_explorer("max(x, y^2) + abs(x - 1)", ("x", "y"), kinks, tmp_path)
+    domain = Settings(learning_rate=1.1, theta0=(3.0, 1.0), max_epochs=300.0)
+    trace, _ = check_explorer("log(x) + sqrt(y)", ("x", "y"), domain, tmp_path)
+    assert trace.status == "diverged"
+
+
+def test_epsilon_zero_stops_only_at_the_cap_as_in_the_engine(tmp_path):
+    settings = Settings(learning_rate=0.1, theta0=(3.0,), eps=0.0, max_epochs=500.0)
+    trace, printed = check_explorer("x^2 + 2x + 3", ("x",), settings, tmp_path)
+    assert trace.n_updates == 500
+    assert printed["theta"] == "[-0.9999999999999998]"  # one double from −1
+
+
+def test_explorer_script_prints_f_from_the_parsed_formula_not_the_text():
+    text = codegen.explorer_numpy_script(
+        "2x^2 + 3xy", ("x", "y"), Settings(theta0=(1.0, 1.0))
+    )
+    assert "return 2*x**2 + 3*x*y" in text
+    assert "np.array([4*x + 3*y, 3*x], dtype=float)" in text
+    assert "'2x^2 + 3xy'" in header(text)  # the typed text is only in a comment
+
+
+def test_explorer_script_refuses_what_the_parser_refuses():
+    with pytest.raises(ExpressionError):
+        codegen.explorer_numpy_script(
+            "__import__('os').system('true')", ("x", "y"), Settings()
+        )
+    with pytest.raises(SettingsError, match="needs data rows"):
+        codegen.explorer_numpy_script("x^2", ("x",), Settings(variant="sgd"))
+    with pytest.raises(SettingsError, match="theta0 has 2 values"):
+        codegen.explorer_numpy_script("x^2", ("x",), Settings(theta0=(1.0, 2.0)))
+
+
+# --------------------------------------------------------------------------------------
+# Every generated script is valid, lint-clean Python
+# --------------------------------------------------------------------------------------
+
+
+def every_script(datasets) -> list[str]:
+    texts = []
+    for task, dataset in datasets.items():
+        for rule, schedule in [*RULES_AND_SCHEDULES, ("plain", "constant")]:
+            for variant in ("batch", "sgd", "minibatch"):
+                for shuffle in (True, False):
+                    settings = settings_for(task, rule, shuffle, schedule=schedule)
+                    texts.append(codegen.numpy_script(dataset, settings, variant))
+                    texts.append(codegen.torch_script(dataset, settings, variant))
+    for key, changes in EXPLORER_CASES.values():
+        preset = get_preset(key)
+        texts.append(
+            codegen.explorer_numpy_script(
+                preset.text, preset.variables, preset_settings(key, **changes)
+            )
+        )
+    return texts
+
+
+def test_generated_code_is_valid_python(datasets):
+    for text in every_script(datasets):
+        ast.parse(text)
+
+
+@pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is not installed")
+def test_generated_code_is_ruff_clean(datasets, tmp_path):
+    for k, text in enumerate(every_script(datasets)):
+        (tmp_path / f"script_{k}.py").write_text(text, encoding="utf-8")
+    # Long lines are allowed: a printed formula can be long.
+    done = subprocess.run(
+        [
+            "ruff",
+            "check",
+            "--isolated",
+            "--select",
+            "E,F,W,I,B,UP,SIM,NPY,RUF",
+            "--ignore",
+            "E501,RUF001,RUF002,RUF003",
+            "--target-version",
+            "py311",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout

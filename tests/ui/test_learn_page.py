@@ -1,0 +1,250 @@
+"""The "How it works" page, driven headless with Streamlit's AppTest.
+
+The page is run directly as a script (the lead wires it into app.py's navigation).
+"""
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+PAGE = Path(__file__).resolve().parents[2] / "gddash" / "ui" / "learn.py"
+# Charts on a first visit: the |f′| chart, the variants' loss and gradient-norm
+# curves and the three learning rates (Vega-Lite); the two 1-D curves, the two
+# bowls and Rastrigin's contours (Plotly). The mini-batch tab adds its sweep.
+FIRST_VISIT_VEGA = 6
+FIRST_VISIT_PLOTLY = 5
+TYPE_TABS = (
+    "Batch: all rows",
+    "Stochastic: one row",
+    "Mini-batch: a few rows",
+    "Cost on 250,000 rows",
+)
+# The LaTeX commands the page may use: all in KaTeX's supported list
+# (https://katex.org/docs/supported.html).
+KATEX_COMMANDS = {
+    "Longrightarrow",
+    "Rightarrow",
+    "begin",
+    "cdot",
+    "end",
+    "frac",
+    "ldots",
+    "left",
+    "lim",
+    "lVert",
+    "lvert",
+    "mathbf",
+    "max",
+    "nabla",
+    "partial",
+    "qquad",
+    "quad",
+    "right",
+    "rVert",
+    "rvert",
+    "sum",
+    "text",
+    "tfrac",
+    "to",
+    "top",
+    "underbrace",
+    "varepsilon",
+    "alpha",
+    "beta",
+    "eta",
+    "lambda",
+    "ell",
+    "theta",
+    "le",
+    "in",
+    "cos",
+    "sin",
+    "exp",
+    "log",
+    "pi",
+    "sqrt",
+}
+
+
+def open_page(**params) -> AppTest:
+    at = AppTest.from_file(str(PAGE), default_timeout=60)
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def texts(elements) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+def formula_of(element) -> str:
+    """The formula an st.latex element shows (st.latex wraps it in $$ lines)."""
+    return element.value.removeprefix("$$\n").removesuffix("\n$$")
+
+
+def latex_problems(tex: str) -> list[str]:
+    """What would make KaTeX refuse ``tex``: unbalanced groups, unknown commands."""
+    problems = []
+    depth = 0
+    for match in re.finditer(r"\\[{}]|[{}]", tex):
+        if match.group() == "{":
+            depth += 1
+        elif match.group() == "}":
+            depth -= 1
+            if depth < 0:
+                problems.append("a '}' closes nothing")
+                depth = 0
+    if depth:
+        problems.append(f"{depth} '{{' never closed")
+    if tex.count(r"\left") != tex.count(r"\right"):
+        problems.append(r"\left and \right do not pair up")
+    begins = re.findall(r"\\begin\{(\w+)\}", tex)
+    ends = re.findall(r"\\end\{(\w+)\}", tex)
+    if begins != ends[::-1] and sorted(begins) != sorted(ends):
+        problems.append(f"environments {begins} closed as {ends}")
+    unknown = set(re.findall(r"\\([A-Za-z]+)", tex)) - KATEX_COMMANDS
+    if unknown:
+        problems.append(f"commands KaTeX may not know: {sorted(unknown)}")
+    if "$" in tex:
+        problems.append("a '$' (st.latex takes the formula without delimiters)")
+    return problems
+
+
+def page_formulas() -> dict[str, str]:
+    """FORMULAS in learn.py, read from its syntax tree (the page is not imported)."""
+    tree = ast.parse(PAGE.read_text(encoding="utf-8"))
+    strings: dict[str, str] = {}
+    listed: list[str] = []
+    for node in tree.body:
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1):
+            continue
+        target = node.targets[0]
+        if not isinstance(target, ast.Name):
+            continue
+        if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            strings[target.id] = node.value.value
+        elif target.id == "FORMULAS" and isinstance(node.value, ast.Tuple):
+            listed = [elt.id for elt in node.value.elts if isinstance(elt, ast.Name)]
+    # Implicitly concatenated string literals are one Constant in the tree.
+    return {name: strings[name] for name in listed}
+
+
+def test_the_page_defines_no_classes():
+    # st.cache_data pickles results, and a class defined in a page script (module
+    # __main__ under `streamlit run`, though not under AppTest) cannot be pickled.
+    tree = ast.parse(PAGE.read_text(encoding="utf-8"))
+    assert not [node.name for node in tree.body if isinstance(node, ast.ClassDef)]
+
+
+def test_the_page_renders_every_demo_without_exception():
+    at = open_page()
+    assert not at.exception
+    assert len(at.get("vega_lite_chart")) == FIRST_VISIT_VEGA
+    assert len(at.get("plotly_chart")) == FIRST_VISIT_PLOTLY
+    assert len(at.get("download_button")) == 4  # numpy, PyTorch, CSV, explorer
+    shown = texts(at.markdown) + texts(at.caption)
+    # Numbers computed live appear in the text (not hard-coded claims).
+    assert "x sticks at -0.9999999999999998" in shown
+    assert "reaches f′ = 0 exactly after" in shown
+    assert "came within 1% of the optimal loss" in shown  # the comparison's verdict
+    # The learning-rate demo: the large rate diverges, the others do not.
+    assert len(at.error) == 1
+    assert "lower the learning rate below" in at.error[0].value
+    assert len(at.info) == 2
+
+
+@pytest.mark.parametrize("tab", TYPE_TABS[1:])
+def test_each_claims_tab_runs_its_demo(tab):
+    at = AppTest.from_file(str(PAGE), default_timeout=60)
+    at.session_state["learn_types"] = tab
+    at.run()
+    assert not at.exception
+    shown = texts(at.markdown)
+    frames = [df.value for df in at.dataframe]
+    if tab.startswith("Stochastic"):
+        assert "After one pass over the data" in shown
+        assert "A decaying learning rate" in shown
+    elif tab.startswith("Mini-batch"):
+        assert len(at.get("vega_lite_chart")) == FIRST_VISIT_VEGA + 1
+        sweep = next(f for f in frames if "batch size" in f.columns)
+        assert list(sweep["batch size"]) == [1, 4, 16, 64, 200]
+    else:
+        cost = next(f for f in frames if "bytes per update" in f.columns)
+        assert list(cost["rows per update"]) == [250_000, 1, 256]
+        assert list(cost["bytes per update"]) == [10_000_000, 40, 10_240]
+        assert "Read it honestly" in shown
+
+
+def test_the_batch_tab_measures_gradient_errors():
+    at = open_page()
+    errors = next(df.value for df in at.dataframe if "mean error" in df.value.columns)
+    assert list(errors["rows per gradient"]) == [1, 16, 200]
+    one_row, sixteen, full = errors["mean error"]
+    assert one_row > sixteen > full
+    assert full < 1e-12  # all rows: the exact gradient
+
+
+def test_every_formula_renders_through_st_latex():
+    formulas = page_formulas()
+    assert len(formulas) >= 10
+    for name, tex in formulas.items():
+        assert not latex_problems(tex), (name, latex_problems(tex))
+        at = AppTest.from_string(
+            f"import streamlit as st\nst.latex({tex!r})", default_timeout=10
+        ).run()
+        assert not at.exception, name
+        assert formula_of(at.latex[0]) == tex
+
+
+def test_every_latex_element_of_the_page_is_well_formed():
+    at = open_page()
+    shown = [formula_of(element) for element in at.latex]
+    assert set(page_formulas().values()) <= set(shown)
+    for tex in shown:  # the formulas above and those sympy printed
+        assert not latex_problems(tex), (tex, latex_problems(tex))
+
+
+def test_epsilon_zero_from_the_url_runs_until_the_cap():
+    at = open_page(learn_eps="0")
+    assert not at.exception
+    assert at.select_slider(key="learn_eps").value == 0.0
+    assert "**2000 updates**" in texts(at.markdown)
+
+
+def test_the_code_section_follows_the_url_and_shows_runnable_code():
+    at = open_page(
+        code_sample="Breast cancer diagnosis (real, classification)",
+        code_variant="Stochastic (SGD)",
+        code_rule="Adam",
+    )
+    assert not at.exception
+    assert at.selectbox(key="code_sample").value == "breast_cancer"
+    numpy_code, torch_code, explorer_code = (c.value for c in at.code[2:5])
+    assert "sigmoid" in numpy_code and "BATCH_SIZE = 1" in numpy_code
+    assert "optim.Adam(" in torch_code and "BCEWithLogitsLoss" in torch_code
+    assert "def gradient_steps():" in explorer_code
+    updates = re.search(r"N_UPDATES = (\d+)", numpy_code).group(1)
+    assert f"The dashboard's run: {int(updates):,} updates" in texts(at.caption)
+    for code in (numpy_code, torch_code, explorer_code):
+        ast.parse(code)
+
+
+@pytest.mark.parametrize("sample", ["seed", "auto_mpg", "ill_conditioned"])
+def test_the_code_section_handles_other_samples(sample):
+    at = AppTest.from_file(str(PAGE), default_timeout=60)
+    at.session_state["code_sample"] = sample
+    at.session_state["code_rule"] = "nesterov"
+    at.run()
+    assert not at.exception
+    assert not at.error[1:]  # only the learning-rate demo's divergence
+
+
+def test_an_unknown_url_value_is_named_not_fatal():
+    at = open_page(code_rule="Gradient magic", learn_eps="lots")
+    assert not at.exception
+    warnings = texts(at.warning)
+    assert "code_rule" in warnings
+    assert "learn_eps" in warnings
