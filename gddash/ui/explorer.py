@@ -222,7 +222,10 @@ preset_key = st.selectbox(
 )
 adopt_preset(preset_key)
 preset = PRESETS[preset_key]
-st.caption(preset.note)
+if st.session_state.get("f", preset.text) == preset.text:
+    st.caption(preset.note)
+else:
+    st.caption(f"Your own formula (the start point and rate came from {preset.title}).")
 
 left, right = st.columns([3, 1])
 text = left.text_input(
@@ -390,16 +393,21 @@ def stepper() -> None:
         )
     trace = traces[shown]
     last = len(trace.updates) - 1
+    st.caption(
+        "The figure's Play button and slider run in your browser; this Step slider "
+        "reads out any step below."
+    )
     k = st.slider("Step", 0, max(last, 1), 0, key="step", disabled=last == 0)
     k = min(k, last)
     point, value, grad = trace.path[k], trace.loss[k], trace.gradient[k]
-    top, bottom = st.columns(3), st.columns(3)
+    # Vectors get half a row each: tiny coordinates print long (e.g. 4.42e-07).
+    top, bottom = st.columns(2), st.columns(3)
     top[0].metric("Position", vector(point))
-    top[1].metric("Value", fmt(value))
-    top[2].metric("Gradient", vector(grad))
-    bottom[0].metric("‖∇f‖", fmt(float(np.linalg.norm(grad))))
-    bottom[1].metric("Learning rate", f"{trace.learning_rate[k]:g}")
-    bottom[2].metric("Status", status_at(trace, k))
+    top[1].metric("Gradient", vector(grad))
+    bottom[0].metric("Value", fmt(value))
+    bottom[1].metric("‖∇f‖", fmt(float(np.linalg.norm(grad))))
+    bottom[2].metric("Learning rate", f"{trace.learning_rate[k]:g}")
+    st.metric("Status", status_at(trace, k))
     if len(variables) == 2:
         st.plotly_chart(
             charts.contour_figure(
@@ -435,6 +443,7 @@ def stepper() -> None:
             "Steps (CSV)",
             table.to_csv(index=False).encode(),
             file_name=f"gddash-steps-{shown}.csv",
+            on_click="ignore",
             mime="text/csv",
             icon=":material/download:",
         )

@@ -176,7 +176,7 @@ TABLE_FORMAT = {
     "epochs to 1%": st.column_config.NumberColumn(format="%.3g"),
     "rows to 1%": st.column_config.NumberColumn(format="%d"),
     "final ‖∇L‖": st.column_config.NumberColumn(format="%.3g"),
-    "message": st.column_config.TextColumn(width="large"),
+    "message": st.column_config.TextColumn(width="medium"),
 }
 
 
@@ -436,7 +436,7 @@ options = PrepareOptions(
     missing=missing,
     standardize=standardize,
     validation_fraction=validation,
-    seed=int(seed),
+    seed=int(seed) if validation > 0 else 0,  # it only draws the validation split
     task=model,
 )
 dataset_id = cache.dataset_key(key, target, features, options)
@@ -517,7 +517,8 @@ elapsed = time.perf_counter() - started
 # 5. Results ----------------------------------------------------------------------
 st.header("Results")
 diverged = (comparison.table["status"] == "diverged").any()
-(st.warning if diverged else st.success)(comparison.verdict)
+arrived = comparison.table["epochs to 1%"].notna().any()
+(st.warning if diverged else st.success if arrived else st.info)(comparison.verdict)
 st.caption(
     f"Optimum by {comparison.optimum.note}: loss {comparison.optimum.loss:.6g}. "
     f"{dataset.n_samples:,} training rows, {dataset.n_features} parameters; "
@@ -543,7 +544,7 @@ st.altair_chart(charts.gradient_norms(comparison, x=x_axis), width="stretch")
 
 st.subheader("Comparison")
 st.dataframe(
-    best_cells(comparison.table),
+    best_cells(comparison.table.dropna(axis=1, how="all")),
     column_config=TABLE_FORMAT,
     hide_index=True,
     width="stretch",
@@ -600,6 +601,7 @@ a.download_button(
     "Comparison table (CSV)",
     comparison.table.to_csv(index=False).encode(),
     file_name="gddash-comparison.csv",
+    on_click="ignore",
     mime="text/csv",
     icon=":material/table:",
 )
@@ -607,6 +609,7 @@ b.download_button(
     "Full traces (CSV)",
     traces_csv(comparison),
     file_name="gddash-traces.csv",
+    on_click="ignore",
     mime="text/csv",
     icon=":material/timeline:",
 )
@@ -616,6 +619,7 @@ c.download_button(
         data=name, target=target, features=features, prepare=options, compare=settings
     ),
     file_name="gddash-settings.json",
+    on_click="ignore",
     mime="application/json",
     icon=":material/settings:",
 )
