@@ -149,7 +149,7 @@ class _Run:
         self.start = time.perf_counter()
         theta = np.zeros(self.d) if self.s.theta0 is None else np.array(self.s.theta0)
         self.m, self.v = np.zeros(self.d), np.zeros(self.d)
-        self.recorder = Recorder(self.s.max_points, self.stride)
+        self.recorder = Recorder(self.s.max_points)
         with np.errstate(all="ignore"):
             loss, grad, val = self._evaluate_one(theta)
             self.rules = stopping.StopRules(

@@ -62,15 +62,14 @@ def check_arrays(X: object, y: object, *, name: str = "") -> tuple[np.ndarray, .
     X = np.ascontiguousarray(X, dtype=np.float64)
     y = np.ascontiguousarray(y, dtype=np.float64)
     for label, arr in (("X", X), ("y", y)):
-        if np.isfinite(arr).all():
+        if np.isfinite(arr).all():  # the common case: one pass, nothing to report
             continue
         bad = ~np.isfinite(arr)
-        if bad.any():
-            where = np.argwhere(bad)[0]
-            raise DataError(
-                f"{what}{label} contains {int(bad.sum())} NaN or infinite value(s), "
-                f"first at index {tuple(int(i) for i in where)}: drop or impute them."
-            )
+        where = np.argwhere(bad)[0]
+        raise DataError(
+            f"{what}{label} contains {int(bad.sum())} NaN or infinite value(s), "
+            f"first at index {tuple(int(i) for i in where)}: drop or impute them."
+        )
     return X, y
 
 

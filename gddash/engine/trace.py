@@ -89,18 +89,17 @@ class Trace:
 
 
 class Recorder:
-    """Collects raw points (update count, time, loss, θ, gradient) on an even grid.
+    """Collects raw points (update, time, loss, θ, gradient), at most ``max_points``.
 
-    The grid is every ``stride``-th update; only the run's final point may fall
-    off it, and if the bound is reached it replaces the last grid point. Points
-    come one at a time (batch) or in blocks (a compiled stretch of updates).
+    The caller keeps points on an even grid of updates; only the run's final
+    point may fall off it, and if the bound is reached it replaces the last grid
+    point. Points come one at a time (batch) or in blocks (a compiled stretch).
     """
 
     COLUMNS = ("updates", "seconds", "loss", "val_loss", "path", "gradient")
 
-    def __init__(self, max_points: int, stride: int) -> None:
+    def __init__(self, max_points: int) -> None:
         self.max_points = max_points
-        self.stride = stride
         self._points: list[tuple] = []
         self._blocks: list[tuple[np.ndarray, ...]] = []
         self._count = 0

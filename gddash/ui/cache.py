@@ -12,7 +12,7 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from gddash import compare, data
+from gddash import charts, compare, data
 from gddash.compare import CompareSettings, Optimum
 from gddash.data import ColumnSummary, Dataset, PrepareOptions
 from gddash.engine import Trace, descend
@@ -78,3 +78,21 @@ def _problem(dataset_id: str, _dataset: Dataset):
 def problem(dataset_id: str, dataset: Dataset):
     """The engine problem of a dataset (built once, shared)."""
     return _problem(dataset_id, dataset)
+
+
+@st.cache_data(max_entries=64, ttl=_TTL, show_spinner="Computing the loss surface…")
+def loss_slice(
+    dataset_id: str,
+    settings: CompareSettings,
+    i: int,
+    j: int,
+    _comparison: compare.Comparison,
+) -> charts.SurfaceGrid:
+    """The exact loss over θ_i, θ_j for one comparison (its key: data + settings).
+
+    Cached because for the log-loss every grid point is a pass over the rows,
+    and chart options rerun the page without changing the surface.
+    """
+    return charts.slice_grid(
+        _comparison, i, j, problem=problem(dataset_id, _comparison.dataset)
+    )

@@ -567,9 +567,8 @@ p2 = b.selectbox(
 if p1 == p2:
     st.info("Pick two different parameters to draw the loss surface over them.")
 else:
-    problem = cache.problem(dataset_id, dataset)
-    grid = charts.slice_grid(
-        comparison, names.index(p1), names.index(p2), problem=problem
+    grid = cache.loss_slice(
+        dataset_id, settings, names.index(p1), names.index(p2), comparison
     )
     paths = charts.comparison_paths(comparison, grid)
     star = comparison.optimum.theta
