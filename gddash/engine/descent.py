@@ -361,6 +361,8 @@ class _Run:
         )
         X, y = _read_only(X), _read_only(y)
         if self.rule == rules.PLAIN and self.schedule == rules.CONSTANT:
+            if self.batch == 1:
+                return kernels.sgd_rows(X, y, theta, k.ipar, k.fpar, k.path)
             return kernels.plain_rows(X, y, theta, k.grad, k.ipar, k.fpar, k.path)
         return kernels.adaptive_rows(
             X, y, theta, k.grad, self.m, self.v, k.ipar, k.fpar, k.path
