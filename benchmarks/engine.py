@@ -753,7 +753,7 @@ def compile_checks(c: CompileTimes) -> list[Check]:
         Check(
             "  the engine's compile / cache load",
             both(fmt_seconds(t["first"]) for t in (c.cold, c.cached)),
-            comment="plain_rows and the helpers it calls",
+            comment="sgd_rows for the squared loss and the helpers it calls",
         ),
         Check(
             "second call, same process",

@@ -407,12 +407,15 @@ def warm_up() -> None:
     A server calls this in a background thread at start-up, so that the first
     visitor's stochastic run does not wait for numba.
     """
-    from gddash.engine.problems import LinearRegression
+    from gddash.engine.problems import LinearRegression, LogisticRegression
 
     X = np.column_stack([np.ones(8), np.arange(8.0)])
-    problem = LinearRegression(X, X[:, 1] * 2.0)
-    for rule, batch in (("plain", 1), ("plain", 3), ("adam", 3)):
+    squared = LinearRegression(X, X[:, 1] * 2.0)
+    logistic = LogisticRegression(X, (X[:, 1] > 3.0) * 1.0)
+    for problem in (squared, logistic):  # each loss has its own one-row loop
+        descend(problem, Settings(variant="sgd", max_epochs=1))
+    for rule in ("plain", "adam"):
         descend(
-            problem,
-            Settings(variant="minibatch", batch_size=batch, rule=rule, max_epochs=1),
+            squared,
+            Settings(variant="minibatch", batch_size=3, rule=rule, max_epochs=1),
         )

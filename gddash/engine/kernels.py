@@ -54,13 +54,13 @@ def _predict(z, logistic):
     """The model's prediction from z = x·θ: z itself, or σ(z) for the log-loss.
 
     σ(z) = 1/(1+e^−z) is evaluated from e = e^−|z|, which cannot overflow:
-    1/(1+e) for z ≥ 0 and e/(1+e) = e·σ(|z|) otherwise (a select, not a branch).
+    1/(1+e) for z ≥ 0 and e/(1+e) otherwise. The numerator is a select, not a
+    branch, and is ready before 1 + e, so the division is the last step.
     """
     if not logistic:
         return z
     e = math.exp(-abs(z))
-    q = 1.0 / (1.0 + e)
-    return q if z >= 0.0 else e * q
+    return (1.0 if z >= 0.0 else e) / (1.0 + e)
 
 
 @_jit
@@ -172,12 +172,13 @@ def _one_row_kernel(logistic: bool):
                     c30 += x3 * x0
                     c31 += x3 * x1
                     c32 += x3 * x2
-                if logistic:
-                    s0 = lr * (_predict(a0, True) - y[i])
-                    s1 = lr * (_predict(a1 - s0 * c10, True) - y[i + 1])
-                    s2 = lr * (_predict(a2 - s0 * c20 - s1 * c21, True) - y[i + 2])
+                if logistic:  # s = ησ(z) − ηy: one fused multiply-add after σ
+                    s0 = lr * _predict(a0, True) - lr * y[i]
+                    s1 = lr * _predict(a1 - s0 * c10, True) - lr * y[i + 1]
+                    z2 = a2 - s0 * c20 - s1 * c21
+                    s2 = lr * _predict(z2, True) - lr * y[i + 2]
                     z3 = a3 - s0 * c30 - s1 * c31 - s2 * c32
-                    s3 = lr * (_predict(z3, True) - y[i + 3])
+                    s3 = lr * _predict(z3, True) - lr * y[i + 3]
                 else:
                     s0 = lr * (a0 - y[i])
                     s1 = lr * (a1 - y[i + 1]) - s0 * (lr * c10)
