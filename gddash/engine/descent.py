@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gddash.engine import rules, stopping
-from gddash.engine.problems import Objective, Problem
+from gddash.engine.problems import Objective, Problem, read_only
 from gddash.engine.settings import Settings
 from gddash.engine.trace import Recorder, Trace
 from gddash.errors import SettingsError
@@ -42,14 +42,6 @@ class _KernelState:
     rng: np.random.Generator  # row permutations, from the run's seed
     rows_x: np.ndarray  # (block, d) shuffled rows gathered contiguously
     rows_y: np.ndarray  # (block,)
-
-
-def _read_only(a: np.ndarray) -> np.ndarray:
-    """A read-only view: the kernels then see one array type (one compile)."""
-    if a.flags.writeable:
-        a = a.view()
-        a.flags.writeable = False
-    return a
 
 
 def descend(problem: Problem, settings: Settings) -> Trace:
@@ -359,7 +351,7 @@ class _Run:
             count,
             t,
         )
-        X, y = _read_only(X), _read_only(y)
+        X, y = read_only(X), read_only(y)
         if self.rule == rules.PLAIN and self.schedule == rules.CONSTANT:
             if self.batch == 1:
                 return kernels.sgd_rows(X, y, theta, k.ipar, k.fpar, k.path)

@@ -8,6 +8,7 @@ and a learning rate below which plain batch descent is stable.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import os
 from collections.abc import Callable
@@ -386,17 +387,23 @@ def _logistic_values(
 def _logistic_stack(
     X: np.ndarray, y: np.ndarray, thetas: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Losses and gradients at k points in one pass: Z = X_b Θᵀ block by block."""
+    """Losses and gradients at k points in one pass: Z = X_b Θᵀ block by block.
+
+    The same formulas as the compiled single-point pass (logistic_pass.py).
+    """
     n = y.shape[0]
     loss = np.zeros(len(thetas))
     grad = np.zeros(thetas.shape)
     rows = max(1, min(_CHUNK, 2_000_000 // max(len(thetas), 1)))  # bound Z's size
     for start in range(0, n, rows):
-        block, labels = X[start : start + rows], y[start : start + rows, None]
-        z = block @ thetas.T  # (rows, k)
-        e = np.exp(-np.abs(z))
-        loss += np.sum(np.maximum(z, 0.0) + np.log1p(e) - labels * z, axis=0)
-        residual = np.where(z >= 0.0, 1.0, e) / (1.0 + e) - labels
+        block = X[start : start + rows]
+        sign = 1.0 - 2.0 * y[start : start + rows, None]
+        # w = (1 − 2y) z: the loss is log(1 + e^w) and the residual σ(z) − y is
+        # (1 − 2y) σ(w), both without cancellation however large |z| is.
+        w = sign * (block @ thetas.T)  # (rows, k)
+        e = np.exp(-np.abs(w))
+        loss += np.sum(np.maximum(w, 0.0) + np.log1p(e), axis=0)
+        residual = sign * (np.where(w >= 0.0, 1.0, e) / (1.0 + e))
         grad += residual.T @ block
     return loss / n, grad / n
 
@@ -404,43 +411,53 @@ def _logistic_stack(
 def _fused_logistic_pass(
     X: np.ndarray, y: np.ndarray, theta: np.ndarray
 ) -> tuple[float, np.ndarray]:
-    """Mean log-loss and its gradient, reading X once in cache-sized row blocks.
+    """Mean log-loss and its gradient in one compiled read of X (y is 0 or 1).
 
     Per row, with z = x·θ: loss = log(1 + e^z) − y z, computed as
-    max(z, 0) + log1p(e^−|z|) − y z so that e^z never overflows (|z| = 1e4 is
-    fine); gradient (σ(z) − y) x with σ from the same e^−|z|. numpy's SIMD exp
-    and log1p beat a scalar compiled loop here; large data is split over
-    threads (numpy and BLAS release the GIL) and block sums are combined.
+    max(w, 0) + log1p(e^−|z|) with w = (1 − 2y) z (that is max(z, 0) − y z,
+    without its cancellation) so that e^z never overflows (|z| = 1e4 is fine);
+    gradient (σ(z) − y) x with σ from the same e^−|z|. The rows are cut
+    into fixed chunks that the calling thread and the pool's take in turn (the
+    kernel releases the GIL); the chunks' sums are added in chunk order, so the
+    result does not depend on the number of threads or on who took what.
     """
-    n = y.shape[0]
-    starts = range(0, n, _CHUNK)
-    if n < 2 * _ROWS_PER_THREAD or _THREADS == 1:
-        parts = [_logistic_blocks(X, y, theta, starts)]
-    else:
-        shares = [starts[w::_THREADS] for w in range(_THREADS)]
-        parts = list(_pool().map(lambda w: _logistic_blocks(X, y, theta, w), shares))
-    loss = math.fsum(part[0] for part in parts)
-    grad = np.sum([part[1] for part in parts], axis=0)
-    return loss / n, grad / n
+    from gddash.engine.logistic_pass import logistic_sums  # numba: first use only
+
+    n, d = X.shape
+    # One argument type whatever the caller's flags: one compile, not one per
+    # combination of writeable and read-only arrays.
+    X, y = read_only(X), read_only(y)
+    theta = np.array(theta, dtype=np.float64)
+    chunks = -(-n // _ROWS_PER_CHUNK)
+    losses = np.zeros(chunks)
+    grads = np.zeros((chunks, d))
+    claims = itertools.count()  # next() is atomic under the GIL: one taker a chunk
+
+    def work() -> None:
+        while (k := next(claims)) < chunks:
+            lo, hi = k * _ROWS_PER_CHUNK, min((k + 1) * _ROWS_PER_CHUNK, n)
+            losses[k] = logistic_sums(X, y, theta, lo, hi, grads[k])
+
+    helpers = [_pool().submit(work) for _ in range(min(_THREADS, chunks) - 1)]
+    work()
+    for helper in helpers:  # one not started yet (pool busy elsewhere) has no work left
+        if not helper.cancel():
+            helper.result()
+    return math.fsum(losses) / n, grads.sum(axis=0) / n
 
 
-def _logistic_blocks(X, y, theta, starts) -> tuple[float, np.ndarray]:
-    """Sums (not means) of the log-loss and its gradient over the given blocks."""
-    loss = 0.0
-    grad = np.zeros(theta.shape[0])
-    for start in starts:
-        block, labels = X[start : start + _CHUNK], y[start : start + _CHUNK]
-        z = block @ theta
-        e = np.exp(-np.abs(z))
-        loss += float(np.sum(np.maximum(z, 0.0) + np.log1p(e) - labels * z))
-        # σ(z) = 1/(1+e^−z) for z >= 0 and e^z/(1+e^z) otherwise, both from e.
-        residual = np.where(z >= 0.0, 1.0, e) / (1.0 + e) - labels
-        grad += residual @ block
-    return loss, grad
+def read_only(a: np.ndarray) -> np.ndarray:
+    """A read-only view: compiled kernels then see one array type (one compile)."""
+    if a.flags.writeable:
+        a = a.view()
+        a.flags.writeable = False
+    return a
 
 
 _THREADS = min(4, os.cpu_count() or 1)
-_ROWS_PER_THREAD = 100_000
+# A unit of work: ~0.5 ms at d = 10. Small enough that a thread held up by a
+# busy core leaves its share to the others; large enough to amortise the handover.
+_ROWS_PER_CHUNK = 65_536
 
 
 @functools.cache
