@@ -309,9 +309,11 @@ class _Frame:
         return alt.X(f"{self.x}:Q", title=X_AXES[self.x])
 
     def y_enc(self, field: str) -> alt.Y:
+        # "~g": 3e+11 rather than a "300,000,000,000" cut off at the axis edge
+        # when every run diverged; small values read as usual (0.25, 12).
+        axis = alt.Axis(format="~g")
         if self.y_scale is None:
-            return alt.Y(f"{field}:Q", title=self.y_title)
-        axis = alt.Axis(format="~g") if self.y_scale.type == "log" else alt.Undefined
+            return alt.Y(f"{field}:Q", title=self.y_title, axis=axis)
         return alt.Y(f"{field}:Q", title=self.y_title, scale=self.y_scale, axis=axis)
 
 

@@ -343,6 +343,16 @@ def test_a_diverged_run_does_not_flatten_the_others(diverged):
     assert "leave the top of the chart" in title_text(spec)
 
 
+def test_huge_losses_get_compact_axis_labels_rather_than_cut_off_digits():
+    everything_diverged = run(
+        line_dataset(), variants=("batch", "sgd"), learning_rate=50
+    )
+    spec = charts.loss_curves(everything_diverged).to_dict()
+    line, rows = primary_lines(spec)
+    assert rows["loss"].max() > 1e9  # so "~g" labels read 1e+9, not 1,000,000,000
+    assert line["encoding"]["y"]["axis"]["format"] == "~g"
+
+
 # compare.summary_table takes np.linalg.norm of the overflowed θ: numpy warns there.
 @pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
 def test_a_run_that_overflowed_everywhere_still_charts():
