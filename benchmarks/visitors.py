@@ -40,13 +40,11 @@ import asyncio
 import os
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
@@ -57,35 +55,21 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.browser import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DRAWN,
+    IDLE,
+    free_port,
+    healthy,
+    script_finished,
+)
 from gddash import compare, data  # noqa: E402
 from gddash.compare import CompareSettings  # noqa: E402
 from gddash.data import PrepareOptions  # noqa: E402
 from gddash.engine import Settings  # noqa: E402
 
-CHROMIUM = os.environ.get("GDDASH_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 LARGE = "Large synthetic (250,000 rows)"
-IDLE = (
-    '[data-testid="stApp"][data-test-connection-state="CONNECTED"]'
-    '[data-test-script-state="notRunning"]'
-)
-# No element still loading, and every visible chart drawn (its SVG or canvas).
-DRAWN = """() => {
-    const shown = (selector) =>
-        [...document.querySelectorAll(selector)].filter((e) => e.offsetParent !== null);
-    return !document.querySelector('[data-testid="stSkeleton"]')
-        && shown('[data-testid="stVegaLiteChart"]')
-            .every((c) => c.querySelector("svg.marks, canvas"))
-        && shown('[data-testid="stPlotlyChart"]')
-            .every((c) => c.querySelector(".main-svg"));
-}"""
 COMPUTED = re.compile(r"page computed in ([\d.]+) s")
 TIMEOUT_MS = 180_000
 # A laptop-sized window: every visitor's Chromium shares this machine's cores with
@@ -175,17 +159,6 @@ class Visit:
         return self.served - self.computed
 
 
-def finished_run(payload: str | bytes) -> bool:
-    """Is this websocket frame Streamlit's "script run finished"?"""
-    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
-    if isinstance(payload, str):
-        return False
-    message = ForwardMsg()
-    message.ParseFromString(payload)
-    return message.WhichOneof("type") == "script_finished"
-
-
 async def visit(browser, base_url: str, visitor: Visitor) -> Visit:
     """Open the page as ``visitor``, wait for its results, download its table."""
     context = await browser.new_context(viewport=VIEWPORT, accept_downloads=True)
@@ -196,7 +169,7 @@ async def visit(browser, base_url: str, visitor: Visitor) -> Visit:
 
         def listen(socket) -> None:
             def on_frame(payload) -> None:
-                if finished_run(payload):
+                if script_finished(payload):
                     finished.append(time.perf_counter() - started)
 
             socket.on("framereceived", on_frame)
@@ -295,7 +268,7 @@ async def served_by_protocol(base_url: str, visitor: Visitor) -> float:
         message = BackMsg()
         message.rerun_script.query_string = visitor.path().removeprefix("/?")
         await socket.send(message.SerializeToString())
-        while not finished_run(await socket.recv()):
+        while not script_finished(await socket.recv()):
             pass
     return time.perf_counter() - started
 
@@ -412,9 +385,7 @@ def report(visits: list[Visit], server: ServerSampler, wave: int) -> str:
 
 
 def start_server() -> tuple[subprocess.Popen, str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     command = [sys.executable, "-m", "streamlit", "run", "app.py"]
     command += ["--server.port", str(port), "--server.headless", "true"]
     command += ["--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
@@ -429,11 +400,9 @@ def start_server() -> tuple[subprocess.Popen, str]:
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
-                return process, url
-        except OSError:
-            time.sleep(0.2)
+        if healthy(url):
+            return process, url
+        time.sleep(0.2)
     os.killpg(process.pid, signal.SIGKILL)
     raise SystemExit("streamlit did not become healthy within 60 s")
 

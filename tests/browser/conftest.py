@@ -19,11 +19,9 @@ from __future__ import annotations
 import io
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,35 +29,21 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from benchmarks.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DRAWN,
+    IDLE,
+    free_port,
+    healthy,
+    script_finished,
+)
+
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "tests" / "screenshots"
-CHROMIUM = os.environ.get("GDDASH_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 VIEWPORT = {"width": 1400, "height": 2400}
 RUN_TIMEOUT_MS = 60_000  # a page run on a loaded two-core machine
 SERVER_START_S = 60
-
-READY = '[data-testid="stApp"][data-test-connection-state="CONNECTED"]'
-IDLE = READY + '[data-test-script-state="notRunning"]'
-# After a run ends, elements whose code is still loading show as grey skeletons,
-# and charts draw a moment later: drawn means no skeleton and every visible chart
-# has its SVG or canvas.
-DRAWN = """() => {
-    const shown = (selector) =>
-        [...document.querySelectorAll(selector)].filter((e) => e.offsetParent !== null);
-    return !document.querySelector('[data-testid="stSkeleton"]')
-        && shown('[data-testid="stVegaLiteChart"]')
-            .every((c) => c.querySelector("svg.marks, canvas"))
-        && shown('[data-testid="stPlotlyChart"]')
-            .every((c) => c.querySelector(".main-svg"));
-}"""
 
 
 # -- Skip or fail when there is no browser ----------------------------------------------
@@ -97,28 +81,6 @@ class Server:
     url: str  # e.g. http://127.0.0.1:40123
     pid: int
     log: Path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process in MB (VmRSS from /proc)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for process {pid}")
 
 
 @pytest.fixture(scope="session")
@@ -202,23 +164,6 @@ def browser(chromium_path: str):
         )
         yield chromium
         chromium.close()
-
-
-def script_finished(payload: str | bytes) -> bool:
-    """Is this websocket frame Streamlit's "script run finished" (not cut short)?"""
-    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
-    if isinstance(payload, str):
-        return False
-    message = ForwardMsg()
-    try:
-        message.ParseFromString(payload)
-    except Exception:  # a frame that is not a ForwardMsg
-        return False
-    return (
-        message.WhichOneof("type") == "script_finished"
-        and message.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN
-    )
 
 
 class App:
