@@ -143,10 +143,13 @@ class _Run:
         self.m, self.v = np.zeros(self.d), np.zeros(self.d)
         self.recorder = Recorder(self.s.max_points)
         with np.errstate(all="ignore"):
-            loss, grad, val = self._evaluate_one(theta)
+            loss, grad = self._evaluate_one(theta)
+            val = self.problem.validation_losses(theta[None, :])
+            self.has_validation = val is not None
             self.rules = stopping.StopRules(
                 self.s, initial_loss=self.sign * loss, what=self.what
             )
+            val = math.nan if val is None else float(val[0])
             self.recorder.add_point(0, 0.0, loss, val, theta, grad)
             outcome = self._verdict(0, theta, loss, grad, epoch_end=False)
             advance = self._advance_batch if self.as_batch else self._advance_epoch
@@ -170,10 +173,12 @@ class _Run:
             self.s.beta2,
             self.s.adaptive_eps,
         )
-        loss, grad, val = self._evaluate_one(theta)
+        loss, grad = self._evaluate_one(theta)
         outcome = self._verdict(t, theta, loss, grad, epoch_end=True)
         if outcome is not None or t % self.stride == 0:
+            # Validation rows are scored only at recorded points.
             seconds = time.perf_counter() - self.start
+            val = self._validation_one(theta)
             self.recorder.add_point(t, seconds, loss, val, theta, grad)
         return t, theta, loss, grad, outcome
 
@@ -253,8 +258,12 @@ class _Run:
     # -- helpers --------------------------------------------------------------
     def _evaluate_one(self, theta):
         losses, grads = self.problem.evaluate(theta[None, :])
-        vals = self.problem.validation_losses(theta[None, :])
-        return float(losses[0]), grads[0], np.nan if vals is None else float(vals[0])
+        return float(losses[0]), grads[0]
+
+    def _validation_one(self, theta) -> float:
+        if not self.has_validation:
+            return math.nan
+        return float(self.problem.validation_losses(theta[None, :])[0])
 
     def _verdict(self, t, theta, loss, grad, *, epoch_end: bool, blew_up=False):
         """The stopping verdict at an evaluated point (None: keep going)."""
@@ -322,17 +331,15 @@ class _Run:
             lrs = np.full(len(updates), self.s.learning_rate)
         else:
             lrs = np.array([self._lr(int(t)) for t in updates])
-        has_val = (
-            self.problem.validation_losses is not None
-            and not np.isnan(cols["val_loss"]).all()
-        )
         return Trace(
             updates=updates,
             epochs=samples / self.n,
             samples=samples,
             seconds=cols["seconds"].astype(np.float64),
             loss=cols["loss"].astype(np.float64),
-            val_loss=cols["val_loss"].astype(np.float64) if has_val else None,
+            val_loss=(
+                cols["val_loss"].astype(np.float64) if self.has_validation else None
+            ),
             gradient=cols["gradient"].astype(np.float64),
             learning_rate=lrs,
             path=cols["path"].astype(np.float64),
@@ -406,6 +413,8 @@ def warm_up() -> None:
     logistic = LogisticRegression(X, (X[:, 1] > 3.0) * 1.0)
     for problem in (squared, logistic):  # each loss has its own one-row loop
         descend(problem, Settings(variant="sgd", max_epochs=1))
+    # The compiled log-loss pass (batch runs use it; θ = 0 is answered from cache).
+    descend(logistic, Settings(max_epochs=2))
     for rule in ("plain", "adam"):
         descend(
             squared,

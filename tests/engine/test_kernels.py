@@ -7,6 +7,8 @@ run blows up part-way through a group and where snapshots fall.
 """
 
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -118,3 +120,19 @@ def test_batch_gradient_reports_a_non_finite_residual():
     X, y = rows(8, 2, 0, logistic=False)
     theta = np.array([np.nan, 0.0])
     assert not kernels._batch_gradient(X, y, 0, 8, theta, False, np.empty(2))
+
+
+def test_warm_up_compiles_every_loop_a_visitor_can_reach():
+    # In a fresh process, so that no other test has compiled anything first.
+    script = """
+from gddash.engine import descent
+descent.warm_up()
+from gddash.engine import kernels, logistic_pass
+loops = [*kernels._sgd_rows_by_loss.values(), kernels.plain_rows,
+         kernels.adaptive_rows, logistic_pass.logistic_sums]
+print(sum(1 for loop in loops if not loop.signatures))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "0"
