@@ -147,7 +147,7 @@ class _Run:
             val = self.problem.validation_losses(theta[None, :])
             self.has_validation = val is not None
             self.rules = stopping.StopRules(
-                self.s, initial_loss=self.sign * loss, what=self.what
+                self.s, initial_loss=self.sign * loss, what=self.what, sign=self.sign
             )
             val = math.nan if val is None else float(val[0])
             self.recorder.add_point(0, 0.0, loss, val, theta, grad)
@@ -270,13 +270,14 @@ class _Run:
         internal = self.sign * loss
         happened = self.rules.diverged(t, internal, theta)
         if happened is None and blew_up:
-            happened = f"a prediction overflowed at update {t + 1}"
+            text = f"a prediction overflowed at update {t + 1}"
+            happened = stopping.Blowup("overflow", text)
         if happened is not None:
             stable = None
             if self.s.rule == "plain":
                 stable = self.problem.stable_learning_rate(self.batch)
             message = stopping.diverged_message(
-                happened, self.s.learning_rate, stable, self.function
+                happened, self.s.learning_rate, stable, self.function, self.s.maximize
             )
             return stopping.Stop("diverged", "diverged", message)
         grad_norm = math.sqrt(float(grad @ grad))

@@ -17,6 +17,14 @@ RUNAWAY_FACTOR = 1e10
 
 
 @dataclass(frozen=True)
+class Blowup:
+    """How a run diverged: ``kind`` for the advice, ``text`` for the sentence."""
+
+    kind: str  # "theta" | "undefined" | "infinite" | "runaway" | "overflow"
+    text: str
+
+
+@dataclass(frozen=True)
 class Stop:
     status: str  # "converged" | "max_iter" | "diverged"
     reason: str  # "eps" | "tol" | "budget" | "diverged"
@@ -31,29 +39,38 @@ class StopRules:
     """Stateful checker fed with each evaluated point of one run.
 
     ``loss`` here is the minimised quantity (−f when maximising); ``what`` names
-    the objective in sentences ("loss" or "f").
+    the objective in sentences ("loss" or "f"), and sentences give its values as
+    the user wrote it (``sign`` × the minimised quantity).
     """
 
-    def __init__(self, settings, *, initial_loss: float, what: str) -> None:
+    def __init__(
+        self, settings, *, initial_loss: float, what: str, sign: float = 1.0
+    ) -> None:
         self.eps = settings.eps
         self.tol = settings.tol
         self.patience = settings.n_iter_no_change
         self.what = what
+        self.sign = sign
         self.initial = initial_loss
         self.scale = max(abs(initial_loss), 1.0) if math.isfinite(initial_loss) else 1.0
         self.best = math.inf
         self.no_improvement = 0
 
-    def diverged(self, t: int, loss: float, theta: np.ndarray) -> str | None:
-        """A sentence if the run has diverged at update t, else None."""
+    def diverged(self, t: int, loss: float, theta: np.ndarray) -> Blowup | None:
+        """How the run has diverged at update t, or None if it has not."""
         if not np.isfinite(theta).all():
-            return f"θ became non-finite at update {t}"
+            return Blowup("theta", f"θ became non-finite at update {t}")
+        value = self.sign * loss  # in the user's terms
+        if math.isnan(loss):
+            return Blowup("undefined", f"{self.what} became nan at update {t}")
         if not math.isfinite(loss):
-            return f"{self.what} became {loss} at update {t}"
+            return Blowup("infinite", f"{self.what} became {value} at update {t}")
         if abs(loss - self.initial) > RUNAWAY_FACTOR * self.scale:
-            return (
-                f"{self.what} ran away from {_fmt(self.initial)} to {_fmt(loss)} "
-                f"by update {t}"
+            start = self.sign * self.initial
+            return Blowup(
+                "runaway",
+                f"{self.what} ran away from {_fmt(start)} to {_fmt(value)} "
+                f"by update {t}",
             )
         return None
 
@@ -129,17 +146,22 @@ def budget_message(
 
 
 def diverged_message(
-    what_happened: str, learning_rate: float, stable: float | None, function: bool
+    blowup: Blowup,
+    learning_rate: float,
+    stable: float | None,
+    function: bool,
+    maximize: bool = False,
 ) -> str:
-    if function and "became nan" in what_happened:
+    if function and blowup.kind == "undefined":
         return (
-            f"Diverged: {what_happened}: f is undefined there. Start elsewhere or "
+            f"Diverged: {blowup.text}: f is undefined there. Start elsewhere or "
             "lower the learning rate."
         )
     if stable is not None and learning_rate > stable:
         advice = f"lower the learning rate below {_fmt(stable)}"
     else:
         advice = f"lower the learning rate (try {_fmt(learning_rate / 10)})"
-    if function and "ran away" in what_happened:
-        advice += ", or check that f has a minimum in that direction"
-    return f"Diverged: {what_happened}: {advice}."
+    if function and blowup.kind in ("runaway", "infinite"):
+        extremum = "maximum" if maximize else "minimum"
+        advice += f", or check that f has a {extremum} in that direction"
+    return f"Diverged: {blowup.text}: {advice}."

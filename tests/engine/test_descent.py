@@ -289,6 +289,24 @@ def test_gradient_ascent_is_descent_on_minus_f():
     np.testing.assert_allclose(trace.gradient[0], [-2.0, 4.0])  # ∇f, not ∇(−f)
 
 
+def test_ascent_that_runs_away_speaks_of_f_as_written_and_of_a_maximum():
+    cup = Objective(lambda t: t @ t + 1.0, lambda t: 2 * t, 1)
+    trace = descend(cup, Settings(learning_rate=0.5, maximize=True, theta0=(1.0,)))
+    assert trace.status == "diverged"
+    assert "f ran away from 2 to " in trace.message
+    grown = float(trace.message.split(" to ")[1].split(" by")[0])
+    assert grown > 1e10  # f itself, not −f
+    assert "check that f has a maximum in that direction" in trace.message
+
+
+def test_descent_that_runs_away_speaks_of_a_minimum():
+    cap = Objective(lambda t: 1.0 - t @ t, lambda t: -2 * t, 1)
+    trace = descend(cap, Settings(learning_rate=0.5, theta0=(1.0,)))
+    assert trace.status == "diverged"
+    assert "f ran away from 0 to -" in trace.message
+    assert "check that f has a minimum in that direction" in trace.message
+
+
 def test_seed_bowl_starts_at_position_value_and_gradient_of_the_seed():
     bowl = Objective(lambda t: t @ t, lambda t: 2 * t, 2)
     trace = descend(bowl, Settings(learning_rate=0.01, theta0=(2.0, 2.0)))
