@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import numbers
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -308,6 +309,13 @@ class Objective:
     kind = "function"
     n_samples = 1
 
+    def __post_init__(self) -> None:
+        n = self.n_features
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+            raise DataError(
+                f"An objective needs n_features >= 1 variables. Got {n!r} instead."
+            )
+
     def evaluate(self, thetas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         thetas = np.atleast_2d(thetas)
         losses = np.empty(len(thetas))
@@ -316,9 +324,19 @@ class Objective:
             for k, theta in enumerate(thetas):
                 try:
                     losses[k] = self.value(theta)
-                    grads[k] = self.gradient(theta)
+                    gradient = np.asarray(self.gradient(theta), dtype=np.float64)
                 except (ArithmeticError, ValueError):  # e.g. log of a negative
                     losses[k], grads[k] = np.nan, np.nan
+                    continue
+                # Checked outside the try: a wrong shape is a bug to report,
+                # not a point where f is undefined.
+                if gradient.shape != (self.n_features,):
+                    raise DataError(
+                        f"The gradient returned an array of shape {gradient.shape}; "
+                        f"it must have shape ({self.n_features},), one partial "
+                        "derivative per variable."
+                    )
+                grads[k] = gradient
         return losses, grads
 
     def validation_losses(self, thetas: np.ndarray) -> None:

@@ -8,13 +8,17 @@ parameter must be a float in (0, inf). Got -0.1 instead."
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
+import numpy as np
+
+from gddash.engine import rules
 from gddash.errors import SettingsError
 
 VARIANTS = ("batch", "sgd", "minibatch")
-RULES = ("plain", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
-SCHEDULES = ("constant", "invscaling", "step", "exponential")
+RULES = tuple(rules.RULE_IDS)
+SCHEDULES = tuple(rules.SCHEDULE_IDS)
 
 
 def _must(ok: bool, name: str, allowed: str, value: object) -> None:
@@ -25,11 +29,14 @@ def _must(ok: bool, name: str, allowed: str, value: object) -> None:
 
 
 def _is_real(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    # numpy scalars count (np.float32, np.int64); True and False do not.
+    return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
 
 
 def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, numbers.Integral) and not isinstance(
+        value, bool | np.bool_
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -185,7 +192,10 @@ class Settings:
             self.max_points,
         )
         if self.theta0 is not None:
-            values = tuple(self.theta0)
+            try:
+                values = tuple(self.theta0)
+            except TypeError:  # a bare number
+                values = (None,)
             _must(
                 all(_is_real(v) and math.isfinite(v) for v in values),
                 "theta0",

@@ -420,6 +420,31 @@ def test_the_callers_arrays_are_never_mutated_and_traces_stay_bounded(
 # -- settings validation ------------------------------------------------------------
 
 
+def test_numpy_numbers_are_accepted_as_settings():
+    settings = Settings(
+        variant="minibatch",
+        batch_size=np.int64(4),
+        learning_rate=np.float32(0.05),
+        seed=np.int32(3),
+        theta0=np.zeros(2, dtype=np.float32),
+    )
+    X, y = regression_data(n=40, d=2)
+    trace = descend(LinearRegression(X, y), settings)
+    assert trace.batch_size == 4 and trace.status == "max_iter"
+
+
+def test_a_gradient_of_the_wrong_shape_is_refused_with_the_expected_shape():
+    flat = Objective(lambda t: t @ t, lambda t: np.array([2 * t[0]]), 2)
+    with pytest.raises(DataError, match=r"shape \(1,\); it must have shape \(2,\)"):
+        descend(flat, Settings(theta0=(1.0, 1.0)))
+
+
+@pytest.mark.parametrize("n", [0, -1, 1.5, True])
+def test_an_objective_needs_at_least_one_variable(n):
+    with pytest.raises(DataError, match="n_features >= 1"):
+        Objective(lambda t: 0.0, lambda t: t, n)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
@@ -436,6 +461,8 @@ def test_the_callers_arrays_are_never_mutated_and_traces_stay_bounded(
         ({"max_points": 1}, "The 'max_points' parameter must be an int in [2, inf). Got 1 instead."),
         ({"seed": -1}, "The 'seed' parameter must be an int in [0, inf). Got -1 instead."),
         ({"theta0": (1.0, math.nan)}, "The 'theta0' parameter must be a tuple of finite floats or None."),
+        ({"theta0": 3.0}, "The 'theta0' parameter must be a tuple of finite floats or None. Got 3.0 instead."),
+        ({"batch_size": True}, "The 'batch_size' parameter must be an int in [1, inf). Got True instead."),
     ],
 )  # fmt: skip
 def test_invalid_settings_are_refused_with_the_exact_message(kwargs, message):
