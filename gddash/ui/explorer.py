@@ -144,8 +144,11 @@ def plot_domain(preset, text, variables, traces) -> tuple[float, ...]:
     else:
         lo_x = hi_x = lo_y = hi_y = None
     points = np.vstack([t.path for t in traces])
-    sane = np.isfinite(points).all(axis=1) & (np.abs(points) < 1e6).all(axis=1)
+    # The start inputs allow |x| <= 1e6, so that much is sane; beyond is a blow-up.
+    sane = np.isfinite(points).all(axis=1) & (np.abs(points) <= 1e6).all(axis=1)
     points = points[sane]
+    if len(points) == 0:  # every point blew up: show the usual window
+        points = np.array([[-3.0, -3.0], [3.0, 3.0]])[:, : len(variables)]
     xs = points[:, 0]
     lo_x = min(xs.min(), lo_x if lo_x is not None else np.inf)
     hi_x = max(xs.max(), hi_x if hi_x is not None else -np.inf)
@@ -246,26 +249,31 @@ dim = right.radio(
 )
 variables = ("x", "y") if dim == "2" else ("x",)
 
-cols = st.columns(6 if dim == "2" else 5)
+cols = st.columns(6)
 x0 = cols[0].number_input(
     "Start x", -1e6, 1e6, key="x0", bind="query-params", format="%g"
 )
-offset = 0
-if dim == "2":
-    y0 = cols[1].number_input(
-        "Start y", -1e6, 1e6, key="y0", bind="query-params", format="%g"
-    )
-    offset = 1
-rate = cols[1 + offset].number_input(
+# Always drawn (greyed out for f(x)), so y0 exists even when a refused 1-variable
+# formula falls back to the last valid 2-variable function.
+y0 = cols[1].number_input(
+    "Start y",
+    -1e6,
+    1e6,
+    key="y0",
+    bind="query-params",
+    format="%g",
+    disabled=dim == "1",
+)
+rate = cols[2].number_input(
     "Learning rate η", 1e-9, 1e6, key="eta", bind="query-params", format="%g"
 )
-eps = cols[2 + offset].number_input(
+eps = cols[3].number_input(
     "ε on ‖∇f‖", 0.0, 1e6, 1e-6, key="epsilon", bind="query-params", format="%.0e"
 )
-iterations = cols[3 + offset].number_input(
+iterations = cols[4].number_input(
     "Max iterations", 1, MAX_ITERATIONS, 1000, key="iters", bind="query-params"
 )
-goal = cols[4 + offset].radio(
+goal = cols[5].radio(
     "Direction",
     ["minimize", "maximize"],
     key="goal",
@@ -302,7 +310,6 @@ except GddashError as error:
     text, variables = st.session_state["_valid_function"]
     f = symbolic(text, variables)
     st.caption(f"Still showing the last valid function: f = {text}")
-    dim = str(len(variables))
 
 start = (float(x0), float(y0)) if len(variables) == 2 else (float(x0),)
 traces = {}

@@ -113,3 +113,23 @@ def test_url_parameters_reproduce_the_exact_run():
     assert at.number_input(key="eta").value == 0.05
     assert readouts(at)["Position"] == "(-3.00, 1.00)"
     assert at.slider(key="step").max == 40
+
+
+def test_switching_a_two_variable_formula_to_f_of_x_keeps_the_last_valid_function():
+    at = open_explorer()
+    at.radio(key="dim").set_value("1").run()  # x^2 + y^2 now names a missing y
+    assert not at.exception
+    assert any("refused" in e.value for e in at.error)
+    assert any("Still showing the last valid function" in c.value for c in at.caption)
+    assert readouts(at)["Position"] == "(2.00, 2.00)"
+    assert at.number_input(key="y0").disabled
+
+
+def test_a_start_where_every_point_blows_up_still_draws_the_page():
+    at = open_explorer()
+    at.number_input(key="x0").set_value(1e6)
+    at.number_input(key="eta").set_value(1.5).run()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == 2
+    at.slider(key="step").set_value(at.slider(key="step").max).run()
+    assert readouts(at)["Status"].startswith("Diverged")
