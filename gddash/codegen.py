@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import re
 import textwrap
 from collections.abc import Sequence
@@ -49,7 +48,7 @@ from sympy.printing.numpy import NumPyPrinter
 
 from gddash.compare import VARIANT_TITLES, CompareSettings
 from gddash.data import Dataset
-from gddash.engine import Settings
+from gddash.engine import Settings, plan
 from gddash.errors import ExpressionError, SettingsError
 from gddash.functions import symbolic_function
 
@@ -123,11 +122,12 @@ def plan_run(
     variant: str,
     n_updates: int | None = None,
 ) -> RunPlan:
-    """The engine's batch-size policy and budget for ``variant`` on ``dataset``.
+    """The engine's batch size and budget for ``variant`` on ``dataset``.
 
-    Mirrors ``gddash.engine.descent``: batch uses every row, SGD one, mini-batch
-    ``min(batch_size, n)``; a batch size >= n runs as batch; the budget is
-    ⌈max_epochs · updates_per_epoch⌉ updates, capped by ``max_updates``.
+    ``gddash.engine.plan`` decides them: batch uses every row, SGD one,
+    mini-batch ``min(batch_size, n)``; a batch size >= n runs as batch; the
+    budget is ⌈max_epochs · updates_per_epoch⌉ updates, capped by
+    ``max_updates``.
 
     Raises
     ------
@@ -156,19 +156,14 @@ def plan_run(
             f"theta0 has {len(engine.theta0)} values but the data has "
             f"{dataset.n_features} columns."
         )
-    batch = {"batch": n, "sgd": 1}.get(variant, min(engine.batch_size, n))
-    as_batch = batch >= n
-    per_epoch = 1 if as_batch else math.ceil(n / batch)
-    budget = math.ceil(engine.max_epochs * per_epoch - 1e-9)
-    if engine.max_updates is not None:
-        budget = min(budget, engine.max_updates)
+    planned = plan(n, engine)
     return RunPlan(
         settings=engine,
         variant=variant,
-        ran_as="batch" if as_batch else variant,
-        batch_size=n if as_batch else batch,
-        updates_per_epoch=per_epoch,
-        n_updates=max(budget, 1) if n_updates is None else int(n_updates),
+        ran_as="batch" if planned.as_batch else variant,
+        batch_size=planned.batch_size,
+        updates_per_epoch=planned.updates_per_epoch,
+        n_updates=planned.n_updates if n_updates is None else int(n_updates),
         from_trace=n_updates is not None,
     )
 
@@ -1198,9 +1193,7 @@ def explorer_numpy_script(
         raise SettingsError(
             f"theta0 has {len(start)} values but f has {n_vars} variables."
         )
-    max_iter = max(math.ceil(settings.max_epochs - 1e-9), 1)
-    if settings.max_updates is not None:
-        max_iter = min(max_iter, settings.max_updates)
+    max_iter = plan(1, settings).n_updates  # a function: one "row", one update
     code, modules = _function_code(function)
     constants = {
         "START": "[" + ", ".join(_num(v) for v in start) + "]",

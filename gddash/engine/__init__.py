@@ -4,7 +4,7 @@ from gddash.engine import LinearRegression, Settings, descend, least_squares
 trace = descend(LinearRegression(X, y), Settings(variant="sgd", learning_rate=0.01))
 """
 
-from gddash.engine.descent import descend, warm_up
+from gddash.engine.descent import Plan, descend, plan, warm_up
 from gddash.engine.problems import LinearRegression, LogisticRegression, Objective
 from gddash.engine.reference import (
     Conditioning,
@@ -26,11 +26,13 @@ __all__ = [
     "LogisticOptimum",
     "LogisticRegression",
     "Objective",
+    "Plan",
     "Settings",
     "Trace",
     "conditioning",
     "descend",
     "least_squares",
     "logistic_optimum",
+    "plan",
     "warm_up",
 ]

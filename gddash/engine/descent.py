@@ -44,6 +44,32 @@ class _KernelState:
     rows_y: np.ndarray  # (block,)
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What ``descend`` will do with n rows, known before it runs."""
+
+    batch_size: int  # rows per update: n for batch, 1 for SGD, min(b, n) else
+    as_batch: bool  # every update uses all rows (also a mini-batch of b >= n)
+    updates_per_epoch: int
+    n_updates: int  # the budget: ⌈max_epochs · updates_per_epoch⌉, capped
+
+
+def plan(n_samples: int, settings: Settings) -> Plan:
+    """The batch size and update budget of a run on ``n_samples`` rows.
+
+    One place for the policy, so that the dashboard's work estimate and the
+    generated scripts promise exactly the updates that ``descend`` runs.
+    """
+    n = n_samples
+    batch = {"batch": n, "sgd": 1}.get(settings.variant, min(settings.batch_size, n))
+    as_batch = batch >= n
+    per_epoch = 1 if as_batch else math.ceil(n / batch)
+    budget = math.ceil(settings.max_epochs * per_epoch - 1e-9)
+    if settings.max_updates is not None:
+        budget = min(budget, settings.max_updates)
+    return Plan(n if as_batch else batch, as_batch, per_epoch, max(budget, 1))
+
+
 def descend(problem: Problem, settings: Settings) -> Trace:
     """Run gradient descent on ``problem`` as ``settings`` say, and trace it.
 
@@ -85,14 +111,15 @@ class _Run:
         self.sign = -1.0 if settings.maximize else 1.0
         self.notes: list[str] = []
         self._check_compatible()
-        self.batch = self._effective_batch_size()
-        self.as_batch = self.batch >= self.n
+        planned = plan(self.n, settings)
+        self.batch, self.as_batch = planned.batch_size, planned.as_batch
         self.variant = "batch" if self.as_batch else settings.variant
-        self.per_epoch = 1 if self.as_batch else math.ceil(self.n / self.batch)
-        budget = math.ceil(settings.max_epochs * self.per_epoch - 1e-9)
-        if settings.max_updates is not None:
-            budget = min(budget, settings.max_updates)
-        self.total = max(budget, 1)
+        self.per_epoch, self.total = planned.updates_per_epoch, planned.n_updates
+        if settings.variant == "minibatch" and self.as_batch and self.n > 1:
+            self.notes.append(
+                f"Batch size {settings.batch_size} ≥ {self.n} rows: ran as batch "
+                "descent."
+            )
         self.stride = self._recording_stride()
         self.rule = rules.RULE_IDS[settings.rule]
         self.schedule = rules.SCHEDULE_IDS[settings.schedule]
@@ -115,18 +142,6 @@ class _Run:
                 f"theta0 has {len(s.theta0)} values but the problem has "
                 f"{self.d} parameters."
             )
-
-    def _effective_batch_size(self) -> int:
-        s = self.s
-        if s.variant == "batch":
-            return self.n
-        if s.variant == "sgd":
-            return 1
-        if s.batch_size >= self.n and self.n > 1:
-            self.notes.append(
-                f"Batch size {s.batch_size} ≥ {self.n} rows: ran as batch descent."
-            )
-        return min(s.batch_size, self.n)
 
     def _recording_stride(self) -> int:
         intervals = self.s.max_points - 1

@@ -14,7 +14,7 @@ import streamlit as st
 from gddash import charts, compare, data, share
 from gddash.compare import VARIANT_TITLES, CompareSettings
 from gddash.data import PrepareOptions
-from gddash.engine import RULES, SCHEDULES, Settings
+from gddash.engine import RULES, SCHEDULES, Settings, plan
 from gddash.errors import GddashError
 from gddash.ui import cache
 
@@ -480,12 +480,10 @@ if rule == "plain" and "batch" in variants and learning_rate > stable:
     )
 
 runs = compare.runs_of(settings)
-work = sum(
-    settings.epochs * dataset.n_samples
-    if budget == "epochs"
-    else settings.updates * {"batch": dataset.n_samples, "sgd": 1}.get(v, batch_size)
-    for v, _ in runs
-)
+work = 0  # rows the comparison's updates read, as the engine will run them
+for variant, _ in runs:
+    planned = plan(dataset.n_samples, settings.settings_for(variant))
+    work += planned.n_updates * planned.batch_size
 if work > WORK_LIMIT:
     st.warning(
         f"This comparison would process about {work:,.0f} rows ({len(runs)} runs), "

@@ -15,6 +15,7 @@ from gddash.engine import (
     Objective,
     Settings,
     descend,
+    plan,
 )
 from gddash.errors import DataError, SettingsError
 
@@ -415,6 +416,33 @@ def test_the_callers_arrays_are_never_mutated_and_traces_stay_bounded(
     assert 2 <= len(trace.updates) <= max_points or trace.n_updates == 0
     assert trace.updates[0] == 0
     assert not trace.path.flags.writeable
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(1, 60),
+    variant=st.sampled_from(["batch", "sgd", "minibatch"]),
+    batch_size=st.integers(1, 80),
+    epochs=st.floats(0.05, 3.0),
+    cap=st.none() | st.integers(1, 50),
+)
+def test_plan_is_exactly_what_descend_runs(n, variant, batch_size, epochs, cap):
+    X, y = regression_data(n=n, d=2)
+    s = Settings(
+        variant=variant,
+        batch_size=batch_size,
+        max_epochs=epochs,
+        max_updates=cap,
+        learning_rate=1e-3,
+        eps=0.0,
+    )
+    planned = plan(n, s)
+    trace = descend(LinearRegression(X, y), s)
+    assert (trace.n_updates, trace.batch_size) == (
+        planned.n_updates,
+        planned.batch_size,
+    )
+    assert (trace.variant == "batch") == planned.as_batch
 
 
 # -- settings validation ------------------------------------------------------------

@@ -139,3 +139,11 @@ def test_changing_a_chart_option_does_not_rerun_the_descent():
     at.toggle(key="log_y").set_value(True).run()
     assert not at.exception
     assert comparison_table(at)["seconds"].tolist() == first  # served from the cache
+
+
+def test_the_work_limit_counts_a_batch_size_above_n_as_batch():
+    # 200 rows, 200 updates each: a batch of 1,000,000 rows runs as 200-row batch.
+    at = open_lab(budget="Same updates", updates="200", bs="1000000")
+    assert not at.exception
+    assert "would process about" not in texts(at.warning)
+    assert len(comparison_table(at)) == 3
