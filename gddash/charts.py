@@ -1626,11 +1626,6 @@ RULE_COLORS = {
 }
 
 
-def _frame_steps(k: int, limit: int) -> np.ndarray:
-    """At most ``limit`` frame indices into a path of k points, first and last kept."""
-    return np.unique(np.linspace(0, k - 1, min(k, limit)).round().astype(int))
-
-
 def animate_paths(
     fig: go.Figure,
     paths: Sequence[Path3D],
@@ -1652,7 +1647,7 @@ def animate_paths(
         return fig
     marker = go.Scatter3d if three_d else go.Scatter
     longest = max(len(p.a) for p in paths)
-    steps = _frame_steps(longest, max_frames)
+    steps = _evenly(longest, max_frames)
     first = len(fig.data)
 
     def points(k: int) -> list:

@@ -124,7 +124,6 @@ class Comparison:
     settings: CompareSettings
     traces: dict[str, tuple[Trace, ...]]  # variant -> one trace per seed
     optimum: Optimum
-    stable_learning_rate: float | None
     table: pd.DataFrame
     verdict: str
 
@@ -198,16 +197,7 @@ def run(
         if progress is not None:
             progress(run_label(variant, k, settings.repeats), done, len(runs))
         traces.append(descend(problem, settings.settings_for(variant, k)))
-    stable = None
-    if dataset.task == "linear":
-        stable = problem.stable_learning_rate(problem.n_samples)
-    return assemble(
-        dataset,
-        settings,
-        traces,
-        optimum_for(dataset, problem),
-        stable_learning_rate=stable,
-    )
+    return assemble(dataset, settings, traces, optimum_for(dataset, problem))
 
 
 def assemble(
@@ -215,13 +205,8 @@ def assemble(
     settings: CompareSettings,
     traces: list[Trace],
     optimum: Optimum,
-    *,
-    stable_learning_rate: float | None = None,
 ) -> Comparison:
-    """Build the comparison from the traces of ``runs_of(settings)``, in order.
-
-    ``stable_learning_rate`` is batch descent's limit, when the caller knows it.
-    """
+    """Build the comparison from the traces of ``runs_of(settings)``, in order."""
     grouped: dict[str, list[Trace]] = {v: [] for v in settings.variants}
     for (variant, _), trace in zip(runs_of(settings), traces, strict=True):
         grouped[variant].append(trace)
@@ -232,7 +217,6 @@ def assemble(
         settings=settings,
         traces=frozen,
         optimum=optimum,
-        stable_learning_rate=stable_learning_rate,
         table=table,
         verdict=verdict(table, frozen, optimum),
     )
@@ -377,7 +361,7 @@ def verdict(
         noisiest, share = max(noise.items(), key=lambda item: item[1])
         if share > batch:
             sentences.append(
-                f"As the seed material says, batch descent was the steadier: its loss "
+                f"As expected, batch descent was the steadier: its loss "
                 f"rose on {batch:.0%} of recorded steps, {noisiest}'s on {share:.0%}."
             )
         else:

@@ -2121,7 +2121,7 @@ _SAMPLES = (
         task="linear",
         n_rows=3,
         filename="seed.csv",
-        source="the project's seed material",
+        source="the classic numpy gradient-descent example (made up)",
     ),
     Sample(
         key="diabetes",

@@ -128,7 +128,7 @@ def test_verdict_names_the_winner_in_passes_and_in_seconds_with_the_numbers():
     assert text == (
         "Stochastic (SGD) came within 1% of the optimal loss in the fewest passes over "
         "the data (0.5 epochs), Batch in the least time (2 ms); Mini-batch did not get "
-        "there in the budget. As the seed material says, batch descent was the "
+        "there in the budget. As expected, batch descent was the "
         "steadier: its loss rose on 0% of recorded steps, Stochastic (SGD)'s on 33%."
     )
 

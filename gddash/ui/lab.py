@@ -502,9 +502,7 @@ try:
         label = compare.run_label(variant, k, settings.repeats)
         progress.progress(done / len(runs), text=f"Running {label}…")
         traces.append(cache.one_run(dataset_id, settings, variant, k, dataset))
-    comparison = compare.assemble(
-        dataset, settings, traces, best, stable_learning_rate=stable
-    )
+    comparison = compare.assemble(dataset, settings, traces, best)
 except GddashError as error:
     progress.empty()
     st.error(str(error))
