@@ -32,6 +32,14 @@ VARIANT_TITLES = {
     "sgd": "Stochastic (SGD)",
     "minibatch": "Mini-batch",
 }
+RULE_TITLES = {
+    "plain": "Plain",
+    "momentum": "Momentum",
+    "nesterov": "Nesterov",
+    "adagrad": "AdaGrad",
+    "rmsprop": "RMSProp",
+    "adam": "Adam",
+}
 STOCHASTIC = ("sgd", "minibatch")
 # Within 1% of the optimal loss: L ≤ L* + 1% of L* (or of the initial gap when
 # the optimum is essentially zero, e.g. a perfect fit).

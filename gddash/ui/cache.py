@@ -12,13 +12,11 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from gddash import charts, compare, data
+from gddash import charts, compare, data, functions
 from gddash.compare import CompareSettings, Optimum
 from gddash.data import ColumnSummary, Dataset, PrepareOptions
-from gddash.engine import Trace, descend
+from gddash.engine import Objective, Settings, Trace, descend
 
-MAX_ROWS = 1_000_000
-MAX_COLUMNS = 200
 _TTL = 3600
 
 
@@ -30,7 +28,7 @@ def digest(raw: bytes) -> str:
 @st.cache_data(max_entries=16, ttl=_TTL, show_spinner="Reading the CSV…")
 def read_table(key: str, _raw: bytes) -> tuple[pd.DataFrame, tuple[str, ...]]:
     """``data.read_csv`` of the bytes whose digest is ``key``, with its notes."""
-    frame = data.read_csv(_raw, max_rows=MAX_ROWS, max_columns=MAX_COLUMNS)
+    frame = data.read_csv(_raw)  # within data.MAX_ROWS and data.MAX_COLUMNS
     return frame, tuple(frame.attrs.get("notes", ()))
 
 
@@ -96,3 +94,16 @@ def loss_slice(
     return charts.slice_grid(
         _comparison, i, j, problem=problem(dataset_id, _comparison.dataset)
     )
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def symbolic(text: str, variables: tuple[str, ...]) -> functions.SymbolicFunction:
+    """Parse and differentiate a formula once (shared, immutable)."""
+    return functions.symbolic_function(text, variables)
+
+
+@st.cache_data(max_entries=256, ttl=_TTL, show_spinner=False)
+def function_run(text: str, variables: tuple[str, ...], settings: Settings) -> Trace:
+    """The engine's run on a formula: the explorer's, and the learn page's demos."""
+    f = symbolic(text, variables)
+    return descend(Objective(f.value, f.gradient, len(variables)), settings)

@@ -13,19 +13,13 @@ import streamlit as st
 import sympy
 
 from gddash import charts, functions, share
-from gddash.engine import RULES, Objective, Settings, Trace, descend
+from gddash.compare import RULE_TITLES
+from gddash.engine import RULES, Settings, Trace
 from gddash.errors import GddashError
+from gddash.ui import cache
 
 PRESETS = {p.key: p for p in functions.PRESETS}
 MAX_ITERATIONS = 10_000
-RULE_TITLES = {
-    "plain": "Plain",
-    "momentum": "Momentum",
-    "nesterov": "Nesterov",
-    "adagrad": "AdaGrad",
-    "rmsprop": "RMSProp",
-    "adam": "Adam",
-}
 LABELS = {
     "preset": lambda key: PRESETS[key].title,
     "dim": {"2": "f(x, y)", "1": "f(x)"}.get,
@@ -68,18 +62,6 @@ RULE_LATEX = {
         + \epsilon),\quad \hat m = m / (1-\beta_1^{k+1}),\
         \hat v = v / (1-\beta_2^{k+1}) \end{aligned}""",
 }
-
-
-@st.cache_resource(max_entries=64, show_spinner=False)
-def symbolic(text: str, variables: tuple[str, ...]) -> functions.SymbolicFunction:
-    """Parse and differentiate once per formula (shared, immutable)."""
-    return functions.symbolic_function(text, variables)
-
-
-@st.cache_data(max_entries=256, show_spinner=False)
-def run(text: str, variables: tuple[str, ...], settings: Settings) -> Trace:
-    f = symbolic(text, variables)
-    return descend(Objective(f.value, f.gradient, len(variables)), settings)
 
 
 def adopt_preset(key: str) -> None:
@@ -301,14 +283,14 @@ if not rules:
 
 # The function: a refused formula keeps the last valid one on screen.
 try:
-    f = symbolic(text, variables)
+    f = cache.symbolic(text, variables)
     st.session_state["_valid_function"] = (text, variables)
 except GddashError as error:
     st.error(f"**That formula was refused.** {error}")
     if "_valid_function" not in st.session_state:
         st.stop()
     text, variables = st.session_state["_valid_function"]
-    f = symbolic(text, variables)
+    f = cache.symbolic(text, variables)
     st.caption(f"Still showing the last valid function: f = {text}")
 
 start = (float(x0), float(y0)) if len(variables) == 2 else (float(x0),)
@@ -323,7 +305,7 @@ for rule in rules:
         theta0=start,
         max_points=int(iterations) + 1,
     )
-    traces[rule] = run(text, variables, settings)
+    traces[rule] = cache.function_run(text, variables, settings)
 
 # Symbolic panel ---------------------------------------------------------------------
 args = ", ".join(variables)

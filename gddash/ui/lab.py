@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from gddash import charts, compare, data, share
-from gddash.compare import VARIANT_TITLES, CompareSettings
+from gddash.compare import RULE_TITLES, VARIANT_TITLES, CompareSettings
 from gddash.data import PrepareOptions
 from gddash.engine import RULES, SCHEDULES, Settings, plan
 from gddash.errors import GddashError
@@ -53,14 +53,7 @@ LABELS = {
     "model": {"linear": "Linear regression", "logistic": "Logistic regression"}.get,
     "missing": {"drop": "Drop rows", "mean": "Fill with the mean"}.get,
     "variants": VARIANT_TITLES.get,
-    "rule": {
-        "plain": "Plain",
-        "momentum": "Momentum",
-        "nesterov": "Nesterov",
-        "adagrad": "AdaGrad",
-        "rmsprop": "RMSProp",
-        "adam": "Adam",
-    }.get,
+    "rule": RULE_TITLES.get,
     "schedule": {
         "constant": "Constant",
         "invscaling": "Inverse scaling",

@@ -18,9 +18,9 @@ import pandas as pd
 import streamlit as st
 
 from gddash import charts, codegen, compare, data, functions, share
-from gddash.compare import VARIANT_TITLES, CompareSettings, Comparison
+from gddash.compare import RULE_TITLES, VARIANT_TITLES, CompareSettings, Comparison
 from gddash.data import Dataset, PrepareOptions
-from gddash.engine import RULES, Objective, Settings, Trace, conditioning, descend
+from gddash.engine import RULES, Settings, Trace, conditioning
 from gddash.errors import GddashError
 from gddash.ui import cache
 
@@ -91,14 +91,6 @@ SAMPLES = {s.key: s for s in data.samples()}
 # numpy loop would take minutes and its CSV would be tens of megabytes.
 CODE_SAMPLES = [key for key in SAMPLES if key != "large"]
 EPS_CHOICES = (1e-1, 1e-2, 1e-3, 1e-4, 1e-6, 1e-8, 1e-10, 1e-12, 1e-14, 1e-15, 0.0)
-RULE_TITLES = {
-    "plain": "Plain",
-    "momentum": "Momentum",
-    "nesterov": "Nesterov",
-    "adagrad": "AdaGrad",
-    "rmsprop": "RMSProp",
-    "adam": "Adam",
-}
 # Bound widgets write the label of their value to the URL, so labels are short.
 LABELS = {
     "learn_eps": lambda eps: f"{eps:g}",
@@ -159,19 +151,6 @@ def spec_of(chart: alt.TopLevelMixin) -> dict:
 def show(spec: dict) -> None:
     """A cached Vega-Lite spec as a chart, the width of its container."""
     st.vega_lite_chart(spec, width="stretch")
-
-
-@st.cache_resource(max_entries=32, show_spinner=False)
-def symbolic(text: str, variables: tuple[str, ...]) -> functions.SymbolicFunction:
-    """Parse and differentiate a formula once (shared, immutable)."""
-    return functions.symbolic_function(text, variables)
-
-
-@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
-def function_run(text: str, variables: tuple[str, ...], settings: Settings) -> Trace:
-    """The engine's run on a formula, exactly as the explorer runs it."""
-    f = symbolic(text, variables)
-    return descend(Objective(f.value, f.gradient, len(variables)), settings)
 
 
 def sample_dataset(key: str) -> tuple[str, Dataset]:
@@ -350,7 +329,7 @@ def types_view() -> tuple[Comparison, dict, dict]:
 @st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
 def epsilon_view(eps: float) -> tuple[Trace, dict]:
     """The parabola's descent stopped at ε, and its |f′| chart."""
-    trace = function_run(
+    trace = cache.function_run(
         PRESETS["parabola"].text, ("x",), function_settings("parabola", eps=eps)
     )
     return trace, spec_of(slope_chart(trace, eps))
@@ -396,7 +375,7 @@ def path_of(trace: Trace, name: str, color: str, column: int = 0) -> charts.Path
 def curve_of(preset_key: str, lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
     """A 1-D preset's f on 400 points of [lo, hi]."""
     preset = PRESETS[preset_key]
-    f = symbolic(preset.text, preset.variables)
+    f = cache.symbolic(preset.text, preset.variables)
     xs = np.linspace(lo, hi, 400)
     return xs, f.values_on_grid(xs)
 
@@ -510,7 +489,7 @@ def function_grid(
 ) -> charts.SurfaceGrid:
     """The preset's values on an n × n grid over its domain (or ``domain``)."""
     preset = PRESETS[preset_key]
-    f = symbolic(preset.text, preset.variables)
+    f = cache.symbolic(preset.text, preset.variables)
     lo_x, hi_x, lo_y, hi_y = domain or preset.domain
     xs, ys = np.linspace(lo_x, hi_x, n), np.linspace(lo_y, hi_y, n)
     Z = f.values_on_grid(*np.meshgrid(xs, ys))
@@ -520,7 +499,7 @@ def function_grid(
 def function_arrows(preset_key: str, n: int = 11) -> charts.ArrowField:
     """−∇f arrows on a coarse grid over the preset's domain."""
     preset = PRESETS[preset_key]
-    f = symbolic(preset.text, preset.variables)
+    f = cache.symbolic(preset.text, preset.variables)
     lo_x, hi_x, lo_y, hi_y = preset.domain
     xs, ys = np.linspace(lo_x, hi_x, n), np.linspace(lo_y, hi_y, n)
     gx, gy = f.gradients_on_grid(*np.meshgrid(xs, ys))
@@ -537,7 +516,9 @@ def contour_with_path(
 ):
     """The preset's contours, −∇f arrows and the engine's path from its start."""
     preset = PRESETS[preset_key]
-    trace = function_run(preset.text, preset.variables, function_settings(preset_key))
+    trace = cache.function_run(
+        preset.text, preset.variables, function_settings(preset_key)
+    )
     path = charts.Path3D(
         name=f"descent, η = {preset.learning_rate:g}",
         a=trace.path[:, 0],
@@ -563,7 +544,7 @@ def difference_quotients(
 ) -> tuple[np.ndarray, pd.DataFrame]:
     """(f(x + h eᵢ) − f(x)) / h for shrinking h, and the exact ∂f/∂xᵢ."""
     preset = PRESETS[preset_key]
-    f = symbolic(preset.text, preset.variables)
+    f = cache.symbolic(preset.text, preset.variables)
     x = np.array(point, dtype=float)
     exact = f.gradient(x)
     rows = []
@@ -582,7 +563,7 @@ def difference_quotients(
 def gradient_vector_latex(preset_key: str) -> tuple[str, str]:
     """f and ∇f of a preset in LaTeX, as sympy prints the parsed formula."""
     preset = PRESETS[preset_key]
-    f = symbolic(preset.text, preset.variables)
+    f = cache.symbolic(preset.text, preset.variables)
     names = ", ".join(preset.variables)
     parts = ", ".join(f.gradient_latex())
     return rf"f({names}) = {f.latex()}", rf"\nabla f({names}) = \left( {parts} \right)"
@@ -630,7 +611,7 @@ def section_steps() -> None:
     st.header("The idea in four steps")
     preset = PRESETS["parabola"]
     x0, rate = preset.start[0], preset.learning_rate
-    parabola = function_run(preset.text, ("x",), function_settings("parabola"))
+    parabola = cache.function_run(preset.text, ("x",), function_settings("parabola"))
     left, right = st.columns([1, 1], gap="large")
     with left:
         st.markdown(
@@ -676,10 +657,10 @@ def section_ascent() -> None:
     """Add or subtract the derivative: one start, two directions."""
     st.header("Downhill or uphill: descent and ascent")
     well = PRESETS["double_well"]
-    down = function_run(
+    down = cache.function_run(
         well.text, ("x",), function_settings("double_well", theta0=(0.6,))
     )
-    up = function_run(
+    up = cache.function_run(
         well.text,
         ("x",),
         function_settings("double_well", theta0=(0.6,), maximize=True),
@@ -745,10 +726,10 @@ def section_stopping() -> None:
     with right:
         epsilon_demo()
     st.latex(F_SHRINK)
-    stalled = function_run(
+    stalled = cache.function_run(
         PRESETS["parabola"].text, ("x",), function_settings("parabola", eps=0.0)
     )
-    exact_zero = function_run(
+    exact_zero = cache.function_run(
         PRESETS["parabola"].text,
         ("x",),
         function_settings("parabola", eps=0.0, learning_rate=0.3),
@@ -1258,7 +1239,7 @@ def function_code(rule: str) -> None:
     )
     preset = PRESETS[key]
     settings = function_settings(key, rule=rule)
-    trace = function_run(preset.text, preset.variables, settings)
+    trace = cache.function_run(preset.text, preset.variables, settings)
     text = codegen.explorer_numpy_script(preset.text, preset.variables, settings)
     st.caption(
         f"The explorer's run from {list(preset.start)} with η = "
