@@ -247,10 +247,6 @@ def _names(names: Sequence[str]) -> str:
     return shown + (f", ... ({len(names)} in all)" if len(names) > 12 else "")
 
 
-def _plural(k: int, word: str) -> str:
-    return f"{k:,} {word}{'' if k == 1 else 's'}"
-
-
 # --------------------------------------------------------------------------------------
 # Update rules and schedules, written out (numpy)
 # --------------------------------------------------------------------------------------
@@ -265,7 +261,7 @@ class _Rule:
     update: str  # lines applying one update from g with learning rate lr
 
 
-def _rule(settings: Settings, g: str = "g") -> _Rule:
+def _rule(settings: Settings) -> _Rule:
     """The chosen rule only, with comments; ``g`` is the minimised gradient."""
     beta, beta2, eps = settings.momentum, settings.beta2, settings.adaptive_eps
     rule = settings.rule
@@ -276,9 +272,8 @@ def _rule(settings: Settings, g: str = "g") -> _Rule:
             _code(
                 """
                 # Step against the gradient: θ ← θ − η g.
-                theta = theta - lr * $g
+                theta = theta - lr * g
                 """,
-                g=g,
             ),
         )
     if rule in ("momentum", "nesterov"):
@@ -286,21 +281,21 @@ def _rule(settings: Settings, g: str = "g") -> _Rule:
             """
             # Momentum: the velocity adds up past gradients (m ← β m + g) and θ
             # moves along it, so steps grow where gradients agree.
-            velocity = BETA * velocity + $g
+            velocity = BETA * velocity + g
             theta = theta - lr * velocity
             """
             if rule == "momentum"
             else """
             # Nesterov: the same velocity (m ← β m + g), but the step also looks
             # one velocity ahead: θ ← θ − η (g + β m).
-            velocity = BETA * velocity + $g
-            theta = theta - lr * ($g + BETA * velocity)
+            velocity = BETA * velocity + g
+            theta = theta - lr * (g + BETA * velocity)
             """
         )
         return _Rule(
             {"BETA": f"{_num(beta)}  # β: how much of the velocity is kept"},
             "velocity = np.zeros_like(theta)  # m, the running sum of gradients",
-            _code(update, g=g),
+            _code(update),
         )
     denominator = {"DENOM_EPS": f"{_num(eps)}  # ε in √v + ε: never divide by 0"}
     if rule == "adagrad":
@@ -311,10 +306,9 @@ def _rule(settings: Settings, g: str = "g") -> _Rule:
                 """
                 # AdaGrad: each coordinate's step is divided by the root of its
                 # summed squared gradients, so steep coordinates slow down for good.
-                sum_sq = sum_sq + $g * $g
-                theta = theta - lr * $g / (np.sqrt(sum_sq) + DENOM_EPS)
+                sum_sq = sum_sq + g * g
+                theta = theta - lr * g / (np.sqrt(sum_sq) + DENOM_EPS)
                 """,
-                g=g,
             ),
         )
     if rule == "rmsprop":
@@ -326,10 +320,9 @@ def _rule(settings: Settings, g: str = "g") -> _Rule:
                 """
                 # RMSProp: divide by the root of a decaying average of squared
                 # gradients, v ← ρ v + (1 − ρ) g², so old steepness is forgotten.
-                avg_sq = RHO * avg_sq + (1 - RHO) * $g * $g
-                theta = theta - lr * $g / (np.sqrt(avg_sq) + DENOM_EPS)
+                avg_sq = RHO * avg_sq + (1 - RHO) * g * g
+                theta = theta - lr * g / (np.sqrt(avg_sq) + DENOM_EPS)
                 """,
-                g=g,
             ),
         )
     return _Rule(
@@ -348,13 +341,12 @@ def _rule(settings: Settings, g: str = "g") -> _Rule:
             """
             # Adam: momentum on the gradient (m) and RMSProp's scaling (v); both
             # start at 0, so divide by 1 − βᵗ to undo that bias in early steps.
-            m = BETA1 * m + (1 - BETA1) * $g
-            v = BETA2 * v + (1 - BETA2) * $g * $g
+            m = BETA1 * m + (1 - BETA1) * g
+            v = BETA2 * v + (1 - BETA2) * g * g
             m_hat = m / (1 - BETA1**t)
             v_hat = v / (1 - BETA2**t)
             theta = theta - lr * m_hat / (np.sqrt(v_hat) + DENOM_EPS)
             """,
-            g=g,
         ),
     )
 
