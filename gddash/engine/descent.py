@@ -222,13 +222,13 @@ class _Run:
                 np.take(X, order[lo:hi], axis=0, out=rows_x[: hi - lo])
                 np.take(y, order[lo:hi], out=rows_y[: hi - lo])
                 ran = self._kernel_call(
-                    kernels, rows_x[: hi - lo], rows_y[: hi - lo], theta, 0, k, t + done
+                    kernels, rows_x[: hi - lo], rows_y[: hi - lo], theta, k, t + done
                 )
                 done += ran
                 if ran < k:
                     break
         else:
-            done = self._kernel_call(kernels, X, y, theta, 0, count, t)
+            done = self._kernel_call(kernels, X, y, theta, count, t)
         t_end = t0 + done
         seconds1 = time.perf_counter() - self.start
         # The grid snapshots inside the stretch, then its end (if off the grid).
@@ -367,13 +367,9 @@ class _Run:
             notes=tuple(self.notes),
         )
 
-    def _kernel_call(self, kernels, X, y, theta, pos, count, t) -> int:
-        k = self._kernel
-        k.ipar[kernels.I_POS], k.ipar[kernels.I_COUNT], k.ipar[kernels.I_T] = (
-            pos,
-            count,
-            t,
-        )
+    def _kernel_call(self, kernels, X, y, theta, count, t) -> int:
+        k = self._kernel  # ipar[I_POS] stays 0: every call starts at row 0 of X
+        k.ipar[kernels.I_COUNT], k.ipar[kernels.I_T] = count, t
         X, y = read_only(X), read_only(y)
         if self.rule == rules.PLAIN and self.schedule == rules.CONSTANT:
             if self.batch == 1:

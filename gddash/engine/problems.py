@@ -157,6 +157,11 @@ class _Rows:
     def n_features(self) -> int:
         return self.X.shape[1]
 
+    @functools.cached_property
+    def _largest_row_norm2(self) -> float:
+        """max ‖xᵢ‖², computed once (the stochastic stability bound reads it)."""
+        return float(_max_row_norm2(self.X))
+
 
 @dataclass(frozen=True, eq=False, repr=False)
 class LinearRegression(_Rows):
@@ -224,8 +229,12 @@ class LinearRegression(_Rows):
         curvature X_Bᵀ X_B / |B| has λ_max <= max‖xᵢ‖², so 2/max‖xᵢ‖² is safe.
         """
         if batch_size >= self.n_samples:
-            return 2.0 / float(np.linalg.eigvalsh(self.hessian)[-1])
-        return 2.0 / float(_max_row_norm2(self.X))
+            return 2.0 / self._largest_curvature
+        return 2.0 / self._largest_row_norm2
+
+    @functools.cached_property
+    def _largest_curvature(self) -> float:
+        return float(np.linalg.eigvalsh(self.hessian)[-1])  # λ_max(XᵀX/m)
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -283,9 +292,14 @@ class LogisticRegression(_Rows):
     def stable_learning_rate(self, batch_size: int) -> float:
         """σ' <= ¼ bounds the Hessian by XᵀX/(4m): 8/λ_max batch, 8/max‖xᵢ‖² rows."""
         if batch_size >= self.n_samples:
-            hessian = (self.X.T @ self.X) / self.n_samples
-            return 8.0 / float(np.linalg.eigvalsh(hessian)[-1])
-        return 8.0 / float(_max_row_norm2(self.X))
+            return 8.0 / self._largest_curvature
+        return 8.0 / self._largest_row_norm2
+
+    @functools.cached_property
+    def _largest_curvature(self) -> float:
+        """λ_max(XᵀX/m), computed once: the page asks for it on every rerun."""
+        gram = (self.X.T @ self.X) / self.n_samples
+        return float(np.linalg.eigvalsh(gram)[-1])
 
 
 @dataclass(frozen=True, eq=False)
