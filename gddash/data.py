@@ -110,6 +110,12 @@ _SIGNATURES = (
     (b"SQLite format 3\x00", "an SQLite database"),
 )
 
+# A number dressed for people: an optional currency sign, thousands commas and a
+# trailing percent sign, e.g. "$1,200.50", "-€15", "12.5%".
+_DECORATED = re.compile(
+    r"(?P<sign>[-+]?)\s*[$€£¥]?\s*(?P<sign2>[-+]?)"
+    r"(?P<digits>\d{1,3}(?:,\d{3})+|\d+)(?P<fraction>\.\d*)?\s*%?"
+)
 _DECIMAL_COMMA = re.compile(r"[-+]?(?:\d{1,3}(?:\.\d{3})+|\d+)?,\d+(?:[eE][-+]?\d+)?")
 _DECIMAL_POINT = re.compile(r"[-+]?\d*\.\d+(?:[eE][-+]?\d+)?")
 _DOT_THOUSANDS = re.compile(
@@ -637,8 +643,20 @@ def _recover_numbers(
     numbers = np.where(is_text, parsed, already)
     filled = candidates.notna().to_numpy() | (~is_text & column.notna().to_numpy())
     n_filled = int(filled.sum())
+    n_decorated = 0
+    if (
+        _numeric_share(numbers) < NUMERIC_SHARE * n_filled
+        and dialect.decimal == "."
+        and _looks_decorated(candidates)
+    ):
+        # "$1,200" or "12%": numbers a person wrote for people, not text.
+        decorated = _decorated_numbers(candidates)
+        undecorated = np.where(np.isnan(numbers), decorated, numbers)
+        if _numeric_share(undecorated) >= NUMERIC_SHARE * n_filled:
+            n_decorated = int((np.isnan(numbers) & ~np.isnan(decorated)).sum())
+            numbers = undecorated
     finite = np.isfinite(numbers)
-    if n_filled and finite.sum() + np.isinf(numbers).sum() < NUMERIC_SHARE * n_filled:
+    if n_filled and _numeric_share(numbers) < NUMERIC_SHARE * n_filled:
         _keep_text(df, name, column, stripped, padded_marker, notes)
         return 0
     not_numbers = filled & np.isnan(numbers)
@@ -658,12 +676,41 @@ def _recover_numbers(
             f"Column '{name}': {_plural(n_commas, 'number', 'numbers')} written with "
             "a decimal comma (2,5 = 2.5) were read as such."
         )
+    if n_decorated:
+        notes.append(
+            f"Column '{name}': {_plural(n_decorated, 'number', 'numbers')} written "
+            "with a currency sign, thousands commas or a % sign (like '$1,200' or "
+            "'12%') were read as plain numbers: $1,200 = 1200, 12% = 12."
+        )
     if padded_marker.any():
         notes.append(
             f"Column '{name}': {_plural(int(padded_marker.sum()), 'cell', 'cells')} "
             "with spaces around a missing-value marker (like ' NA') read as missing."
         )
     return int(not_numbers.sum() + infinite.sum())
+
+
+def _numeric_share(numbers: np.ndarray) -> int:
+    """How many cells parsed as numbers (inf counts: it is reported, not text)."""
+    return int((~np.isnan(numbers)).sum())
+
+
+def _looks_decorated(candidates: pd.Series, sample: int = 1_000) -> bool:
+    """Do the first filled cells pass as decorated numbers? (A cheap gate: the
+    full parse costs ~1 µs a cell, too much to spend on every text column.)"""
+    head = candidates.dropna().head(sample)
+    if head.empty:
+        return False
+    return _numeric_share(_decorated_numbers(head)) >= NUMERIC_SHARE * len(head)
+
+
+def _decorated_numbers(candidates: pd.Series) -> np.ndarray:
+    """'$1,200' → 1200.0, '12%' → 12.0, '-€15' → −15.0; NaN for anything else."""
+    parts = candidates.str.extract(f"^{_DECORATED.pattern}$")
+    sign = (parts["sign"].fillna("") + parts["sign2"].fillna("")).str[:1]
+    digits = parts["digits"].str.replace(",", "", regex=False)
+    text = sign + digits + parts["fraction"].fillna("")
+    return pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, copy=True)
 
 
 def _text_cells(column: pd.Series) -> np.ndarray:

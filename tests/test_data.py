@@ -312,6 +312,29 @@ def test_a_column_with_decimal_commas_among_decimal_points():
     )
 
 
+def test_prices_and_percentages_written_for_people_are_read_as_numbers():
+    df = read(
+        "item,price,share,code\n"
+        'a,"$1,200.50",12%,A1\n'
+        "b,$950,7.5 %,B2\n"
+        'c,"-$2,000",-3%,C3\n'
+        "d,€15,100%,D4\n"
+    )
+    assert df["price"].tolist() == [1200.5, 950.0, -2000.0, 15.0]
+    assert df["share"].tolist() == [12.0, 7.5, -3.0, 100.0]
+    assert df["code"].tolist() == ["A1", "B2", "C3", "D4"]  # codes stay text
+    assert (
+        "Column 'price': 4 numbers written with a currency sign, thousands commas or "
+        "a % sign (like '$1,200' or '12%') were read as plain numbers: $1,200 = 1200, "
+        "12% = 12." in notes_of(df)
+    )
+
+
+def test_a_column_that_is_mostly_words_stays_text_despite_a_price_or_two():
+    df = read("label,y\n$5,1\ncheap,2\nexpensive,3\nfree,4\nmid,5\n")
+    assert df["label"].tolist() == ["$5", "cheap", "expensive", "free", "mid"]
+
+
 def test_a_european_excel_export():
     # Excel in a French or German locale: "CSV UTF-8" with BOM, ';', decimal commas
     content = (
