@@ -84,6 +84,8 @@ _NA_SPELLINGS = tuple(
 )
 _NA_LOWER = frozenset(m.lower() for m in _NA_SPELLINGS)
 _DELIMITER_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "'|'"}
+# Excel writes "sep=;" as the first line of some exports to name the delimiter.
+_EXCEL_SEPARATOR = re.compile(r"sep=([,;\t|])")
 _SNIFF_BYTES = 64 * 1024
 _SNIFF_ROWS = 200
 _UTF8_CHUNK = 1 << 20
@@ -351,12 +353,23 @@ def _sniff(
     skip, start = 0, 0
     while (end := text.find("\n", start)) >= 0 and not text[start:end].strip():
         skip, start = skip + 1, end + 1  # blank lines before the header
-    delimiter, rows = _choose_delimiter(text[start:], complete)
-    decimal, thousands = _choose_decimal(rows[1:], delimiter)
     if skip:
         notes.append(
             f"Skipped {_plural(skip, 'empty line', 'empty lines')} before the header."
         )
+    end = text.find("\n", start)
+    hint = _EXCEL_SEPARATOR.fullmatch(text[start : end if end >= 0 else None].strip())
+    if hint:  # Excel's "sep=;" first line names the delimiter
+        skip, start = skip + 1, end + 1
+        delimiter = hint.group(1)
+        rows = _split_rows(text[start:], delimiter, complete)
+        notes.append(
+            f"The first line, '{hint.group(0)}', names the delimiter "
+            f"({_DELIMITER_NAMES.get(delimiter, repr(delimiter))}); it was skipped."
+        )
+    else:
+        delimiter, rows = _choose_delimiter(text[start:], complete)
+    decimal, thousands = _choose_decimal(rows[1:], delimiter)
     header = [cell.strip() for cell in rows[0]] if rows else []
     if len(header) > limits[1]:
         raise DataError(

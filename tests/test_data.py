@@ -335,6 +335,16 @@ def test_a_column_that_is_mostly_words_stays_text_despite_a_price_or_two():
     assert df["label"].tolist() == ["$5", "cheap", "expensive", "free", "mid"]
 
 
+def test_an_excel_sep_line_names_the_delimiter_and_is_skipped():
+    df = read("sep=;\na;b\n1;2\n3;4\n")
+    assert list(df.columns) == ["a", "b"]
+    assert df["b"].tolist() == [2, 4]
+    assert (
+        "The first line, 'sep=;', names the delimiter (semicolons); it was skipped."
+        in notes_of(df)
+    )
+
+
 def test_a_european_excel_export():
     # Excel in a French or German locale: "CSV UTF-8" with BOM, ';', decimal commas
     content = (
