@@ -212,6 +212,15 @@ st.caption(
     "in seconds."
 )
 
+
+def keep_upload() -> None:
+    """Remember the uploaded file past a page switch (the widget forgets it)."""
+    uploaded = st.session_state.get("upload")
+    st.session_state["_upload"] = (
+        None if uploaded is None else (uploaded.name, uploaded.getvalue())
+    )
+
+
 # 1. Data -------------------------------------------------------------------------
 source = st.segmented_control(
     "Data",
@@ -224,19 +233,22 @@ source = st.segmented_control(
 )
 sample = None
 if source == "upload":
-    uploaded = st.file_uploader(
+    st.file_uploader(
         "CSV file (comma, semicolon, tab or pipe separated; decimal commas are fine)",
         type=["csv", "txt", "tsv"],
         key="upload",
+        on_change=keep_upload,
     )
-    if uploaded is None:
+    if st.session_state.get("_upload") is None:
         st.info(
             "Upload a CSV file to compare the variants on your own data, or switch to "
             "a bundled sample. Opened a shared link? Its settings are restored; "
             "upload the same file to reproduce its results."
         )
         st.stop()
-    raw, name = uploaded.getvalue(), uploaded.name
+    name, raw = st.session_state["_upload"]
+    if st.session_state.get("upload") is None:  # back from another page
+        st.caption(f"Using **{name}**, uploaded earlier; upload a file to replace it.")
 else:
     sample_key = st.selectbox(
         "Sample dataset",

@@ -147,3 +147,16 @@ def test_the_work_limit_counts_a_batch_size_above_n_as_batch():
     assert not at.exception
     assert "would process about" not in texts(at.warning)
     assert len(comparison_table(at)) == 3
+
+
+def test_an_upload_survives_a_visit_to_another_page():
+    at = open_lab(source="Upload a CSV")
+    rows = "\n".join(f"{i},{3 * i - 1 + (i % 4) * 0.2}" for i in range(40))
+    at = upload(at, "mine.csv", f"size,price\n{rows}\n".encode())
+    assert len(comparison_table(at)) == 3
+    at.switch_page("gddash/ui/learn.py").run()
+    at.switch_page("gddash/ui/lab.py").run()
+    assert not at.exception
+    assert "Using **mine.csv**, uploaded earlier" in texts(at.caption)
+    assert at.selectbox(key="target").value == "price"
+    assert len(comparison_table(at)) == 3
