@@ -155,7 +155,7 @@ def _diverged(comparison: Comparison) -> list[str]:
 
 
 def _optimum_label(optimum: Optimum) -> str:
-    how = "closed form" if "closed form" in optimum.note else "Newton"
+    how = "closed form" if optimum.closed_form else "Newton"
     return f"optimal loss ({how})"
 
 
@@ -494,7 +494,7 @@ def loss_curves(
         subtitle.append(
             f"Diverged: {', '.join(diverged)} (the curve stops at the blow-up)."
         )
-    if "separable" in optimum.note:
+    if optimum.separable:
         subtitle.append("The classes are separable: the log-loss has no minimum.")
     tooltip = [
         alt.Tooltip("variant:N"),
@@ -765,7 +765,7 @@ def slice_grid(
             "true loss, so where a path's other parameters are not yet optimal it "
             "floats above this slice."
         )
-    if "separable" in comparison.optimum.note:
+    if comparison.optimum.separable:
         notes.append(
             "The classes are separable: θ* is where Newton's method stopped, far "
             "out along a direction in which the log-loss keeps falling."

@@ -121,7 +121,9 @@ class Optimum:
 
     theta: np.ndarray
     loss: float
-    note: str  # how it was found, e.g. "closed form (least squares)"
+    note: str  # how it was found, in words, e.g. "closed form (normal equations)"
+    closed_form: bool = True  # False: Newton's method (the log-loss)
+    separable: bool = False  # classes perfectly separable: the log-loss has no minimum
 
 
 @dataclass(frozen=True)
@@ -164,7 +166,7 @@ def optimum_for(
             "; the classes are perfectly separable, so the log-loss has no minimum "
             "(it keeps falling towards 0 as the weights grow)"
         )
-    return Optimum(found.theta, found.loss, note)
+    return Optimum(found.theta, found.loss, note, False, found.separable)
 
 
 def suggested_learning_rate(dataset: Dataset) -> float:

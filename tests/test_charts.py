@@ -8,6 +8,7 @@ fitted lines against ``np.polyfit``.
 
 import ast
 import dataclasses
+import json
 from pathlib import Path
 
 import numpy as np
@@ -853,3 +854,14 @@ def test_animation_frames_have_unique_names_following_the_longest_path():
     assert [s.label for s in fig.layout.sliders[0].steps] == names
     # the short path rests at its last point once it has ended
     assert fig.frames[-1].data[0].x == (2.0,)
+
+
+def test_separable_classes_are_said_under_the_loss_curves():
+    X = np.column_stack([np.ones(6), [-3.0, -2, -1, 1, 2, 3]])
+    separable = data.Dataset(
+        X, np.array([0.0, 0, 0, 1, 1, 1]), ("intercept", "x"), "y", "logistic"
+    )
+    comparison = run(separable, variants=("batch",), learning_rate=0.5)
+    spec = charts.loss_curves(comparison).to_dict()
+    assert "The classes are separable" in title_text(spec)
+    assert "optimal loss (Newton)" in json.dumps(spec)

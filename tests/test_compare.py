@@ -112,7 +112,9 @@ def test_separable_classes_are_explained_in_the_optimum_note():
     dataset = data.Dataset(
         X, np.array([0.0, 0, 0, 1, 1, 1]), ("intercept", "x"), "y", "logistic"
     )
-    assert "perfectly separable" in compare.optimum_for(dataset).note
+    optimum = compare.optimum_for(dataset)
+    assert "perfectly separable" in optimum.note
+    assert optimum.separable and not optimum.closed_form
 
 
 def test_verdict_names_the_winner_in_passes_and_in_seconds_with_the_numbers():
