@@ -873,22 +873,12 @@ def parse_expression(text: str, variables: tuple[str, ...] = ("x", "y")) -> symp
 
 # Functions that may appear in f, its gradient or its Hessian and that the numpy
 # printer of lambdify knows (DiracDelta is given below).
+# Functions that lambdify can evaluate: the vocabulary's own (sqrt builds a Pow
+# and log(x, b) a quotient of logs, so neither adds a class), plus what
+# differentiation brings in (the derivatives of abs, sign, min and max).
 _NUMERIC_FUNCTIONS = (
-    sympy.sin,
-    sympy.cos,
-    sympy.tan,
-    sympy.exp,
+    *(build for build, _, _ in _FUNCTIONS.values() if isinstance(build, type)),
     sympy.log,
-    sympy.Abs,
-    sympy.tanh,
-    sympy.sinh,
-    sympy.cosh,
-    sympy.atan,
-    sympy.asin,
-    sympy.acos,
-    sympy.sign,
-    sympy.Min,
-    sympy.Max,
     sympy.Heaviside,
     sympy.DiracDelta,
 )

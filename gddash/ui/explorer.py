@@ -148,18 +148,19 @@ def plot_domain(preset, text, variables, traces) -> tuple[float, ...]:
 def update_latex(f, variables, rule: str, rate: float, goal: str) -> str:
     """The update with the user's numbers, e.g. x_{k+1} = x_k − 0.01 (2 x_k).
 
-    Other rules are written with g_k = ∇f(θ_k) and their constants: β = 0.9,
-    β₂ = 0.999, ε = 1e-8 (the engine's defaults).
+    Other rules are written with g_k = ∇f(θ_k) and the engine's default
+    constants (β = 0.9, β₂ = 0.999), which the explorer runs them with.
     """
+    defaults = Settings()
     sign = "-" if goal == "minimize" else "+"
     if rule != "plain":
         return (
             RULE_LATEX[rule]
             .replace(r"\mp", sign)
             .replace(r"\eta", f"{rate:g}")
-            .replace(r"\beta_1", "0.9")
-            .replace(r"\beta_2", "0.999")
-            .replace(r"\beta", "0.9")
+            .replace(r"\beta_1", f"{defaults.momentum:g}")
+            .replace(r"\beta_2", f"{defaults.beta2:g}")
+            .replace(r"\beta", f"{defaults.momentum:g}")
         )
     now = {sympy.Symbol(v): sympy.Symbol(f"{v}_k") for v in variables}
     lines = []
@@ -217,9 +218,10 @@ text = left.text_input(
     "f =",
     key="f",
     bind="query-params",
-    max_chars=500,
-    help="Use x and y, + − * / ^, numbers, pi, e and sin cos tan exp log sqrt abs "
-    "tanh sinh cosh atan asin acos sign min max. 2x and 2(x+1) work.",
+    max_chars=functions.MAX_LENGTH,
+    help="Use x and y, + − * / ^, numbers, pi, e and "
+    + " ".join(functions.FUNCTION_NAMES)
+    + ". 2x and 2(x+1) work.",
 )
 dim = right.radio(
     "Variables",
