@@ -314,8 +314,11 @@ def _distance(theta: np.ndarray, star: np.ndarray) -> float:
         return float(np.linalg.norm(theta - star))
 
 
-def _roughness(trace: Trace) -> float:
-    """Share of recorded steps on which the full-data loss went up."""
+def roughness(trace: Trace) -> float:
+    """Share of recorded steps on which the full-data loss went up.
+
+    Rises below 1e-12 of the loss are rounding, not noise, and do not count.
+    """
     if len(trace.loss) < 3:
         return 0.0
     return float(np.mean(np.diff(trace.loss) > 1e-12 * np.abs(trace.loss[:-1])))
@@ -362,7 +365,7 @@ def verdict(
             first = first[:-1] + f"; {_join(missed)} did not get there in the budget."
         sentences.append(first)
     noise = {
-        VARIANT_TITLES[v]: _roughness(runs[0])
+        VARIANT_TITLES[v]: roughness(runs[0])
         for v, runs in traces.items()
         if runs[0].status != "diverged"
     }

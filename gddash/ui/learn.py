@@ -577,7 +577,7 @@ def percent(value: float) -> str:
 def rises(comparison: Comparison) -> dict[str, float]:
     """Share of recorded steps on which each variant's full-data loss went up."""
     return {
-        VARIANT_TITLES[v]: float(np.mean(np.diff(comparison.primary(v).loss) > 0))
+        VARIANT_TITLES[v]: compare.roughness(comparison.primary(v))
         for v in comparison.traces
     }
 
