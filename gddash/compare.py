@@ -9,7 +9,9 @@ written from the numbers.
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -91,28 +93,39 @@ class CompareSettings:
             raise SettingsError(
                 f"Repeats must be a whole number from 1 to 20. Got {self.repeats!r}."
             )
+        # Checked here, in the comparison's words; Settings would name its own
+        # fields (max_epochs, max_updates) only when a run is built.
+        if not (_is_number(self.epochs) and 0 < self.epochs < math.inf):
+            raise SettingsError(
+                f"Epochs must be a number above 0. Got {self.epochs!r} instead."
+            )
+        for name, value in (("Updates", self.updates), ("Batch size", self.batch_size)):
+            if not (_is_number(value) and float(value).is_integer() and value >= 1):
+                raise SettingsError(
+                    f"{name} must be a whole number of at least 1. Got {value!r} "
+                    "instead."
+                )
+        object.__setattr__(self, "updates", int(self.updates))
+        object.__setattr__(self, "batch_size", int(self.batch_size))
 
     def settings_for(self, variant: str, seed_offset: int = 0) -> Settings:
         """The engine settings of one run of ``variant``."""
-        base = self.descent
         budget = (
             {"max_epochs": self.epochs}
             if self.budget == "epochs"
             else {"max_epochs": 1e12, "max_updates": self.updates}
         )
-        return Settings(
-            **{
-                **_fields(base),
-                **budget,
-                "variant": variant,
-                "batch_size": self.batch_size,
-                "seed": base.seed + seed_offset,
-            }
+        return dataclasses.replace(
+            self.descent,
+            **budget,
+            variant=variant,
+            batch_size=self.batch_size,
+            seed=self.descent.seed + seed_offset,
         )
 
 
-def _fields(settings: Settings) -> dict:
-    return {name: getattr(settings, name) for name in settings.__dataclass_fields__}
+def _is_number(value: object) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,8 @@
 """The comparison layer: fair budgets, the summary table and the verdict's numbers."""
 
 import json
+import math
+import re
 
 import numpy as np
 import pytest
@@ -219,3 +221,24 @@ def test_the_optimum_equals_the_svd_least_squares_solution():
     np.testing.assert_allclose(optimum.theta, theta, rtol=1e-10)
     assert optimum.loss == pytest.approx(loss, rel=1e-12)
     assert optimum.note == "closed form (normal equations)"
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"epochs": -1.0}, "Epochs must be a number above 0. Got -1.0 instead."),
+        ({"epochs": math.nan}, "Epochs must be a number above 0. Got nan instead."),
+        ({"updates": 0}, "Updates must be a whole number of at least 1. Got 0 instead."),
+        ({"batch_size": 2.5}, "Batch size must be a whole number of at least 1. Got 2.5 instead."),
+    ],
+)  # fmt: skip
+def test_a_comparison_refuses_a_bad_budget_in_its_own_words(options, message):
+    with pytest.raises(SettingsError, match=re.escape(message)):
+        CompareSettings(**options)
+
+
+def test_whole_float_budgets_become_ints_for_the_engine():
+    settings = CompareSettings(budget="updates", updates=5.0, batch_size=8.0)
+    engine = settings.settings_for("minibatch", seed_offset=2)
+    assert (engine.max_updates, engine.batch_size) == (5, 8)
+    assert engine.seed == settings.descent.seed + 2
