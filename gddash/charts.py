@@ -666,6 +666,18 @@ class Path3D:
     def __repr__(self) -> str:
         return f"Path3D({self.name!r}, points={len(self.a)}, color={self.color!r})"
 
+    def thinned(self, limit: int = MAX_PATH_POINTS) -> Path3D:
+        """At most ``limit`` of the points, evenly spread, first and last kept.
+
+        For a static line: the figure stays small however long the run was.
+        """
+        keep = _evenly(len(self.a), limit)
+        if len(keep) == len(self.a):
+            return self
+        steps = None if self.steps is None else self.steps[keep]
+        a, b, z = self.a[keep], self.b[keep], self.z[keep]
+        return Path3D(self.name, a, b, z, self.color, steps)
+
 
 def _slice_range(
     comparison: Comparison, coordinate: int, margin: float = 0.1

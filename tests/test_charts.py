@@ -865,3 +865,17 @@ def test_separable_classes_are_said_under_the_loss_curves():
     spec = charts.loss_curves(comparison).to_dict()
     assert "The classes are separable" in title_text(spec)
     assert "optimal loss (Newton)" in json.dumps(spec)
+
+
+def test_a_thinned_path_keeps_its_ends_and_labels_each_kept_point_with_its_step():
+    n = 10_001
+    steps = np.arange(n)
+    path = charts.Path3D(
+        "long", steps * 1.0, -steps * 1.0, steps**2.0, "#000000", steps
+    )
+    thin = path.thinned(300)
+    assert len(thin.a) == 300
+    assert (thin.steps[0], thin.steps[-1]) == (0, n - 1)
+    np.testing.assert_array_equal(thin.a, thin.steps)  # each point with its own step
+    np.testing.assert_array_equal(thin.z, thin.steps**2.0)
+    assert path.thinned(n) is path
