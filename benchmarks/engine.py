@@ -777,7 +777,7 @@ def compile_checks(c: CompileTimes) -> list[Check]:
     ]
 
 
-def memory_checks(m: dict, n: int) -> list[Check]:
+def memory_checks(m: dict) -> list[Check]:
     x = m["x_bytes"]
     extra = m["descend_peak"] / x
     rss = m["rss_extra"]
@@ -883,10 +883,10 @@ def environment() -> str:
 def run_comparisons(args) -> list[Row]:
     rows: list[Row] = []
     chosen = [name for name in COMPARISONS if name in args.only]
+    if not chosen:  # e.g. --only compile: no data to make
+        return rows
     for n in args.sizes:
         for d in args.features:
-            if not chosen:
-                continue
             data = make_data(n, d)
             for name in chosen:
                 start = time.perf_counter()
@@ -959,7 +959,7 @@ def report_compile(runs: int) -> list[Check]:
 def report_memory(n: int) -> list[Check]:
     """Print the peak-memory table; return its lines for the summary."""
     print("  measuring peak memory", file=sys.stderr)
-    checks = memory_checks(run_probe(["memory", str(n), str(TARGET_D)]), n)
+    checks = memory_checks(run_probe(["memory", str(n), str(TARGET_D)]))
     print(
         f"Peak memory: {MEMORY_EPOCHS} SGD epochs, shuffle=True, n={n:,}, d={TARGET_D},"
     )
