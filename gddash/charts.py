@@ -53,12 +53,14 @@ __all__ = [
     "Path3D",
     "SurfaceGrid",
     "arrow_field",
+    "batch_size_sweep",
     "comparison_paths",
     "contour_figure",
     "fit_view",
     "gradient_norms",
     "loss_curves",
     "slice_grid",
+    "slope_decay",
     "surface_figure",
 ]
 
@@ -508,6 +510,86 @@ def loss_curves(
     band = [] if bands.empty else [_band_layer(frame, bands, y_field)]
     return alt.layer(*band, *lines, *rule).properties(
         title=alt.TitleParams(title, subtitle=subtitle, anchor="start"), height=340
+    )
+
+
+def slope_decay(trace: Trace, eps: float) -> alt.LayerChart:
+    """|f′(x_k)| per update of a 1-variable run on a log axis, with the ε line."""
+    norms = np.abs(trace.gradient[:, 0])
+    shown = norms > 0
+    rows = pd.DataFrame({"update": trace.updates[shown], "slope": norms[shown]})
+    line = (
+        alt.Chart(rows)
+        .mark_line(point=True, color=RULE_COLORS["plain"])
+        .encode(
+            x=alt.X("update:Q", title="update k"),
+            y=alt.Y(
+                "slope:Q",
+                title="|f′(x_k)| (log)",
+                scale=alt.Scale(type="log"),
+                axis=alt.Axis(format="~g"),
+            ),
+            tooltip=[
+                alt.Tooltip("update:Q"),
+                alt.Tooltip("slope:Q", title="|f′(x_k)|", format=".3g"),
+            ],
+        )
+    )
+    layers = [line]
+    if eps > 0:
+        rule = pd.DataFrame({"eps": [eps], "label": [f"ε = {eps:g}"]})
+        layers.append(
+            alt.Chart(rule)
+            .mark_rule(color=REFERENCE_COLOR, strokeDash=[4, 3])
+            .encode(y="eps:Q", tooltip=["label:N"])
+        )
+    zeros = int((~shown).sum())
+    subtitle = "A straight line on a log axis: a fixed factor per step."
+    if zeros:
+        subtitle += (
+            f" {zeros} point(s) with f′ exactly 0 cannot be drawn on a log axis."
+        )
+    return alt.layer(*layers).properties(
+        title=alt.TitleParams(
+            "How fast |f′| shrinks", subtitle=subtitle, anchor="start"
+        ),
+        height=260,
+    )
+
+
+def batch_size_sweep(sweep: pd.DataFrame, epochs: float) -> alt.Chart:
+    """Final gap to the optimum against the batch size (log–log), same epochs.
+
+    ``sweep`` has columns "batch size", "updates", "gap to optimum" and
+    "loss rose on" (a share), one row per batch size.
+    """
+    return (
+        alt.Chart(sweep)
+        .mark_line(point=True, color=VARIANT_COLORS[VARIANT_TITLES["minibatch"]])
+        .encode(
+            x=alt.X(
+                "batch size:Q", scale=alt.Scale(type="log"), axis=alt.Axis(format="~g")
+            ),
+            y=alt.Y(
+                "gap to optimum:Q",
+                title="loss − optimal loss after the budget (log)",
+                scale=alt.Scale(type="log"),
+                axis=alt.Axis(format="~g"),
+            ),
+            tooltip=[
+                alt.Tooltip("batch size:Q"),
+                alt.Tooltip("updates:Q"),
+                alt.Tooltip("gap to optimum:Q", format=".3g"),
+                alt.Tooltip("loss rose on:Q", format=".0%"),
+            ],
+        )
+        .properties(
+            title=alt.TitleParams(
+                f"Same budget ({epochs:g} epochs), other batch sizes",
+                anchor="start",
+            ),
+            height=240,
+        )
     )
 
 

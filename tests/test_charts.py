@@ -879,3 +879,33 @@ def test_a_thinned_path_keeps_its_ends_and_labels_each_kept_point_with_its_step(
     np.testing.assert_array_equal(thin.a, thin.steps)  # each point with its own step
     np.testing.assert_array_equal(thin.z, thin.steps**2.0)
     assert path.thinned(n) is path
+
+
+def test_slope_decay_plots_every_nonzero_slope_and_the_eps_line():
+    from gddash.engine import Objective, descend
+
+    parabola = Objective(lambda t: t @ t, lambda t: 2 * t, 1)
+    trace = descend(parabola, Settings(learning_rate=0.5, theta0=(1.0,), eps=1e-6))
+    spec = charts.slope_decay(trace, 1e-6).to_dict()  # validates against Vega-Lite
+    (line,) = layers_of(spec, "line")
+    rows = rows_of(spec, line)
+    assert rows["slope"].gt(0).all()
+    assert len(rows) == (np.abs(trace.gradient[:, 0]) > 0).sum()
+    assert line["encoding"]["y"]["scale"]["type"] == "log"
+    assert "cannot be drawn on a log axis" in json.dumps(spec["title"])  # η = 0.5: 0
+    assert rule_value(spec) == (1e-6, "ε = 1e-06")
+
+
+def test_batch_size_sweep_is_log_log_and_names_the_budget():
+    sweep = pd.DataFrame(
+        {
+            "batch size": [1, 8, 64],
+            "updates": [600, 75, 10],
+            "gap to optimum": [1e-2, 1e-3, 1e-4],
+            "loss rose on": [0.4, 0.2, 0.0],
+        }
+    )
+    spec = charts.batch_size_sweep(sweep, epochs=3.0).to_dict()
+    assert spec["encoding"]["x"]["scale"]["type"] == "log"
+    assert spec["encoding"]["y"]["scale"]["type"] == "log"
+    assert "Same budget (3 epochs)" in json.dumps(spec["title"])

@@ -241,7 +241,7 @@ def batch_size_sweep(key: str, sizes: tuple[int, ...]) -> tuple[pd.DataFrame, di
             }
         )
     sweep = pd.DataFrame(rows)
-    return sweep, spec_of(sweep_chart(sweep))
+    return sweep, spec_of(charts.batch_size_sweep(sweep, TYPES_SETTINGS.epochs))
 
 
 @st.cache_data(
@@ -332,7 +332,7 @@ def epsilon_view(eps: float) -> tuple[Trace, dict]:
     trace = cache.function_run(
         PRESETS["parabola"].text, ("x",), function_settings("parabola", eps=eps)
     )
-    return trace, spec_of(slope_chart(trace, eps))
+    return trace, spec_of(charts.slope_decay(trace, eps))
 
 
 @st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
@@ -405,82 +405,6 @@ def last_steps(trace: Trace, k: int = 5) -> pd.DataFrame:
             "x_k (all digits)": [repr(float(v)) for v in trace.path[tail, 0]],
             "f′(x_k)": trace.gradient[tail, 0],
         }
-    )
-
-
-def slope_chart(trace: Trace, eps: float) -> alt.LayerChart:
-    """|f′(x_k)| per update on a log axis, with the ε line (when ε > 0)."""
-    norms = np.abs(trace.gradient[:, 0])
-    shown = norms > 0
-    rows = pd.DataFrame({"update": trace.updates[shown], "slope": norms[shown]})
-    line = (
-        alt.Chart(rows)
-        .mark_line(point=True, color=STEP_COLOR)
-        .encode(
-            x=alt.X("update:Q", title="update k"),
-            y=alt.Y(
-                "slope:Q",
-                title="|f′(x_k)| (log)",
-                scale=alt.Scale(type="log"),
-                axis=alt.Axis(format="~g"),
-            ),
-            tooltip=[
-                alt.Tooltip("update:Q"),
-                alt.Tooltip("slope:Q", title="|f′(x_k)|", format=".3g"),
-            ],
-        )
-    )
-    layers = [line]
-    if eps > 0:
-        rule = pd.DataFrame({"eps": [eps], "label": [f"ε = {eps:g}"]})
-        layers.append(
-            alt.Chart(rule)
-            .mark_rule(color=charts.REFERENCE_COLOR, strokeDash=[4, 3])
-            .encode(y="eps:Q", tooltip=["label:N"])
-        )
-    zeros = int((~shown).sum())
-    subtitle = "A straight line on a log axis: a fixed factor per step."
-    if zeros:
-        subtitle += (
-            f" {zeros} point(s) with f′ exactly 0 cannot be drawn on a log axis."
-        )
-    return alt.layer(*layers).properties(
-        title=alt.TitleParams(
-            "How fast |f′| shrinks", subtitle=subtitle, anchor="start"
-        ),
-        height=260,
-    )
-
-
-def sweep_chart(sweep: pd.DataFrame) -> alt.Chart:
-    """Final gap to the optimum against the batch size (log–log)."""
-    return (
-        alt.Chart(sweep)
-        .mark_line(point=True, color=charts.VARIANT_COLORS["Mini-batch"])
-        .encode(
-            x=alt.X(
-                "batch size:Q", scale=alt.Scale(type="log"), axis=alt.Axis(format="~g")
-            ),
-            y=alt.Y(
-                "gap to optimum:Q",
-                title="loss − optimal loss after the budget (log)",
-                scale=alt.Scale(type="log"),
-                axis=alt.Axis(format="~g"),
-            ),
-            tooltip=[
-                alt.Tooltip("batch size:Q"),
-                alt.Tooltip("updates:Q"),
-                alt.Tooltip("gap to optimum:Q", format=".3g"),
-                alt.Tooltip("loss rose on:Q", format=".0%"),
-            ],
-        )
-        .properties(
-            title=alt.TitleParams(
-                f"Same budget ({TYPES_SETTINGS.epochs:g} epochs), other batch sizes",
-                anchor="start",
-            ),
-            height=240,
-        )
     )
 
 
