@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gddash.engine import rules, stopping
-from gddash.engine.problems import Objective, Problem, read_only
+from gddash.engine import native, rules, stopping
+from gddash.engine.problems import Objective, Problem
 from gddash.engine.settings import Settings
 from gddash.engine.trace import Recorder, Trace
 from gddash.errors import SettingsError
@@ -35,8 +35,8 @@ _BLOCK_ROWS = 8_192
 class _KernelState:
     """Buffers reused by every compiled stretch of one run."""
 
-    ipar: np.ndarray  # packed integer parameters (see kernels.I_*)
-    fpar: np.ndarray  # packed float parameters (see kernels.F_*)
+    ipar: np.ndarray  # packed integer parameters (see native.I_*)
+    fpar: np.ndarray  # packed float parameters (see native.F_*)
     path: np.ndarray  # (grid points, d): θ snapshots written by the kernel
     grad: np.ndarray  # (d,) scratch for batch gradients
     rng: np.random.Generator  # row permutations, from the run's seed
@@ -199,10 +199,8 @@ class _Run:
 
     def _advance_epoch(self, t, theta, loss, grad):
         """One epoch (or what is left of the budget) of compiled row updates."""
-        from gddash.engine import kernels  # numba is imported on first use only
-
         if not hasattr(self, "_kernel"):
-            self._kernel = self._kernel_state(kernels)
+            self._kernel = self._kernel_state()
         state = self._kernel
         count = min(self.per_epoch, self.total - t)
         t0, seconds0 = t, time.perf_counter() - self.start
@@ -222,13 +220,13 @@ class _Run:
                 np.take(X, order[lo:hi], axis=0, out=rows_x[: hi - lo])
                 np.take(y, order[lo:hi], out=rows_y[: hi - lo])
                 ran = self._kernel_call(
-                    kernels, rows_x[: hi - lo], rows_y[: hi - lo], theta, k, t + done
+                    rows_x[: hi - lo], rows_y[: hi - lo], theta, k, t + done
                 )
                 done += ran
                 if ran < k:
                     break
         else:
-            done = self._kernel_call(kernels, X, y, theta, count, t)
+            done = self._kernel_call(X, y, theta, count, t)
         t_end = t0 + done
         seconds1 = time.perf_counter() - self.start
         # The grid snapshots inside the stretch, then its end (if off the grid).
@@ -367,25 +365,24 @@ class _Run:
             notes=tuple(self.notes),
         )
 
-    def _kernel_call(self, kernels, X, y, theta, count, t) -> int:
+    def _kernel_call(self, X, y, theta, count, t) -> int:
         k = self._kernel  # ipar[I_POS] stays 0: every call starts at row 0 of X
-        k.ipar[kernels.I_COUNT], k.ipar[kernels.I_T] = count, t
-        X, y = read_only(X), read_only(y)
+        k.ipar[native.I_COUNT], k.ipar[native.I_T] = count, t
         if self.rule == rules.PLAIN and self.schedule == rules.CONSTANT:
             if self.batch == 1:
-                return kernels.sgd_rows(X, y, theta, k.ipar, k.fpar, k.path)
-            return kernels.plain_rows(X, y, theta, k.grad, k.ipar, k.fpar, k.path)
-        return kernels.adaptive_rows(
+                return native.sgd_rows(X, y, theta, k.ipar, k.fpar, k.path)
+            return native.plain_rows(X, y, theta, k.grad, k.ipar, k.fpar, k.path)
+        return native.adaptive_rows(
             X, y, theta, k.grad, self.m, self.v, k.ipar, k.fpar, k.path
         )
 
-    def _kernel_state(self, kernels):
-        ipar, fpar = kernels.new_params()
-        ipar[kernels.I_BATCH] = self.batch
-        ipar[kernels.I_LOGISTIC] = 1 if self.problem.kind == "logistic" else 0
-        ipar[kernels.I_RULE] = self.rule
-        ipar[kernels.I_SCHEDULE] = self.schedule
-        ipar[kernels.I_STRIDE] = self.stride
+    def _kernel_state(self):
+        ipar, fpar = native.new_params()
+        ipar[native.I_BATCH] = self.batch
+        ipar[native.I_LOGISTIC] = 1 if self.problem.kind == "logistic" else 0
+        ipar[native.I_RULE] = self.rule
+        ipar[native.I_SCHEDULE] = self.schedule
+        ipar[native.I_STRIDE] = self.stride
         s = self.s
         fpar[:] = (
             s.learning_rate,
@@ -413,7 +410,7 @@ class _Run:
 
 
 def warm_up() -> None:
-    """Compile (or load from numba's disk cache) every compiled kernel once.
+    """Load (or compile and store) every compiled kernel once.
 
     A server calls this in a background thread at start-up, so that the first
     visitor's stochastic run does not wait for numba.

@@ -11,27 +11,30 @@ from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 from llvmlite import ir
-from numba import types
+from numba import carray, types
 from numba.extending import intrinsic
 
-from gddash.engine.kernels import numba  # imported there after choosing the cache
+from gddash.engine.native import TILE
 
-# Rows per tile: at d = 10 a tile (20 KB) stays in L1 from the product to the
-# gradient (64 to 2048 rows measured alike).
-_TILE = 256
+# Rows per tile: TILE. At d = 10 a tile (20 KB) stays in L1 from the product to
+# the gradient (64 to 2048 rows measured alike).
 
 # error_model="numpy": a division by zero gives inf instead of raising, so no
 # check stops the loops from vectorising (none can happen here).
 # Element-wise maths in the order written ("contract" only fuses a·b + c), which
 # the split of ln 2 in _exp_minus relies on.
-_exact = numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+_exact = numba.njit(nogil=True, _nrt=False, error_model="numpy", fastmath={"contract"})
 # Sums over rows and features: "reassoc" lets the compiler split them over
 # vector lanes (the order differs from the one written by ~1e-16, the same on
 # every run).
 _sums = numba.njit(
-    cache=True, nogil=True, error_model="numpy", fastmath={"contract", "reassoc"}
+    nogil=True,
+    _nrt=False,
+    error_model="numpy",
+    fastmath={"contract", "reassoc"},
 )
 
 
@@ -180,24 +183,25 @@ def _tile_sums(X, residual, loss, grad):
 
 
 @_exact
-def logistic_sums(X, y, theta, start, stop, grad):
+def logistic_sums(X, y, theta, start, stop, grad, scratch):
     """Σ loss and Σ (σ(z) − y) x over rows start .. stop−1; the latter into grad.
 
     y must hold 0 and 1 only (the loss's formulas use 1 − 2y = ±1).
 
     Sums are formed per tile and then added up, so that rounding grows with
-    the number of tiles rather than of rows.
+    the number of tiles rather than of rows. ``scratch`` holds 3·TILE + d
+    values: a tile's z, residuals and losses, and its gradient.
     """
     d = X.shape[1]
-    z = np.empty(_TILE)
-    residual = np.empty(_TILE)
-    loss = np.empty(_TILE)
-    tile_grad = np.empty(d)
+    z = scratch[:TILE]
+    residual = scratch[TILE : 2 * TILE]
+    loss = scratch[2 * TILE : 3 * TILE]
+    tile_grad = scratch[3 * TILE : 3 * TILE + d]
     for j in range(d):
         grad[j] = 0.0
     total = 0.0
-    for first in range(start, stop, _TILE):
-        m = min(_TILE, stop - first)
+    for first in range(start, stop, TILE):
+        m = min(TILE, stop - first)
         rows = X[first : first + m]
         _tile_products(rows, theta, z[:m])
         _tile_terms(z[:m], y[first : first + m], residual[:m], loss[:m])
@@ -205,3 +209,19 @@ def logistic_sums(X, y, theta, start, stop, grad):
         for j in range(d):
             grad[j] += tile_grad[j]
     return total
+
+
+# The C wrapper that ``native`` stores and calls (arguments as in native.SIGNATURES).
+def _logistic_sums_c(X, n, d, y, theta, start, stop, grad, scratch):
+    return logistic_sums(
+        carray(X, (n, d)),
+        carray(y, n),
+        carray(theta, d),
+        start,
+        stop,
+        carray(grad, d),
+        carray(scratch, 3 * TILE + d),
+    )
+
+
+C_FUNCTIONS = {"logistic_sums": (_logistic_sums_c, {"contract"})}

@@ -453,12 +453,9 @@ def _fused_logistic_pass(
     kernel releases the GIL); the chunks' sums are added in chunk order, so the
     result does not depend on the number of threads or on who took what.
     """
-    from gddash.engine.logistic_pass import logistic_sums  # numba: first use only
+    from gddash.engine.native import logistic_sums  # loaded on first use
 
     n, d = X.shape
-    # One argument type whatever the caller's flags: one compile, not one per
-    # combination of writeable and read-only arrays.
-    X, y = read_only(X), read_only(y)
     theta = np.array(theta, dtype=np.float64)
     chunks = -(-n // _ROWS_PER_CHUNK)
     losses = np.zeros(chunks)
@@ -476,14 +473,6 @@ def _fused_logistic_pass(
         if not helper.cancel():
             helper.result()
     return math.fsum(losses) / n, grads.sum(axis=0) / n
-
-
-def read_only(a: np.ndarray) -> np.ndarray:
-    """A read-only view: compiled kernels then see one array type (one compile)."""
-    if a.flags.writeable:
-        a = a.view()
-        a.flags.writeable = False
-    return a
 
 
 _THREADS = min(4, os.cpu_count() or 1)

@@ -7,15 +7,13 @@ run blows up part-way through a group and where snapshots fall.
 """
 
 import math
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gddash.engine import kernels
+from gddash.engine import kernels, native
 
 
 def reference_rows(X, y, theta, pos, count, lr, logistic):
@@ -33,12 +31,12 @@ def reference_rows(X, y, theta, pos, count, lr, logistic):
 
 
 def one_row_updates(X, y, theta, pos, count, lr, logistic):
-    """``kernels.sgd_rows`` with no snapshots: the updates done, θ in place."""
-    ipar, fpar = kernels.new_params()
-    ipar[kernels.I_POS], ipar[kernels.I_COUNT] = pos, count
-    ipar[kernels.I_LOGISTIC], ipar[kernels.I_STRIDE] = int(logistic), count + 1
-    fpar[kernels.F_LR0] = lr
-    return kernels.sgd_rows(X, y, theta, ipar, fpar, np.empty((1, len(theta))))
+    """``native.sgd_rows`` with no snapshots: the updates done, θ in place."""
+    ipar, fpar = native.new_params()
+    ipar[native.I_POS], ipar[native.I_COUNT] = pos, count
+    ipar[native.I_LOGISTIC], ipar[native.I_STRIDE] = int(logistic), count + 1
+    fpar[native.F_LR0] = lr
+    return native.sgd_rows(X, y, theta, ipar, fpar, np.empty((1, len(theta))))
 
 
 def rows(n, d, seed, logistic):
@@ -89,13 +87,13 @@ def test_a_blow_up_stops_before_the_offending_row_wherever_it_falls_in_a_group()
 
 def test_sgd_rows_snapshots_theta_on_the_stride_grid():
     X, y = rows(50, 3, 7, logistic=False)
-    ipar, fpar = kernels.new_params()
+    ipar, fpar = native.new_params()
     stride, t0 = 6, 4  # the run starts off the grid, after 4 earlier updates
-    ipar[kernels.I_COUNT], ipar[kernels.I_T], ipar[kernels.I_STRIDE] = 50, t0, stride
-    fpar[kernels.F_LR0] = 0.05
+    ipar[native.I_COUNT], ipar[native.I_T], ipar[native.I_STRIDE] = 50, t0, stride
+    fpar[native.F_LR0] = 0.05
     path = np.full((60 // stride + 1, 3), np.nan)
     theta = np.zeros(3)
-    assert kernels.sgd_rows(X, y, theta, ipar, fpar, path) == 50
+    assert native.sgd_rows(X, y, theta, ipar, fpar, path) == 50
     for t in range(stride, t0 + 50 + 1, stride):
         _, expected = reference_rows(X, y, np.zeros(3), 0, t - t0, 0.05, False)
         np.testing.assert_allclose(path[t // stride], expected, rtol=1e-12)
@@ -120,19 +118,3 @@ def test_batch_gradient_reports_a_non_finite_residual():
     X, y = rows(8, 2, 0, logistic=False)
     theta = np.array([np.nan, 0.0])
     assert not kernels._batch_gradient(X, y, 0, 8, theta, False, np.empty(2))
-
-
-def test_warm_up_compiles_every_loop_a_visitor_can_reach():
-    # In a fresh process, so that no other test has compiled anything first.
-    script = """
-from gddash.engine import descent
-descent.warm_up()
-from gddash.engine import kernels, logistic_pass
-loops = [*kernels._sgd_rows_by_loss.values(), kernels.plain_rows,
-         kernels.adaptive_rows, logistic_pass.logistic_sums]
-print(sum(1 for loop in loops if not loop.signatures))
-"""
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True
-    )
-    assert done.stdout.strip() == "0"

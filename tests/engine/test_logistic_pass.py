@@ -12,7 +12,7 @@ import mpmath
 import numpy as np
 import pytest
 
-from gddash.engine import logistic_pass
+from gddash.engine import logistic_pass, native
 
 
 def exactly(function, values: np.ndarray) -> np.ndarray:
@@ -73,7 +73,7 @@ def test_logistic_sums_equal_a_row_by_row_sum(scale, rows):
     y = (rng.random(rows) < 0.5).astype(float)
     theta = rng.standard_normal(4)
     grad = np.empty(4)
-    loss = logistic_pass.logistic_sums(X, y, theta, 0, rows, grad)
+    loss = native.logistic_sums(X, y, theta, 0, rows, grad)
     expected_loss, expected_grad = reference_sums(X, y, theta)
     assert loss == pytest.approx(expected_loss, rel=1e-13)
     np.testing.assert_allclose(grad, expected_grad, rtol=1e-12, atol=1e-12 * rows)
@@ -85,7 +85,7 @@ def test_logistic_sums_of_huge_margins_are_finite_and_silent():
     grad = np.empty(1)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        loss = logistic_pass.logistic_sums(X, y, np.ones(1), 0, 4, grad)
+        loss = native.logistic_sums(X, y, np.ones(1), 0, 4, grad)
     # Rows 2 and 3 are wrong by a margin of 1e4 each (loss 1e4, residual ∓1);
     # rows 1 and 4 are right by as much (loss e^−1e4 = 0, residual 0).
     assert loss == 2e4
