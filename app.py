@@ -12,7 +12,7 @@ from gddash.engine import warm_up
 
 @st.cache_resource(show_spinner=False)
 def warm_kernels() -> threading.Thread:
-    """Once per server: compile or load the numba kernels in the background."""
+    """Once per server: load (or compile and store) the kernels in the background."""
     thread = threading.Thread(target=warm_up, name="gddash-warm-up", daemon=True)
     thread.start()
     return thread
