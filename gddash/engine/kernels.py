@@ -17,7 +17,10 @@ from __future__ import annotations
 import math
 
 import numba
+import numpy as np
+from llvmlite import ir
 from numba import carray, types
+from numba.extending import intrinsic
 
 from gddash.engine import native, rules
 from gddash.engine.native import (
@@ -55,18 +58,112 @@ _inline = numba.njit(inline="always")
 BLOW_UP = 1e150
 
 
+@intrinsic
+def float_from_bits(typingctx, bits):
+    """The float64 whose IEEE 754 bits are the int64 ``bits``."""
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return types.float64(types.int64), codegen
+
+
+@intrinsic
+def bits_of(typingctx, x):
+    """The IEEE 754 bits of the float64 ``x``, as an int64."""
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+
+    return types.int64(types.float64), codegen
+
+
+@intrinsic
+def fused_multiply_add(typingctx, a, b, c):
+    """a·b + c rounded once, always: where a product has two uses the compiler
+    would otherwise multiply once and add twice (measured: 3 cycles longer)."""
+
+    def codegen(context, builder, signature, args):
+        return builder.fma(*args)
+
+    return types.float64(types.float64, types.float64, types.float64), codegen
+
+
+# e^x = 2^(k/128) e^r with k = round(128 x / ln 2) and |r| <= ln 2 / 256: the
+# 128 values 2^(j/128) as bits, ln 2 / 128 in two parts (k·_LN2_128_HI is exact
+# for |k| < 2^17), and 1.5·2^52, which rounds a sum to an integer in its low bits.
+_POWERS_BITS = np.array([2.0 ** (j / 128) for j in range(128)]).view(np.int64)
+_LN2_128_HI = float.fromhex("0x1.62e42fefa0000p-8")
+_LN2_128_LO = float.fromhex("0x1.cf79abc9e3b3ap-47")
+_ROUNDER = 6755399441055744.0
+_ROUNDER_BITS = int(np.array([_ROUNDER]).view(np.int64)[0])
+
+
+@_jit  # its own "contract"-only options: "reassoc" would undo the ln 2 split
+def _exp_minus(a):
+    """e^−a and 1 + e^−a for a >= 0, within 2.5 ulps (tested), in ~30 cycles.
+
+    On the logistic SGD chain every row waits for one exponential and one
+    division by 1 + e^−a. Table lookup and a degree-5 polynomial evaluated in
+    two halves at once; 1 + e^−a is formed by the last fused multiply-add, not
+    added after it. a >= 700 (results below 1e-304, inf and NaN) goes to libm.
+    """
+    if not a < 700.0:
+        e = math.exp(-a)
+        return e, 1.0 + e
+    x = -a
+    t = x * (128.0 / math.log(2.0)) + _ROUNDER
+    k = bits_of(t) - _ROUNDER_BITS  # the integer nearest 128 x / ln 2
+    kf = t - _ROUNDER
+    r = (x - kf * _LN2_128_HI) - kf * _LN2_128_LO
+    r2 = r * r
+    # e^r − 1 = r + r²/2 + r³/6 + r⁴/24 + r⁵/120 (the rest < 1e-18 relative)
+    low = 0.5 + r * (1.0 / 6.0)
+    high = 1.0 / 24.0 + r * (1.0 / 120.0)
+    e_r_minus_1 = r + r2 * (low + r2 * high)
+    # 2^(k/128) = 2^(k >> 7) · 2^((k & 127)/128): the first added to the exponent bits
+    scale = float_from_bits(_POWERS_BITS[k & 127] + ((k >> 7) << 52))
+    e = fused_multiply_add(scale, e_r_minus_1, scale)
+    return e, fused_multiply_add(scale, e_r_minus_1, 1.0 + scale)
+
+
+@_inline
+def _sigmoid(z):
+    # σ(z) = 1/(1+e^−z) from e = e^−|z|, which cannot overflow: 1/(1+e) for
+    # z ≥ 0 and e/(1+e) otherwise. The numerator is a select, ready before the
+    # denominator, so the division is the last step.
+    e, one_plus_e = _exp_minus(abs(z))
+    return (1.0 if z >= 0.0 else e) / one_plus_e
+
+
+@_jit  # "contract" only: "reassoc" could lengthen the chain written out here
+def _logistic_steps(a0, a1, a2, a3, c10, c20, c21, c30, c31, c32, lr, y, i):
+    """The steps s_k = η(σ(z_k) − y_k) of a group of four rows (see ``sgd_rows``).
+
+    s_l = ησ_l − ηy_l, so z_k = b_k − (η c_k,k−1) σ_k−1, where b_k (all the
+    rest) is formed while σ_k−1 is being computed: each row waits on its
+    predecessor's σ for one fused multiply-add only. Measured at 10⁶ × 10, an
+    epoch: 18.4 ms with libm's exp and z_k formed in order, 16.2 ms so.
+    """
+    ly0, ly1, ly2 = lr * y[i], lr * y[i + 1], lr * y[i + 2]
+    sig = _sigmoid(a0)
+    s0 = lr * sig - ly0
+    sig = _sigmoid((a1 + ly0 * c10) - (lr * c10) * sig)
+    s1 = lr * sig - ly1
+    b2 = (a2 - s0 * c20) + ly1 * c21
+    sig = _sigmoid(b2 - (lr * c21) * sig)
+    s2 = lr * sig - ly2
+    b3 = ((a3 - s0 * c30) - s1 * c31) + ly2 * c32
+    sig = _sigmoid(b3 - (lr * c32) * sig)
+    return s0, s1, s2, lr * sig - lr * y[i + 3]
+
+
 @_inline
 def _predict(z, logistic):
-    """The model's prediction from z = x·θ: z itself, or σ(z) for the log-loss.
-
-    σ(z) = 1/(1+e^−z) is evaluated from e = e^−|z|, which cannot overflow:
-    1/(1+e) for z ≥ 0 and e/(1+e) otherwise. The numerator is a select, not a
-    branch, and is ready before 1 + e, so the division is the last step.
-    """
+    """The model's prediction from z = x·θ: z itself, or σ(z) for the log-loss."""
     if not logistic:
         return z
-    e = math.exp(-abs(z))
-    return (1.0 if z >= 0.0 else e) / (1.0 + e)
+    return _sigmoid(z)
 
 
 @_inline
@@ -175,13 +272,10 @@ def _one_row_kernel(logistic: bool):
                     c30 += x3 * x0
                     c31 += x3 * x1
                     c32 += x3 * x2
-                if logistic:  # s = ησ(z) − ηy: one fused multiply-add after σ
-                    s0 = lr * _predict(a0, True) - lr * y[i]
-                    s1 = lr * _predict(a1 - s0 * c10, True) - lr * y[i + 1]
-                    z2 = a2 - s0 * c20 - s1 * c21
-                    s2 = lr * _predict(z2, True) - lr * y[i + 2]
-                    z3 = a3 - s0 * c30 - s1 * c31 - s2 * c32
-                    s3 = lr * _predict(z3, True) - lr * y[i + 3]
+                if logistic:
+                    s0, s1, s2, s3 = _logistic_steps(
+                        a0, a1, a2, a3, c10, c20, c21, c30, c31, c32, lr, y, i
+                    )
                 else:
                     s0 = lr * (a0 - y[i])
                     s1 = lr * (a1 - y[i + 1]) - s0 * (lr * c10)
