@@ -80,8 +80,8 @@ def bits_of(typingctx, x):
 
 @intrinsic
 def fused_multiply_add(typingctx, a, b, c):
-    """a·b + c rounded once, always: where a product has two uses the compiler
-    would otherwise multiply once and add twice (measured: 3 cycles longer)."""
+    """a·b + c rounded once, always. Where a product has two uses the compiler
+    otherwise multiplies once and adds twice: a rounding and an add more."""
 
     def codegen(context, builder, signature, args):
         return builder.fma(*args)
@@ -100,13 +100,15 @@ _ROUNDER_BITS = int(np.array([_ROUNDER]).view(np.int64)[0])
 
 
 @_jit  # its own "contract"-only options: "reassoc" would undo the ln 2 split
-def _exp_minus(a):
-    """e^−a and 1 + e^−a for a >= 0, within 2.5 ulps (tested), in ~30 cycles.
+def _exp_minus_and_one_plus(a):
+    """e^−a and 1 + e^−a for a >= 0, within 2.5 ulps (tested), ~30 cycles deep.
 
     On the logistic SGD chain every row waits for one exponential and one
     division by 1 + e^−a. Table lookup and a degree-5 polynomial evaluated in
     two halves at once; 1 + e^−a is formed by the last fused multiply-add, not
     added after it. a >= 700 (results below 1e-304, inf and NaN) goes to libm.
+    (The full-data pass has its own e^−a in ``logistic_pass``: no table there,
+    so that the compiler can vectorise it; here latency is what counts.)
     """
     if not a < 700.0:
         e = math.exp(-a)
@@ -132,7 +134,7 @@ def _sigmoid(z):
     # σ(z) = 1/(1+e^−z) from e = e^−|z|, which cannot overflow: 1/(1+e) for
     # z ≥ 0 and e/(1+e) otherwise. The numerator is a select, ready before the
     # denominator, so the division is the last step.
-    e, one_plus_e = _exp_minus(abs(z))
+    e, one_plus_e = _exp_minus_and_one_plus(abs(z))
     return (1.0 if z >= 0.0 else e) / one_plus_e
 
 

@@ -13,10 +13,9 @@ import math
 
 import numba
 import numpy as np
-from llvmlite import ir
-from numba import carray, types
-from numba.extending import intrinsic
+from numba import carray
 
+from gddash.engine.kernels import float_from_bits
 from gddash.engine.native import TILE
 
 # Rows per tile: TILE. At d = 10 a tile (20 KB) stays in L1 from the product to
@@ -36,16 +35,6 @@ _sums = numba.njit(
     error_model="numpy",
     fastmath={"contract", "reassoc"},
 )
-
-
-@intrinsic
-def _float_from_bits(typingctx, bits):
-    """The float64 whose IEEE 754 bits are the int64 ``bits``."""
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.DoubleType())
-
-    return types.float64(types.int64), codegen
 
 
 _LOG2E = 1.4426950408889634
@@ -79,8 +68,8 @@ def _exp_minus(a):
     p = p * r + 1.0
     p = p * r + 1.0
     half = math.floor(k * 0.5)
-    scale1 = _float_from_bits(np.int64(half + 1023.0) << 52)
-    scale2 = _float_from_bits(np.int64(k - half + 1023.0) << 52)
+    scale1 = float_from_bits(np.int64(half + 1023.0) << 52)
+    scale2 = float_from_bits(np.int64(k - half + 1023.0) << 52)
     return p * scale1 * scale2
 
 
