@@ -89,53 +89,45 @@ def fused_multiply_add(typingctx, a, b, c):
     return types.float64(types.float64, types.float64, types.float64), codegen
 
 
-# e^x = 2^(k/128) e^r with k = round(128 x / ln 2) and |r| <= ln 2 / 256: the
-# 128 values 2^(j/128) as bits, ln 2 / 128 in two parts (k·_LN2_128_HI is exact
-# for |k| < 2^17), and 1.5·2^52, which rounds a sum to an integer in its low bits.
+# 2^x = 2^(k/128) 2^r with k = round(128 x) and |r| <= 1/256: the 128 values
+# 2^(j/128) as bits, and 1.5·2^52, which rounds a sum to an integer in its low bits.
 _POWERS_BITS = np.array([2.0 ** (j / 128) for j in range(128)]).view(np.int64)
-_LN2_128_HI = float.fromhex("0x1.62e42fefa0000p-8")
-_LN2_128_LO = float.fromhex("0x1.cf79abc9e3b3ap-47")
 _ROUNDER = 6755399441055744.0
 _ROUNDER_BITS = int(np.array([_ROUNDER]).view(np.int64)[0])
+_LOG2_E = 1.0 / math.log(2.0)
 
 
-@_jit  # its own "contract"-only options: "reassoc" would undo the ln 2 split
-def _exp_minus_and_one_plus(a):
-    """e^−a and 1 + e^−a for a >= 0, within 2.5 ulps (tested), ~30 cycles deep.
-
-    On the logistic SGD chain every row waits for one exponential and one
-    division by 1 + e^−a. Table lookup and a degree-5 polynomial evaluated in
-    two halves at once; 1 + e^−a is formed by the last fused multiply-add, not
-    added after it. a >= 700 (results below 1e-304, inf and NaN) goes to libm.
-    (The full-data pass has its own e^−a in ``logistic_pass``: no table there,
-    so that the compiler can vectorise it; here latency is what counts.)
-    """
-    if not a < 700.0:
-        e = math.exp(-a)
-        return e, 1.0 + e
-    x = -a
-    t = x * (128.0 / math.log(2.0)) + _ROUNDER
-    k = bits_of(t) - _ROUNDER_BITS  # the integer nearest 128 x / ln 2
-    kf = t - _ROUNDER
-    r = (x - kf * _LN2_128_HI) - kf * _LN2_128_LO
-    r2 = r * r
-    # e^r − 1 = r + r²/2 + r³/6 + r⁴/24 + r⁵/120 (the rest < 1e-18 relative)
-    low = 0.5 + r * (1.0 / 6.0)
-    high = 1.0 / 24.0 + r * (1.0 / 120.0)
-    e_r_minus_1 = r + r2 * (low + r2 * high)
-    # 2^(k/128) = 2^(k >> 7) · 2^((k & 127)/128): the first added to the exponent bits
-    scale = float_from_bits(_POWERS_BITS[k & 127] + ((k >> 7) << 52))
-    e = fused_multiply_add(scale, e_r_minus_1, scale)
-    return e, fused_multiply_add(scale, e_r_minus_1, 1.0 + scale)
+# 2^r − 1 = Σ (r ln 2)^i / i!, i = 1..5, for |r| <= 1/256 (the rest < 1e-18)
+_P1, _P2, _P3, _P4, _P5 = (math.log(2.0) ** i / math.factorial(i) for i in range(1, 6))
 
 
 @_inline
-def _sigmoid(z):
-    # σ(z) = 1/(1+e^−z) from e = e^−|z|, which cannot overflow: 1/(1+e) for
-    # z ≥ 0 and e/(1+e) otherwise. The numerator is a select, ready before the
-    # denominator, so the division is the last step.
-    e, one_plus_e = _exp_minus_and_one_plus(abs(z))
-    return (1.0 if z >= 0.0 else e) / one_plus_e
+def _sigmoid_base2(u):
+    """σ(u ln 2) = 1/(1 + 2^−u), within 1.5 eps of the exact value (tested).
+
+    On the logistic SGD chain every row waits for one σ, so it is built for
+    latency (~45 cycles deep): u = z/ln 2 is formed off the chain, which makes
+    the range reduction of 2^−u one exact subtraction (e^−z needs two fused
+    multiply-adds); a table of 2^(j/128) and a degree-5 polynomial evaluated in
+    two halves at once; 1 + 2^−u from the last fused multiply-add. 2^−u may
+    overflow to inf for u far below 0, which gives σ = 0 as it should; beyond
+    |u| = 1000 (and NaN) libm answers. Measured at 10⁶ × 10, a logistic SGD
+    epoch: 18.4 ms with σ through libm's exp, 15.9 ms so. (The full-data pass
+    has its own exponential in ``logistic_pass``, without a table, so that the
+    compiler can vectorise it.)
+    """
+    x = -u
+    if not abs(x) < 1000.0:
+        return 1.0 / (1.0 + math.exp(x * math.log(2.0)))
+    t = x * 128.0 + _ROUNDER
+    k = bits_of(t) - _ROUNDER_BITS  # the integer nearest 128 x
+    r = x - (t - _ROUNDER) * (1.0 / 128.0)  # exact: |r| <= 1/256
+    r2 = r * r
+    low = _P2 + r * _P3
+    high = _P4 + r * _P5
+    two_r_minus_1 = r * _P1 + r2 * (low + r2 * high)
+    scale = float_from_bits(_POWERS_BITS[k & 127] + ((k >> 7) << 52))
+    return 1.0 / fused_multiply_add(scale, two_r_minus_1, 1.0 + scale)
 
 
 @_jit  # "contract" only: "reassoc" could lengthen the chain written out here
@@ -144,19 +136,20 @@ def _logistic_steps(a0, a1, a2, a3, c10, c20, c21, c30, c31, c32, lr, y, i):
 
     s_l = ησ_l − ηy_l, so z_k = b_k − (η c_k,k−1) σ_k−1, where b_k (all the
     rest) is formed while σ_k−1 is being computed: each row waits on its
-    predecessor's σ for one fused multiply-add only. Measured at 10⁶ × 10, an
-    epoch: 18.4 ms with libm's exp and z_k formed in order, 16.2 ms so.
+    predecessor's σ for one fused multiply-add only (and both terms are scaled
+    by 1/ln 2 for ``_sigmoid_base2`` off the chain too).
     """
     ly0, ly1, ly2 = lr * y[i], lr * y[i + 1], lr * y[i + 2]
-    sig = _sigmoid(a0)
+    g = _LOG2_E
+    sig = _sigmoid_base2(a0 * g)
     s0 = lr * sig - ly0
-    sig = _sigmoid((a1 + ly0 * c10) - (lr * c10) * sig)
+    sig = _sigmoid_base2((a1 + ly0 * c10) * g - (lr * c10 * g) * sig)
     s1 = lr * sig - ly1
     b2 = (a2 - s0 * c20) + ly1 * c21
-    sig = _sigmoid(b2 - (lr * c21) * sig)
+    sig = _sigmoid_base2(b2 * g - (lr * c21 * g) * sig)
     s2 = lr * sig - ly2
     b3 = ((a3 - s0 * c30) - s1 * c31) + ly2 * c32
-    sig = _sigmoid(b3 - (lr * c32) * sig)
+    sig = _sigmoid_base2(b3 * g - (lr * c32 * g) * sig)
     return s0, s1, s2, lr * sig - lr * y[i + 3]
 
 
@@ -165,7 +158,7 @@ def _predict(z, logistic):
     """The model's prediction from z = x·θ: z itself, or σ(z) for the log-loss."""
     if not logistic:
         return z
-    return _sigmoid(z)
+    return _sigmoid_base2(z * _LOG2_E)
 
 
 @_inline
