@@ -28,7 +28,6 @@ import json
 import os
 import struct
 import sys
-import tempfile
 import threading
 from pathlib import Path
 
@@ -84,12 +83,26 @@ def new_params() -> tuple[np.ndarray, np.ndarray]:
 
 def kernel_folder() -> Path:
     """Where stored kernels live: $GDDASH_KERNEL_DIR if set, else ``__pycache__``
-    beside the sources, else (read-only sources) a temp folder."""
+    beside the sources, else (read-only sources) the user's cache folder. Never
+    a shared temp folder: another user could leave machine code there."""
     if "GDDASH_KERNEL_DIR" in os.environ:
         return Path(os.environ["GDDASH_KERNEL_DIR"])
     if os.access(_HERE, os.W_OK):
         return _HERE / "__pycache__"
-    return Path(tempfile.gettempdir()) / "gddash-kernels"
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "gddash" / "kernels"
+
+
+def _trusted(path: Path) -> bool:
+    """Is ``path`` a file of this user's that no one else can write (POSIX)?
+    Stored code is run as is, so a file anyone else could have written is not."""
+    try:
+        status = path.stat()
+    except OSError:
+        return False
+    if not hasattr(os, "getuid"):
+        return True
+    return status.st_uid == os.getuid() and not status.st_mode & 0o022
 
 
 # -- loading: from the store, else compiled by numba (and stored) --------------------
@@ -189,6 +202,7 @@ def _save(path: Path, compiled) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
         partial.write_bytes(blob)
+        partial.chmod(0o644)  # whatever the umask: see _trusted
         os.replace(partial, path)
         stem = path.name.rsplit("-", 1)[0]
         for stale in path.parent.glob(f"{stem}-*.bin"):  # older sources or versions
@@ -200,6 +214,8 @@ def _save(path: Path, compiled) -> None:
 
 def _load(path: Path) -> int | None:
     """Map a stored kernel into memory; its address, or None if unusable."""
+    if not _trusted(path):
+        return None
     try:
         blob = path.read_bytes()
     except OSError:

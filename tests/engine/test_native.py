@@ -77,6 +77,9 @@ def test_a_saved_kernel_loads_and_a_damaged_one_is_refused(
     path = tmp_path / "gddash-plain_rows-test.bin"
     native._save(path, compiled_plain_rows)
     assert native._load(path)
+    path.chmod(0o666)  # anyone could have written it: machine code not to run
+    assert native._load(path) is None
+    path.chmod(0o644)
 
     blob = bytearray(path.read_bytes())
     blob[-100] ^= 0xFF  # one flipped byte in the machine code
