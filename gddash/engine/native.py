@@ -242,7 +242,7 @@ def _load(path: Path) -> int | None:
         engine.add_object_file(llvm.ObjectFileRef.from_data(code))
         engine.finalize_object()
         address = engine.get_function_address(header["symbol"])
-    except (ValueError, KeyError, RuntimeError, struct.error):
+    except (ValueError, KeyError, TypeError, IndexError, RuntimeError, struct.error):
         return None
     if not address:
         return None

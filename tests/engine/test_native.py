@@ -1,6 +1,7 @@
 """Stored machine code: loaded without numba, identical to what numba compiled,
 never trusted when damaged, and guarded against arrays a pointer cannot describe."""
 
+import hashlib
 import json
 import os
 import subprocess
@@ -85,7 +86,14 @@ def test_a_saved_kernel_loads_and_a_damaged_one_is_refused(
     blob[-100] ^= 0xFF  # one flipped byte in the machine code
     path.write_bytes(bytes(blob))
     assert native._load(path) is None
-    path.write_bytes(b"gddash kernel 1\n{}")
+    for header in (b"{}", b"[]", b'{"symbol": "f", "sha256": 1}', b"\xff"):
+        path.write_bytes(b"gddash kernel 1\n" + header + b"\n\x7fELF")
+        assert native._load(path) is None
+    truncated = b"\x7fELF\x02\x01" + bytes(70)  # checksum right, object cut short
+    header = json.dumps(
+        {"symbol": "f", "sha256": hashlib.sha256(truncated).hexdigest()}
+    )
+    path.write_bytes(b"gddash kernel 1\n" + header.encode() + b"\n" + truncated)
     assert native._load(path) is None
     assert native._load(tmp_path / "missing.bin") is None
 
