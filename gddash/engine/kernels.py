@@ -131,7 +131,7 @@ def _sigmoid_base2(u):
 
 
 @_jit  # "contract" only: "reassoc" could lengthen the chain written out here
-def _logistic_steps(a0, a1, a2, a3, c10, c20, c21, c30, c31, c32, lr, y, i):
+def _logistic_steps(a0, a1, a2, a3, c10, c20, c21, c30, c31, c32, lr, y):
     """The steps s_k = η(σ(z_k) − y_k) of a group of four rows (see ``sgd_rows``).
 
     s_l = ησ_l − ηy_l, so z_k = b_k − (η c_k,k−1) σ_k−1, where b_k (all the
@@ -139,7 +139,7 @@ def _logistic_steps(a0, a1, a2, a3, c10, c20, c21, c30, c31, c32, lr, y, i):
     predecessor's σ for one fused multiply-add only (and both terms are scaled
     by 1/ln 2 for ``_sigmoid_base2`` off the chain too).
     """
-    ly0, ly1, ly2 = lr * y[i], lr * y[i + 1], lr * y[i + 2]
+    ly0, ly1, ly2 = lr * y[0], lr * y[1], lr * y[2]
     g = _LOG2_E
     sig = _sigmoid_base2(a0 * g)
     s0 = lr * sig - ly0
@@ -150,7 +150,7 @@ def _logistic_steps(a0, a1, a2, a3, c10, c20, c21, c30, c31, c32, lr, y, i):
     s2 = lr * sig - ly2
     b3 = ((a3 - s0 * c30) - s1 * c31) + ly2 * c32
     sig = _sigmoid_base2(b3 * g - (lr * c32 * g) * sig)
-    return s0, s1, s2, lr * sig - lr * y[i + 3]
+    return s0, s1, s2, lr * sig - lr * y[3]
 
 
 @_inline
@@ -162,7 +162,7 @@ def _predict(z, logistic):
 
 
 @_inline
-def _row_dot(X, i, theta):
+def _row_dot(x, theta):
     # Four partial sums shorten the add-latency chain of the dot product.
     d = theta.shape[0]
     a0 = 0.0
@@ -171,22 +171,22 @@ def _row_dot(X, i, theta):
     a3 = 0.0
     j = 0
     while j + 4 <= d:
-        a0 += X[i, j] * theta[j]
-        a1 += X[i, j + 1] * theta[j + 1]
-        a2 += X[i, j + 2] * theta[j + 2]
-        a3 += X[i, j + 3] * theta[j + 3]
+        a0 += x[j] * theta[j]
+        a1 += x[j + 1] * theta[j + 1]
+        a2 += x[j + 2] * theta[j + 2]
+        a3 += x[j + 3] * theta[j + 3]
         j += 4
     while j < d:
-        a0 += X[i, j] * theta[j]
+        a0 += x[j] * theta[j]
         j += 1
     return (a0 + a1) + (a2 + a3)
 
 
 @_inline
-def _step_row(theta, step, X, i):
-    # θ ← θ − step·xᵢ
+def _step_row(theta, step, x):
+    # θ ← θ − step·x
     for j in range(theta.shape[0]):
-        theta[j] -= step * X[i, j]
+        theta[j] -= step * x[j]
 
 
 @_inline
@@ -249,14 +249,18 @@ def _one_row_kernel(logistic: bool):
             while i < grouped:
                 a0 = a1 = a2 = a3 = 0.0
                 c10 = c20 = c21 = c30 = c31 = c32 = 0.0
+                # Four-row slices indexed from 0: with X[i + 1, j] numba guards
+                # each index against wrapping around below 0, 80 instructions a
+                # group; measured at 10⁶ × 10, 4.97 → 4.47 ms an epoch.
+                before, rows, ys = X[p : p + 4], X[i : i + 4], y[i : i + 4]
                 for j in range(d):
-                    u = theta[j] - s0 * X[p, j] - s1 * X[p + 1, j]
-                    u = u - s2 * X[p + 2, j] - s3 * X[p + 3, j]
+                    u = theta[j] - s0 * before[0, j] - s1 * before[1, j]
+                    u = u - s2 * before[2, j] - s3 * before[3, j]
                     theta[j] = u
-                    x0 = X[i, j]
-                    x1 = X[i + 1, j]
-                    x2 = X[i + 2, j]
-                    x3 = X[i + 3, j]
+                    x0 = rows[0, j]
+                    x1 = rows[1, j]
+                    x2 = rows[2, j]
+                    x3 = rows[3, j]
                     a0 += x0 * u
                     a1 += x1 * u
                     a2 += x2 * u
@@ -269,30 +273,31 @@ def _one_row_kernel(logistic: bool):
                     c32 += x3 * x2
                 if logistic:
                     s0, s1, s2, s3 = _logistic_steps(
-                        a0, a1, a2, a3, c10, c20, c21, c30, c31, c32, lr, y, i
+                        a0, a1, a2, a3, c10, c20, c21, c30, c31, c32, lr, ys
                     )
                 else:
-                    s0 = lr * (a0 - y[i])
-                    s1 = lr * (a1 - y[i + 1]) - s0 * (lr * c10)
-                    s2 = lr * (a2 - y[i + 2]) - s0 * (lr * c20) - s1 * (lr * c21)
-                    s3 = lr * (a3 - y[i + 3]) - s0 * (lr * c30) - s1 * (lr * c31)
+                    s0 = lr * (a0 - ys[0])
+                    s1 = lr * (a1 - ys[1]) - s0 * (lr * c10)
+                    s2 = lr * (a2 - ys[2]) - s0 * (lr * c20) - s1 * (lr * c21)
+                    s3 = lr * (a3 - ys[3]) - s0 * (lr * c30) - s1 * (lr * c31)
                     s3 -= s2 * (lr * c32)
                 total += abs(s0) + abs(s1) + abs(s2) + abs(s3)
                 p = i
                 i += 4
             if i > start:  # apply the last group's steps
+                before = X[p : p + 4]
                 for j in range(d):
-                    u = theta[j] - s0 * X[p, j] - s1 * X[p + 1, j]
-                    theta[j] = u - s2 * X[p + 2, j] - s3 * X[p + 3, j]
+                    u = theta[j] - s0 * before[0, j] - s1 * before[1, j]
+                    theta[j] = u - s2 * before[2, j] - s3 * before[3, j]
             if not total < lr * BLOW_UP:
                 for j in range(d):
                     theta[j] = saved[j]
                 i = start
             while i < start + stretch:  # the rows left, one at a time
-                r = _predict(_row_dot(X, i, theta), logistic) - y[i]
+                r = _predict(_row_dot(X[i], theta), logistic) - y[i]
                 if not abs(r) < BLOW_UP:
                     return i - pos
-                _step_row(theta, lr * r, X, i)
+                _step_row(theta, lr * r, X[i])
                 i += 1
             done += stretch
             t += stretch
@@ -319,30 +324,32 @@ def _batch_gradient(X, y, pos, end, theta, logistic, grad):
         grad[j] = 0.0
     i = pos
     while i + 4 <= end:
+        rows, ys = X[i : i + 4], y[i : i + 4]  # indexed from 0: see sgd_rows
         a0 = a1 = a2 = a3 = 0.0
         for j in range(d):
             t = theta[j]
-            a0 += X[i, j] * t
-            a1 += X[i + 1, j] * t
-            a2 += X[i + 2, j] * t
-            a3 += X[i + 3, j] * t
-        r0 = _predict(a0, logistic) - y[i]
-        r1 = _predict(a1, logistic) - y[i + 1]
-        r2 = _predict(a2, logistic) - y[i + 2]
-        r3 = _predict(a3, logistic) - y[i + 3]
+            a0 += rows[0, j] * t
+            a1 += rows[1, j] * t
+            a2 += rows[2, j] * t
+            a3 += rows[3, j] * t
+        r0 = _predict(a0, logistic) - ys[0]
+        r1 = _predict(a1, logistic) - ys[1]
+        r2 = _predict(a2, logistic) - ys[2]
+        r3 = _predict(a3, logistic) - ys[3]
         if not abs(r0) + abs(r1) + abs(r2) + abs(r3) < BLOW_UP:  # NaN fails too
             return False
         for j in range(d):
             grad[j] += (
-                r0 * X[i, j] + r1 * X[i + 1, j] + r2 * X[i + 2, j] + r3 * X[i + 3, j]
+                r0 * rows[0, j] + r1 * rows[1, j] + r2 * rows[2, j] + r3 * rows[3, j]
             )
         i += 4
     while i < end:
-        r = _predict(_row_dot(X, i, theta), logistic) - y[i]
+        x = X[i]
+        r = _predict(_row_dot(x, theta), logistic) - y[i]
         if not abs(r) < BLOW_UP:
             return False
         for j in range(d):
-            grad[j] += r * X[i, j]
+            grad[j] += r * x[j]
         i += 1
     scale = 1.0 / (end - pos)
     for j in range(d):
