@@ -253,15 +253,25 @@ def _one_row_kernel(logistic: bool):
                 # each index against wrapping around below 0, 80 instructions a
                 # group; measured at 10⁶ × 10, 4.97 → 4.47 ms an epoch.
                 before, rows, ys = X[p : p + 4], X[i : i + 4], y[i : i + 4]
+                c03 = 0.0  # x_i·x_p+3 (log-loss only, see below)
                 for j in range(d):
-                    u = theta[j] - s0 * before[0, j] - s1 * before[1, j]
-                    u = u - s2 * before[2, j] - s3 * before[3, j]
+                    v = theta[j] - s0 * before[0, j] - s1 * before[1, j]
+                    v = v - s2 * before[2, j]
+                    u = v - s3 * before[3, j]
                     theta[j] = u
                     x0 = rows[0, j]
                     x1 = rows[1, j]
                     x2 = rows[2, j]
                     x3 = rows[3, j]
-                    a0 += x0 * u
+                    if logistic:
+                        # Row i's dot product without the previous group's last
+                        # step, and the product that adds it: the sum over the
+                        # features need not wait for s3, the latest σ of the
+                        # chain (16.2 → 14.3 ms an epoch at 10⁶ × 10, measured).
+                        a0 += x0 * v
+                        c03 += x0 * before[3, j]
+                    else:
+                        a0 += x0 * u
                     a1 += x1 * u
                     a2 += x2 * u
                     a3 += x3 * u
@@ -272,6 +282,7 @@ def _one_row_kernel(logistic: bool):
                     c31 += x3 * x1
                     c32 += x3 * x2
                 if logistic:
+                    a0 -= s3 * c03
                     s0, s1, s2, s3 = _logistic_steps(
                         a0, a1, a2, a3, c10, c20, c21, c30, c31, c32, lr, ys
                     )
