@@ -101,7 +101,7 @@ _LOG2_E = 1.0 / math.log(2.0)
 _P1, _P2, _P3, _P4, _P5 = (math.log(2.0) ** i / math.factorial(i) for i in range(1, 6))
 
 
-@_inline
+@_jit  # compiled once, not inlined at each of its five uses: 1.05 → 0.91 s
 def _sigmoid_base2(u):
     """σ(u ln 2) = 1/(1 + 2^−u), within 1.5 eps of the exact value (tested).
 
@@ -163,23 +163,11 @@ def _predict(z, logistic):
 
 @_inline
 def _row_dot(x, theta):
-    # Four partial sums shorten the add-latency chain of the dot product.
-    d = theta.shape[0]
-    a0 = 0.0
-    a1 = 0.0
-    a2 = 0.0
-    a3 = 0.0
-    j = 0
-    while j + 4 <= d:
-        a0 += x[j] * theta[j]
-        a1 += x[j + 1] * theta[j + 1]
-        a2 += x[j + 2] * theta[j + 2]
-        a3 += x[j + 3] * theta[j + 3]
-        j += 4
-    while j < d:
-        a0 += x[j] * theta[j]
-        j += 1
-    return (a0 + a1) + (a2 + a3)
+    # Only for the odd rows that no group of four takes: kept short to compile.
+    z = 0.0
+    for j in range(theta.shape[0]):
+        z += x[j] * theta[j]
+    return z
 
 
 @_inline
@@ -305,7 +293,10 @@ def _one_row_kernel(logistic: bool):
                     theta[j] = saved[j]
                 i = start
             while i < start + stretch:  # the rows left, one at a time
-                r = _predict(_row_dot(X[i], theta), logistic) - y[i]
+                z = _row_dot(X[i], theta)
+                if logistic:  # a constant: the squared loop compiles no σ
+                    z = _sigmoid_base2(z * _LOG2_E)
+                r = z - y[i]
                 if not abs(r) < BLOW_UP:
                     return i - pos
                 _step_row(theta, lr * r, X[i])
