@@ -521,6 +521,8 @@ def probe_compile(stored: bool) -> dict:
     numba_after_first = "numba" in sys.modules
     second, _ = _clock(lambda: descend(problem, settings))
     other_rule, _ = _clock(lambda: descend(problem, replace(settings, rule="adam")))
+    labels = (X[:, 1] > 0) * 1.0
+    logistic, _ = _clock(lambda: descend(LogisticRegression(X, labels), settings))
     return {
         "engine_imported_numba": engine_imported_numba,
         "numba_after_first": numba_after_first,
@@ -529,6 +531,7 @@ def probe_compile(stored: bool) -> dict:
         "first": first,
         "second": second,
         "first_adam": other_rule,
+        "first_logistic": logistic,
     }
 
 
@@ -775,6 +778,11 @@ def compile_checks(c: CompileTimes) -> list[Check]:
             "first rule='adam' call, cold / stored",
             both(fmt_seconds(t["first_adam"]) for t in (c.cold, c.stored)),
             comment="compiles or loads adaptive_rows",
+        ),
+        Check(
+            "first logistic SGD call, cold / stored",
+            both(fmt_seconds(t["first_logistic"]) for t in (c.cold, c.stored)),
+            comment="compiles or loads sgd_logistic (numba already started)",
         ),
     ]
 
