@@ -412,28 +412,21 @@ def adaptive_rows(X, y, theta, grad, m, v, ipar, fpar, path):
 
 
 # -- C wrappers: what ``native`` stores and calls (arguments as in native.SIGNATURES)
-def _sgd_squared_c(X, n, d, y, theta, ipar, fpar, path, path_rows, scratch):
-    return _sgd_squared(
-        carray(X, (n, d)),
-        carray(y, n),
-        carray(theta, d),
-        carray(ipar, N_INT),
-        carray(fpar, N_FLOAT),
-        carray(path, (path_rows, d)),
-        carray(scratch, d),
-    )
+def _one_row_c(loop):
+    """The C wrapper of one loss's one-row loop."""
 
+    def wrapper(X, n, d, y, theta, ipar, fpar, path, path_rows, scratch):
+        return loop(
+            carray(X, (n, d)),
+            carray(y, n),
+            carray(theta, d),
+            carray(ipar, N_INT),
+            carray(fpar, N_FLOAT),
+            carray(path, (path_rows, d)),
+            carray(scratch, d),
+        )
 
-def _sgd_logistic_c(X, n, d, y, theta, ipar, fpar, path, path_rows, scratch):
-    return _sgd_logistic(
-        carray(X, (n, d)),
-        carray(y, n),
-        carray(theta, d),
-        carray(ipar, N_INT),
-        carray(fpar, N_FLOAT),
-        carray(path, (path_rows, d)),
-        carray(scratch, d),
-    )
+    return wrapper
 
 
 def _plain_rows_c(X, n, d, y, theta, grad, ipar, fpar, path, path_rows):
@@ -467,8 +460,8 @@ def _adaptive_rows_c(X, n, d, y, theta, grad, m, v, ipar, fpar, path, path_rows)
 # the same on every run; measured on a first version at 10⁶ × 10: 5.2 ms an
 # epoch without, 4.4 with.
 C_FUNCTIONS = {
-    "sgd_squared": (_sgd_squared_c, {"contract", "reassoc"}),
-    "sgd_logistic": (_sgd_logistic_c, {"contract", "reassoc"}),
+    "sgd_squared": (_one_row_c(_sgd_squared), {"contract", "reassoc"}),
+    "sgd_logistic": (_one_row_c(_sgd_logistic), {"contract", "reassoc"}),
     "plain_rows": (_plain_rows_c, {"contract"}),
     "adaptive_rows": (_adaptive_rows_c, {"contract"}),
 }
