@@ -18,9 +18,6 @@ from numba import carray
 from gddash.engine.kernels import float_from_bits
 from gddash.engine.native import TILE
 
-# Rows per tile: TILE. At d = 10 a tile (20 KB) stays in L1 from the product to
-# the gradient (64 to 2048 rows measured alike).
-
 # error_model="numpy": a division by zero gives inf instead of raising, so no
 # check stops the loops from vectorising (none can happen here).
 # Element-wise maths in the order written ("contract" only fuses a·b + c), which
