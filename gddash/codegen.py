@@ -559,6 +559,45 @@ def _start_line(settings: Settings) -> str:
     return f"theta = np.array([{values}])  # the dashboard's start"
 
 
+def _batches_loop(shuffle: bool, xp: str, body: str) -> tuple[list[str], str]:
+    """Set-up lines and loop of a stochastic variant, the same in both scripts.
+
+    Epochs of consecutive BATCH_SIZE rows of a row order (a fresh permutation
+    from SEED each epoch, or file order) until N_UPDATES. ``body`` runs once per
+    batch with ``rows`` in scope and counts ``t``; ``xp`` ("np" or "torch") is
+    the module whose arrays hold the order.
+    """
+    setup = []
+    if shuffle:
+        setup.append(
+            "rng = np.random.default_rng(SEED)  # the dashboard's random numbers"
+        )
+        permutation = "rng.permutation(n)"
+        if xp != "np":
+            permutation = f"{xp}.from_numpy({permutation})"
+        order = f"order = {permutation}  # a fresh shuffle every epoch"
+    else:
+        setup.append(f"order = {xp}.arange(n)  # no shuffling: file order every epoch")
+        order = ""
+    setup.append("t = 0  # updates done so far")
+    loop = _code(
+        """
+        while t < N_UPDATES:
+        $order
+            for start in range(0, n, BATCH_SIZE):  # consecutive rows of the order
+                if t == N_UPDATES:
+                    break
+                rows = order[start : start + BATCH_SIZE]  # the last may be shorter
+        $body
+        """,
+        order=_indent(order, 4) if order else "",
+        body=_indent(body, 8),
+    )
+    if not order:
+        loop = re.sub(r"\n\s*\n", "\n", loop)
+    return setup, loop
+
+
 # --------------------------------------------------------------------------------------
 # numpy script for a dataset
 # --------------------------------------------------------------------------------------
@@ -592,32 +631,15 @@ def _numpy_loop(plan: RunPlan, rule: _Rule) -> str:
         )
         return _indent("\n".join(lines), 4)
     lines.insert(0, "n = len(y)  # rows")
-    if s.shuffle:
-        lines.append(
-            "rng = np.random.default_rng(SEED)  # the dashboard's random numbers"
-        )
-        order = "order = rng.permutation(n)  # a fresh shuffle every epoch"
-    else:
-        lines.append("order = np.arange(n)  # no shuffling: file order every epoch")
-        order = ""
-    lines.append("t = 0  # updates done so far")
-    loop = _code(
-        """
-        while t < N_UPDATES:
-        $order
-            for start in range(0, n, BATCH_SIZE):  # consecutive rows of the order
-                if t == N_UPDATES:
-                    break
-                rows = order[start : start + BATCH_SIZE]  # the last may be shorter
-                g = gradient(theta, X[rows], y[rows])  # estimated from these rows
-                t += 1
-        $update
-        return theta
-        """,
-        order=_indent(order, 4) if order else "",
-        update=_indent(update, 8),
+    body = "\n".join(
+        [
+            "g = gradient(theta, X[rows], y[rows])  # estimated from these rows",
+            "t += 1",
+            update,
+        ]
     )
-    lines.append(re.sub(r"\n\s*\n", "\n", loop) if not order else loop)
+    setup, loop = _batches_loop(s.shuffle, "np", body)
+    lines += [*setup, loop, "return theta"]
     return _indent("\n".join(lines), 4)
 
 
@@ -877,31 +899,9 @@ def torch_script(
             step=_indent(_torch_step(logistic, "", bool(schedule)), 4),
         )
     else:
-        if s.shuffle:
-            setup.append(
-                "rng = np.random.default_rng(SEED)  # the dashboard's random numbers"
-            )
-            order = "order = torch.from_numpy(rng.permutation(n))  # a fresh shuffle"
-        else:
-            setup.append("order = torch.arange(n)  # no shuffling: file order")
-            order = ""
-        setup.append("t = 0  # updates done so far")
-        loop = _code(
-            """
-            while t < N_UPDATES:
-            $order
-                for start in range(0, n, BATCH_SIZE):  # consecutive rows of the order
-                    if t == N_UPDATES:
-                        break
-                    rows = order[start : start + BATCH_SIZE]  # the last may be shorter
-            $step
-                    t += 1
-            """,
-            order=_indent(order, 4) if order else "",
-            step=_indent(_torch_step(logistic, "rows", bool(schedule)), 8),
-        )
-        if not order:
-            loop = re.sub(r"\n\s*\n", "\n", loop)
+        step = _torch_step(logistic, "rows", bool(schedule))
+        lines, loop = _batches_loop(s.shuffle, "torch", step + "\nt += 1")
+        setup += lines
     body = "\n".join(
         [*setup, loop, "return model.weight.detach()[0].numpy(), model, criterion"]
     )
