@@ -12,11 +12,11 @@ import pandas as pd
 import streamlit as st
 import sympy
 
-from gddash import charts, functions, share
+from gddash import charts, functions
 from gddash.compare import RULE_TITLES
 from gddash.engine import RULES, Settings, Trace
 from gddash.errors import GddashError
-from gddash.ui import cache
+from gddash.ui import cache, links
 
 PRESETS = {p.key: p for p in functions.PRESETS}
 MAX_ITERATIONS = 10_000
@@ -189,7 +189,7 @@ def step_table(trace: Trace, variables) -> pd.DataFrame:
 # The page
 # ---------------------------------------------------------------------------------
 
-url_asked = {k: st.query_params.get_all(k) for k in URL_KEYS if k in st.query_params}
+url_asked = links.asked(URL_KEYS)
 
 st.title("Explore a function")
 st.caption(
@@ -273,12 +273,7 @@ rules = st.multiselect(
     format_func=LABELS["rules"],
 )
 
-for notice in share.ignored_params(
-    url_asked,
-    {k: st.session_state.get(k) for k in url_asked if k in st.session_state},
-    LABELS,
-):
-    st.warning(notice, icon=":material/link_off:")
+links.warn_ignored(url_asked, LABELS)
 if not rules:
     st.info("Choose at least one update rule to run.")
     st.stop()

@@ -16,7 +16,7 @@ from gddash.compare import RULE_TITLES, VARIANT_TITLES, CompareSettings
 from gddash.data import PrepareOptions
 from gddash.engine import RULES, SCHEDULES, Settings, plan
 from gddash.errors import GddashError
-from gddash.ui import cache
+from gddash.ui import cache, links
 
 # Rows processed by one comparison (all variants and seeds) before we ask the user
 # to reduce it: about two seconds of compute here, far less than a frozen server.
@@ -202,7 +202,7 @@ def traces_csv(comparison) -> bytes:
 # The page
 # ---------------------------------------------------------------------------------
 
-url_asked = {k: st.query_params.get_all(k) for k in URL_KEYS if k in st.query_params}
+url_asked = links.asked(URL_KEYS)
 
 st.title("Batch vs stochastic vs mini-batch gradient descent")
 st.caption(
@@ -418,12 +418,7 @@ with st.form("setup"):
     )
 
 # 3. Checks -----------------------------------------------------------------------
-for notice in share.ignored_params(
-    url_asked,
-    {k: st.session_state.get(k) for k in url_asked if k in st.session_state},
-    LABELS,
-):
-    st.warning(notice, icon=":material/link_off:")
+links.warn_ignored(url_asked, LABELS)
 if not features:
     st.error("Choose at least one feature: the model needs something to predict from.")
     st.stop()

@@ -17,12 +17,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from gddash import charts, codegen, compare, data, functions, share
+from gddash import charts, codegen, compare, data, functions
 from gddash.compare import RULE_TITLES, VARIANT_TITLES, CompareSettings, Comparison
 from gddash.data import Dataset, PrepareOptions
 from gddash.engine import RULES, Settings, Trace, conditioning
 from gddash.errors import GddashError
-from gddash.ui import cache
+from gddash.ui import cache, links
 
 # --------------------------------------------------------------------------------------
 # Formulas (every LaTeX string the page renders besides those sympy prints)
@@ -1193,7 +1193,7 @@ TYPE_TABS = {
 # The page
 # ======================================================================================
 
-url_asked = {k: st.query_params.get_all(k) for k in URL_KEYS if k in st.query_params}
+url_asked = links.asked(URL_KEYS)
 st.title("How gradient descent works")
 link_notices = st.container()  # filled at the end, once the widgets have values
 st.caption(
@@ -1209,9 +1209,4 @@ section_types()
 section_rates()
 section_local_minima()
 section_code()
-for notice in share.ignored_params(
-    url_asked,
-    {k: st.session_state.get(k) for k in url_asked if k in st.session_state},
-    LABELS,
-):
-    link_notices.warning(notice, icon=":material/link_off:")
+links.warn_ignored(url_asked, LABELS, where=link_notices)
