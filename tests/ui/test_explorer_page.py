@@ -115,6 +115,15 @@ def test_url_parameters_reproduce_the_exact_run():
     assert at.slider(key="step").max == 40
 
 
+def test_a_link_value_the_page_cannot_use_is_named_in_a_warning():
+    at = open_explorer(eta="fast", rules="Teleport")
+    assert not at.exception
+    notices = " ".join(w.value for w in at.warning)
+    assert "eta='fast'" in notices
+    assert "'Teleport'" in notices and "left out" in notices
+    assert readouts(at)["Position"] == "(2.00, 2.00)"  # the page still runs
+
+
 def test_switching_a_two_variable_formula_to_f_of_x_keeps_the_last_valid_function():
     at = open_explorer()
     at.radio(key="dim").set_value("1").run()  # x^2 + y^2 now names a missing y
