@@ -1,0 +1,44 @@
+"""CSV files gddash hands out, safe to open in a spreadsheet.
+
+A spreadsheet reads a cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a
+carriage return as a formula, so a column named ``=HYPERLINK(…)`` in an upload
+would come back as a live link in the user's export. Following OWASP's
+CSV-injection guidance, such a text cell (and header) is prefixed with a single
+quote, which spreadsheets show as text. Numbers are written as numbers: a
+negative number is data, not a formula.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(value: object) -> object:
+    """``value`` unchanged, or with a leading ``'`` if it is text a sheet would run."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose header and text cells cannot start a formula."""
+    safe = frame.rename(columns=lambda name: spreadsheet_text(str(name)))
+    for column in safe.columns:
+        values = safe[column]
+        if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
+            safe[column] = values.map(spreadsheet_text, na_action="ignore")
+    return safe
+
+
+def csv_bytes(frame: pd.DataFrame, **to_csv: object) -> bytes:
+    """``frame`` as UTF-8 CSV without its index, spreadsheet-safe (see module doc).
+
+    Extra keyword arguments go to ``DataFrame.to_csv`` (e.g. ``float_format``).
+    """
+    buffer = io.StringIO()
+    safe_frame(frame).to_csv(buffer, index=False, lineterminator="\n", **to_csv)
+    return buffer.getvalue().encode("utf-8")
