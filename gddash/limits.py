@@ -1,0 +1,28 @@
+"""What one visitor may ask of the shared server, in one place.
+
+gddash is served to everyone from one process of about 1 GB (Streamlit Community
+Cloud), so each action is bounded in memory and in CPU *before* its work starts,
+and each refusal names the limit and what to do. The README states these numbers;
+``.streamlit/config.toml`` repeats the upload cap (a test keeps them equal).
+"""
+
+from __future__ import annotations
+
+# --- Memory: what an upload may hold ---------------------------------------------
+MAX_UPLOAD_MB = 50  # server.maxUploadSize
+MAX_ROWS = 1_000_000
+MAX_COLUMNS = 200
+# Rows x columns of a table, counted from the raw bytes before parsing: at 8 bytes
+# a numeric cell the parsed table stays within ~32 MB, whatever its shape.
+MAX_CELLS = 4_000_000
+# A header or data line longer than this is refused from the raw bytes, before
+# the parser builds a column per field (200 columns of 300 characters fit).
+MAX_LINE_BYTES = 64 * 1024
+
+# --- CPU: what one action may compute ----------------------------------------------
+# A comparison's work in row x parameter products (each update reads batch_size
+# rows of d parameters, each recorded loss a full pass): about two seconds of one
+# core here, whatever the shape of the data.
+COMPARISON_WORK = 600_000_000
+# The explorer runs every chosen rule for up to this many steps in total.
+EXPLORER_STEPS = 20_000
