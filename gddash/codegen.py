@@ -33,7 +33,6 @@ True
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import textwrap
@@ -50,6 +49,7 @@ from gddash.compare import VARIANT_TITLES, CompareSettings
 from gddash.data import Dataset
 from gddash.engine import Settings, plan
 from gddash.errors import ExpressionError, SettingsError
+from gddash.export import csv_bytes
 from gddash.functions import symbolic_function
 
 __all__ = [
@@ -172,7 +172,9 @@ def prepared_csv(dataset: Dataset) -> bytes:
     """The prepared training rows as CSV: the columns of X, then the target.
 
     Values are written with 17 significant digits, so every float64 reads back
-    exactly. Validation rows (held out by the dashboard) are not included.
+    exactly. Validation rows (held out by the dashboard) are not included. A
+    column name a spreadsheet would run as a formula (``=…``, ``+…``, ``-…``,
+    ``@…``) is written with a leading ``'`` (``gddash.export.csv_bytes``).
 
     Parameters
     ----------
@@ -189,9 +191,9 @@ def prepared_csv(dataset: Dataset) -> bytes:
         np.column_stack([dataset.X, dataset.y]),
         columns=[*dataset.feature_names, dataset.target_name],
     )
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, float_format="%.17g", lineterminator="\n")
-    return buffer.getvalue().encode("utf-8")
+    # The scripts skip the header row, so a name escaped for spreadsheets
+    # (a leading ') changes nothing they compute.
+    return csv_bytes(frame, float_format="%.17g")
 
 
 # --------------------------------------------------------------------------------------

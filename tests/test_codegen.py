@@ -6,6 +6,8 @@ prints and compares it with the engine's final θ for the same settings.
 """
 
 import ast
+import csv
+import io
 import re
 import shutil
 import subprocess
@@ -13,12 +15,14 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from gddash import codegen, compare, data
 from gddash.compare import CompareSettings
 from gddash.engine import Objective, Settings, descend
 from gddash.errors import ExpressionError, SettingsError
+from gddash.export import FORMULA_STARTS
 from gddash.functions import get_preset, symbolic_function
 
 TOLERANCE = 1e-8
@@ -207,6 +211,57 @@ def test_prepared_csv_reads_back_exactly(datasets):
         table = np.array([line.split(",") for line in lines[1:]], dtype=float)
         assert np.array_equal(table[:, :-1], dataset.X)
         assert np.array_equal(table[:, -1], dataset.y)
+
+
+# Column names a spreadsheet would run as formulas (OWASP's CSV-injection cases).
+FORMULA_NAMES = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "@SUM(1)"]
+FORMULA_TARGET = "-2+3"
+
+
+@pytest.fixture(scope="module")
+def formula_named():
+    """A small regression whose columns and target are named like formulas."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    y = X @ np.array([1.0, -2.0, 0.5]) + 0.1 * rng.normal(size=40)
+    frame = pd.DataFrame(
+        np.column_stack([X, y]), columns=[*FORMULA_NAMES, FORMULA_TARGET]
+    )
+    raw = frame.to_csv(index=False).encode("utf-8")
+    return data.prepare(data.read_csv(raw), FORMULA_TARGET, FORMULA_NAMES)
+
+
+def test_prepared_csv_escapes_formula_headers_and_keeps_every_digit(formula_named):
+    rows = list(csv.reader(io.StringIO(codegen.prepared_csv(formula_named).decode())))
+    assert rows[0] == ["intercept", *("'" + n for n in FORMULA_NAMES), "'-2+3"]
+    assert not any(cell.startswith(FORMULA_STARTS) for cell in rows[0])
+    table = np.array(rows[1:], dtype=float)
+    assert np.array_equal(table[:, :-1], formula_named.X)
+    assert np.array_equal(table[:, -1], formula_named.y)
+    assert any(cell.startswith("-") for row in rows[1:] for cell in row)  # numbers
+
+
+@pytest.mark.parametrize("variant", ["batch", "minibatch"])
+def test_numpy_script_runs_on_a_csv_with_escaped_formula_headers(
+    formula_named, tmp_path, variant
+):
+    settings = CompareSettings(
+        batch_size=8, epochs=5.0, descent=Settings(learning_rate=0.1)
+    )
+    check_data_script(codegen.numpy_script, formula_named, settings, variant, tmp_path)
+
+
+@pytest.mark.slow
+def test_torch_script_runs_on_a_csv_with_escaped_formula_headers(
+    formula_named, tmp_path
+):
+    pytest.importorskip("torch", reason=TORCH_REASON)
+    settings = CompareSettings(
+        batch_size=8, epochs=5.0, descent=Settings(learning_rate=0.1, rule="adam")
+    )
+    check_data_script(
+        codegen.torch_script, formula_named, settings, "minibatch", tmp_path
+    )
 
 
 @pytest.mark.parametrize(
