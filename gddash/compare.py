@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from gddash import titles
 from gddash.data import Dataset
 from gddash.engine import (
     LinearRegression,
@@ -26,22 +27,12 @@ from gddash.engine import (
     Trace,
     descend,
     logistic_optimum,
+    plan,
 )
 from gddash.errors import SettingsError
 
-VARIANT_TITLES = {
-    "batch": "Batch",
-    "sgd": "Stochastic (SGD)",
-    "minibatch": "Mini-batch",
-}
-RULE_TITLES = {
-    "plain": "Plain",
-    "momentum": "Momentum",
-    "nesterov": "Nesterov",
-    "adagrad": "AdaGrad",
-    "rmsprop": "RMSProp",
-    "adam": "Adam",
-}
+VARIANT_TITLES = titles.VARIANT
+RULE_TITLES = titles.RULE
 STOCHASTIC = ("sgd", "minibatch")
 # Within 1% of the optimal loss: L ≤ L* + 1% of L* (or of the initial gap when
 # the optimum is essentially zero, e.g. a perfect fit).
@@ -194,6 +185,26 @@ def suggested_learning_rate(dataset: Dataset) -> float:
     return float(f"{scale / max(trace, 1e-300):.2g}")
 
 
+def work(n_samples: int, n_params: int, task: str, settings: CompareSettings) -> int:
+    """What a comparison will compute, in row × parameter products, before it runs.
+
+    Each update reads ``batch_size`` rows of ``n_params`` values. The log-loss
+    costs about three products a row more (an exponential), and its recorded
+    full-data losses at most as much again as the updates. Batch descent on the
+    squared loss steps from XᵀX: d² per update, after one n·d² pass to build it.
+    """
+    d = n_params
+    total = n_samples * d * d if task == "linear" else 0
+    for variant, k in runs_of(settings):
+        planned = plan(n_samples, settings.settings_for(variant, k))
+        if task == "linear" and planned.as_batch:
+            total += planned.n_updates * d * d
+        else:
+            per_row = d if task == "linear" else 2 * (d + 3)
+            total += planned.n_updates * planned.batch_size * per_row
+    return total
+
+
 def runs_of(settings: CompareSettings) -> list[tuple[str, int]]:
     """The (variant, seed offset) pairs one comparison runs, in order."""
     return [
@@ -207,20 +218,30 @@ def run(
     dataset: Dataset,
     settings: CompareSettings,
     *,
+    problem: LinearRegression | LogisticRegression | None = None,
+    optimum: Optimum | None = None,
+    run_one: Callable[[LinearRegression | LogisticRegression, Settings], Trace] = (
+        descend
+    ),
     progress: Callable[[str, int, int], None] | None = None,
 ) -> Comparison:
     """Run every variant (and seed) of ``settings`` on ``dataset`` and compare.
 
-    ``progress(label, done, total)`` is called before each run, for a UI bar.
+    This is the loop the compare page runs: it passes the problem and optimum it
+    keeps, and ``progress(label, done, total)``, called before each run, drives
+    its progress bar. ``run_one`` runs one trace (``descend`` unless a caller
+    caches runs).
     """
-    problem = problem_for(dataset)
+    problem = problem_for(dataset) if problem is None else problem
     runs = runs_of(settings)
     traces = []
     for done, (variant, k) in enumerate(runs):
         if progress is not None:
             progress(run_label(variant, k, settings.repeats), done, len(runs))
-        traces.append(descend(problem, settings.settings_for(variant, k)))
-    return assemble(dataset, settings, traces, optimum_for(dataset, problem))
+        traces.append(run_one(problem, settings.settings_for(variant, k)))
+    if optimum is None:
+        optimum = optimum_for(dataset, problem)
+    return assemble(dataset, settings, traces, optimum)
 
 
 def assemble(
@@ -414,3 +435,33 @@ def _ms(seconds: float) -> str:
 
 def _join(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def traces_frame(comparison: Comparison) -> pd.DataFrame:
+    """Every recorded point of every run, one row each (the traces download).
+
+    Columns: variant, seed, update, epoch, rows_processed, seconds, loss,
+    grad_norm, learning_rate, validation_loss (when held out), theta[<name>].
+    """
+    frames = []
+    for variant, runs in comparison.traces.items():
+        for k, trace in enumerate(runs):
+            frame = pd.DataFrame(
+                {
+                    "variant": variant,
+                    "seed": comparison.settings.descent.seed + k,
+                    "update": trace.updates,
+                    "epoch": trace.epochs,
+                    "rows_processed": trace.samples,
+                    "seconds": trace.seconds,
+                    "loss": trace.loss,
+                    "grad_norm": trace.grad_norm,
+                    "learning_rate": trace.learning_rate,
+                }
+            )
+            if trace.val_loss is not None:
+                frame["validation_loss"] = trace.val_loss
+            for j, name in enumerate(comparison.dataset.feature_names):
+                frame[f"theta[{name}]"] = trace.path[:, j]
+            frames.append(frame)
+    return pd.concat(frames, ignore_index=True)

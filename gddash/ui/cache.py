@@ -1,43 +1,115 @@
-"""The expensive steps behind the pages, cached and bounded.
+"""The expensive steps behind the pages, cached and bounded in memory.
 
-Caches are shared by every visitor, so each is keyed on a sha256 of the data's
-bytes plus the settings (never on a large DataFrame, which Streamlit would hash
-from a sample), bounded in entries and time, and holds immutable results only.
+Two kinds of memory, chosen by who can use a result:
+- What comes from our own samples and formulas is shared by every visitor
+  (``st.cache_resource``: one object, never copied, never mutated; bounded in
+  entries and time).
+- What comes from a visitor's upload serves only that visitor, so it lives in
+  the visitor's session, one result per step (``remember``), replaced when the
+  visitor changes data and freed when the session ends. Refusals are kept like
+  results, so a bad file or formula costs its work once.
+Keys are sha256 digests of bytes plus settings, never a large DataFrame (which
+Streamlit would hash from a sample).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import threading
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import pandas as pd
 import streamlit as st
 
 from gddash import charts, compare, data, functions
-from gddash.compare import CompareSettings, Optimum
+from gddash.compare import CompareSettings, Comparison, Optimum
 from gddash.data import ColumnSummary, Dataset, PrepareOptions
 from gddash.engine import Objective, Settings, Trace, descend
+from gddash.errors import ExpressionError, GddashError
 
 _TTL = 3600
+T = TypeVar("T")
+
+# Parsing a large upload and running a comparison are the steps that take memory
+# and a core: at most two at once in the whole server (it has two cores), so
+# eight visitors uploading together queue instead of holding eight parses.
+_HEAVY = threading.BoundedSemaphore(2)
 
 
-def digest(raw: bytes) -> str:
+@contextlib.contextmanager
+def heavy_work() -> Iterator[None]:
+    """Hold one of the server's two slots for memory- and CPU-heavy work."""
+    with _HEAVY:
+        yield
+
+
+def digest(raw: bytes | memoryview) -> str:
     """The identity of an upload or sample: sha256 of its bytes."""
     return hashlib.sha256(raw).hexdigest()
 
 
-@st.cache_data(max_entries=16, ttl=_TTL, show_spinner="Reading the CSV…")
-def read_table(key: str, _raw: bytes) -> tuple[pd.DataFrame, tuple[str, ...]]:
-    """``data.read_csv`` of the bytes whose digest is ``key``, with its notes."""
-    frame = data.read_csv(_raw)  # within data.MAX_ROWS and data.MAX_COLUMNS
+def remember(slot: str, key: str, compute: Callable[[], T]) -> T:
+    """This session's result of ``compute`` for ``key``: one per slot, refusals too.
+
+    A ``GddashError`` is kept and raised again for the same key, so a refused
+    upload or formula is not redone on every rerun.
+    """
+    memo = st.session_state.setdefault("_memo", {})
+    held = memo.get(slot)
+    if held is None or held[0] != key:
+        memo.pop(slot, None)  # free the old result before computing the new one
+        try:
+            held = (key, compute())
+        except GddashError as error:
+            held = (key, error)
+        memo[slot] = held
+    if isinstance(held[1], GddashError):
+        raise type(held[1])(str(held[1]))
+    return held[1]
+
+
+def forget_session_data() -> None:
+    """Free everything this session computed from its upload."""
+    st.session_state.pop("_memo", None)
+
+
+# --- Tables and datasets ------------------------------------------------------------
+
+
+def _read(raw: bytes | memoryview) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    with heavy_work():
+        frame = data.read_csv(raw)  # within gddash.limits, checked before parsing
     return frame, tuple(frame.attrs.get("notes", ()))
 
 
-@st.cache_data(max_entries=16, ttl=_TTL, show_spinner=False)
-def column_summary(key: str, _frame: pd.DataFrame) -> ColumnSummary:
+@st.cache_resource(max_entries=12, ttl=_TTL, show_spinner="Reading the CSV…")
+def read_table(key: str, _raw: bytes) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """``data.read_csv`` of a bundled sample whose digest is ``key`` (shared)."""
+    return _read(_raw)
+
+
+def upload_table(
+    key: str, load: Callable[[], bytes | memoryview]
+) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """``data.read_csv`` of this visitor's upload (kept in the session)."""
+    return remember("table", key, lambda: _read(load()))
+
+
+@st.cache_resource(max_entries=12, ttl=_TTL, show_spinner=False)
+def _shared_summary(key: str, _frame: pd.DataFrame) -> ColumnSummary:
     return data.describe_columns(_frame)
 
 
-@st.cache_data(max_entries=32, ttl=_TTL, show_spinner="Preparing the data…")
+def column_summary(key: str, frame: pd.DataFrame, *, shared: bool) -> ColumnSummary:
+    """What each column holds and which target to suggest."""
+    if shared:
+        return _shared_summary(key, frame)
+    return remember("summary", key, lambda: data.describe_columns(frame))
+
+
+@st.cache_resource(max_entries=16, ttl=_TTL, show_spinner="Preparing the data…")
 def prepared(
     key: str,
     target: str,
@@ -45,64 +117,151 @@ def prepared(
     options: PrepareOptions,
     _frame: pd.DataFrame,
 ) -> Dataset:
-    """``data.prepare`` of the table ``key`` (a frozen options object is hashable)."""
+    """``data.prepare`` of the sample table ``key`` (shared, read-only arrays)."""
     return data.prepare(_frame, target, list(features), options)
+
+
+def dataset_of(
+    key: str,
+    target: str,
+    features: tuple[str, ...],
+    options: PrepareOptions,
+    frame: pd.DataFrame,
+    *,
+    shared: bool,
+) -> Dataset:
+    """The prepared dataset, shared for samples, in the session for uploads."""
+    if shared:
+        return prepared(key, target, features, options, frame)
+    dataset_id = dataset_key(key, target, features, options)
+    return remember(
+        "dataset",
+        dataset_id,
+        lambda: data.prepare(frame, target, list(features), options),
+    )
 
 
 def dataset_key(key: str, target: str, features, options: PrepareOptions) -> str:
     return f"{key}|{target}|{tuple(features)}|{options!r}"
 
 
-@st.cache_data(max_entries=32, ttl=_TTL, show_spinner="Finding the optimum…")
-def optimum(dataset_id: str, _dataset: Dataset) -> Optimum:
-    return compare.optimum_for(_dataset, problem(dataset_id, _dataset))
+# --- Problems, optima and runs ------------------------------------------------------
 
 
-@st.cache_data(max_entries=256, ttl=_TTL, show_spinner=False)
-def one_run(
-    dataset_id: str, settings: CompareSettings, variant: str, k: int, _dataset: Dataset
-) -> Trace:
-    """One variant's run (seed offset k) of a comparison."""
-    problem = _problem(dataset_id, _dataset)
-    return descend(problem, settings.settings_for(variant, k))
-
-
-@st.cache_resource(max_entries=8, ttl=_TTL, show_spinner=False)
+@st.cache_resource(max_entries=16, ttl=_TTL, show_spinner=False)
 def _problem(dataset_id: str, _dataset: Dataset):
     # Shared and never mutated: a problem holds read-only arrays and XᵀX.
     return compare.problem_for(_dataset)
 
 
-def problem(dataset_id: str, dataset: Dataset):
-    """The engine problem of a dataset (built once, shared)."""
-    return _problem(dataset_id, dataset)
+def problem(dataset_id: str, dataset: Dataset, *, shared: bool = True):
+    """The engine problem of a dataset (built once)."""
+    if shared:
+        return _problem(dataset_id, dataset)
+    return remember("problem", dataset_id, lambda: compare.problem_for(dataset))
 
 
-@st.cache_data(max_entries=64, ttl=_TTL, show_spinner="Computing the loss surface…")
+@st.cache_resource(max_entries=16, ttl=_TTL, show_spinner="Finding the optimum…")
+def _optimum(dataset_id: str, _dataset: Dataset) -> Optimum:
+    return compare.optimum_for(_dataset, problem(dataset_id, _dataset))
+
+
+def optimum(dataset_id: str, dataset: Dataset, *, shared: bool = True) -> Optimum:
+    """θ* and its loss: closed form, or Newton's method for the log-loss."""
+    if shared:
+        return _optimum(dataset_id, dataset)
+    return remember(
+        "optimum",
+        dataset_id,
+        lambda: compare.optimum_for(
+            dataset, problem(dataset_id, dataset, shared=False)
+        ),
+    )
+
+
+@st.cache_data(max_entries=64, ttl=_TTL, show_spinner=False)
+def one_run(
+    dataset_id: str, settings: CompareSettings, variant: str, k: int, _dataset: Dataset
+) -> Trace:
+    """One variant's run (seed offset k) of a comparison on a sample (learn page)."""
+    return descend(_problem(dataset_id, _dataset), settings.settings_for(variant, k))
+
+
+def comparison(
+    dataset_id: str,
+    settings: CompareSettings,
+    dataset: Dataset,
+    *,
+    shared: bool,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> Comparison:
+    """The page's comparison, through ``compare.run`` (kept in the session).
+
+    Chart options rerun the page without changing the comparison, so the last
+    one is kept; a new dataset or setting replaces it.
+    """
+
+    def compute() -> Comparison:
+        with heavy_work():
+            return compare.run(
+                dataset,
+                settings,
+                problem=problem(dataset_id, dataset, shared=shared),
+                optimum=optimum(dataset_id, dataset, shared=shared),
+                progress=progress,
+            )
+
+    return remember("comparison", f"{dataset_id}|{settings!r}", compute)
+
+
 def loss_slice(
     dataset_id: str,
     settings: CompareSettings,
     i: int,
     j: int,
-    _comparison: compare.Comparison,
+    comparison: Comparison,
+    *,
+    shared: bool,
 ) -> charts.SurfaceGrid:
-    """The exact loss over θ_i, θ_j for one comparison (its key: data + settings).
+    """The exact loss over θ_i, θ_j for the page's comparison (kept in the session).
 
-    Cached because for the log-loss every grid point is a pass over the rows,
-    and chart options rerun the page without changing the surface.
+    For the log-loss every grid point is a pass over the rows, and chart options
+    rerun the page without changing the surface.
     """
-    return charts.slice_grid(
-        _comparison, i, j, problem=problem(dataset_id, _comparison.dataset)
+    return remember(
+        "slice",
+        f"{dataset_id}|{settings!r}|{i}|{j}",
+        lambda: charts.slice_grid(
+            comparison,
+            i,
+            j,
+            problem=problem(dataset_id, comparison.dataset, shared=shared),
+        ),
     )
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+# --- Formulas -------------------------------------------------------------------------
+
+
+@st.cache_resource(max_entries=128, ttl=_TTL, show_spinner=False)
+def _symbolic(
+    text: str, variables: tuple[str, ...]
+) -> functions.SymbolicFunction | ExpressionError:
+    try:
+        return functions.symbolic_function(text, variables)
+    except ExpressionError as error:
+        return error  # a refusal is cached like a result: it costs its work once
+
+
 def symbolic(text: str, variables: tuple[str, ...]) -> functions.SymbolicFunction:
-    """Parse and differentiate a formula once (shared, immutable)."""
-    return functions.symbolic_function(text, variables)
+    """Parse and differentiate a formula once (shared, immutable); refusals raise."""
+    outcome = _symbolic(text, variables)
+    if isinstance(outcome, ExpressionError):
+        raise ExpressionError(str(outcome))
+    return outcome
 
 
-@st.cache_data(max_entries=256, ttl=_TTL, show_spinner=False)
+@st.cache_data(max_entries=128, ttl=_TTL, show_spinner=False)
 def function_run(text: str, variables: tuple[str, ...], settings: Settings) -> Trace:
     """The engine's run on a formula: the explorer's, and the learn page's demos."""
     f = symbolic(text, variables)

@@ -1,108 +1,149 @@
 """Compare on your data: load a CSV, run batch vs SGD vs mini-batch, see who wins.
 
 Reads top to bottom like the page: data, set-up form, checks, run, results.
-Every setting is bound to the URL, so the address bar is the share link.
+Every setting is written to the address bar on every run, so the URL is the
+share link (see ``gddash.ui.links``).
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from gddash import charts, compare, data, share
-from gddash.compare import RULE_TITLES, VARIANT_TITLES, CompareSettings
+from gddash import charts, compare, data, export, limits, plain, share, table, titles
+from gddash.compare import CompareSettings
 from gddash.data import PrepareOptions
-from gddash.engine import RULES, SCHEDULES, Settings, plan
+from gddash.engine import RULES, SCHEDULES, Settings
 from gddash.errors import GddashError
+from gddash.page_settings import (
+    LAB,
+    LAB_DATA_KEYS,
+    LAB_DEFAULTS,
+    LAB_UPLOAD_KEYS,
+    LEARNING_RATES,
+    MAX_BATCH,
+    MAX_EPOCHS,
+    MAX_REPEATS,
+    MAX_SEED,
+    MAX_UPDATES,
+    SAMPLES,
+    TOL_CHOICES,
+    VALIDATION_STEP,
+    tol_label,
+)
 from gddash.ui import cache, links
 
-# Rows processed by one comparison (all variants and seeds) before we ask the user
-# to reduce it: about two seconds of compute here, far less than a frozen server.
-WORK_LIMIT = 60_000_000
-URL_KEYS = (
-    "source",
-    "sample",
-    "target",
-    "features",
-    "model",
-    "std",
-    "missing",
-    "val",
-    "variants",
-    "bs",
-    "rule",
-    "lr",
-    "schedule",
-    "budget",
-    "epochs",
-    "updates",
-    "eps",
-    "tol",
-    "seed",
-    "repeats",
-    "x_axis",
-    "log_y",
-    "p1",
-    "p2",
-)
-# Bound widgets write the label of their value to the URL, so labels are short.
-LABELS = {
-    "source": {"sample": "Bundled sample", "upload": "Upload a CSV"}.get,
-    "model": {"linear": "Linear regression", "logistic": "Logistic regression"}.get,
-    "missing": {"drop": "Drop rows", "mean": "Fill with the mean"}.get,
-    "variants": VARIANT_TITLES.get,
-    "rule": RULE_TITLES.get,
-    "schedule": {
-        "constant": "Constant",
-        "invscaling": "Inverse scaling",
-        "step": "Step decay",
-        "exponential": "Exponential decay",
-    }.get,
-    "budget": {"epochs": "Same passes", "updates": "Same updates"}.get,
-    "tol": lambda tol: "off" if tol == 0 else f"{tol:g}",
-    "x_axis": {
-        "epochs": "Epochs",
-        "updates": "Updates",
-        "samples": "Rows processed",
-        "seconds": "Seconds",
-    }.get,
+PAGE = "lab"
+# How a value is named in a link warning (and on its widget).
+SHOWN = {
+    "source": titles.SOURCE.get,
+    "sample": lambda key: SAMPLES[key].title,
+    "model": titles.MODEL.get,
+    "missing": titles.MISSING.get,
+    "variants": titles.VARIANT.get,
+    "rule": titles.RULE.get,
+    "schedule": titles.SCHEDULE.get,
+    "budget": titles.BUDGET.get,
+    "tol": tol_label,
+    "x_axis": titles.X_AXIS.get,
 }
-SAMPLES = {s.key: s for s in data.samples()}
-LABELS["sample"] = lambda key: SAMPLES[key].title
+UPLOAD_LIMITS = (
+    f"Up to {limits.MAX_UPLOAD_MB} MB, {limits.MAX_ROWS:,} rows, "
+    f"{limits.MAX_COLUMNS} columns and {limits.MAX_CELLS:,} cells (rows × columns) "
+    "on this shared server. Larger? Upload a random sample of the rows, e.g. "
+    "`shuf -n 100000 big.csv` (keep the header line) or `df.sample(100_000)`."
+)
 
 
-def adopt_new_data(key: str, summary, frame: pd.DataFrame, sample) -> None:
-    """On a new dataset, set target, features, model and learning rate to suggestions.
+@dataclass(frozen=True)
+class Upload:
+    """The visitor's file: one reference to Streamlit's copy, never a second."""
 
-    Runs before the widgets are drawn. On a session's first data the URL (a shared
-    link) or these suggestions decide; on a later change the suggestions win.
+    name: str
+    size: int
+    key: str  # sha256 of the bytes
+    file: UploadedFile
+
+
+def keep_upload() -> None:
+    """Remember the uploaded file past a page switch; free it when it is cleared."""
+    uploaded = st.session_state.get("upload")
+    cache.forget_session_data()
+    if uploaded is None:
+        st.session_state["_upload"] = None
+        return
+    st.session_state["_upload"] = Upload(
+        uploaded.name, uploaded.size, cache.digest(uploaded.getbuffer()), uploaded
+    )
+
+
+def size_text(n_bytes: int) -> str:
+    for unit, scale in (("MB", 1e6), ("kB", 1e3)):
+        if n_bytes >= scale:
+            return f"{n_bytes / scale:.3g} {unit}"
+    return f"{n_bytes} bytes"
+
+
+def settle_data_choices(link, key, summary, frame, sample, usable, targets) -> None:
+    """Target, features, model and learning rate for this data, before the form.
+
+    A new dataset brings its suggestions (quietly: nothing was refused); a
+    link's choices apply to the first data of the session, checked against its
+    columns.
     """
-    if st.session_state.get("_data_key") == key:
-        return
-    first = "_data_key" not in st.session_state
-    st.session_state["_data_key"] = key
+    state = st.session_state
+    if state.get("_data_key") != key:
+        if "_data_key" in state:
+            links.forget(PAGE, LAB_DATA_KEYS)
+        state["_data_key"] = key
     target = sample.default_target if sample else summary.suggested_target
-    if target is None:
-        return
+    links.place(link, "target", targets, target)
+    target = state["target"]
     features = list(
         sample.default_features
-        if sample and sample.default_features
+        if sample and sample.default_features and sample.default_target == target
         else [f for f in summary.suggested_features if f != target]
     )
-    model = "logistic" if summary.column(target).kind == "binary" else "linear"
-    suggestions = {"target": target, "features": features, "model": model}
+    links.place(link, "features", usable, features, many=True)
+    if target in state["features"]:
+        state["features"] = [f for f in state["features"] if f != target]
+        state["_moved_target"] = target
+    binary = summary.column(target).kind == "binary"
+    links.place(link, "model", list(titles.MODEL), "logistic" if binary else "linear")
+    if not ("lr" in state or "lr" in link.values or "lr" in links.kept_values(PAGE)):
+        state["lr"] = suggested_rate(key, frame, sample)
+    links.settle(link, ["lr"], {})
+
+
+def suggested_rate(key, frame, sample) -> float:
+    """A learning rate every variant can use on this data's default set-up."""
+    state = st.session_state
+    options = PrepareOptions(task=state["model"])
     try:
-        dataset = cache.prepared(
-            key, target, tuple(features), PrepareOptions(task=model), frame
+        dataset = cache.dataset_of(
+            key,
+            state["target"],
+            tuple(state["features"]),
+            options,
+            frame,
+            shared=sample is not None,
         )
-        suggestions["lr"] = compare.suggested_learning_rate(dataset)
+        return compare.suggested_learning_rate(dataset)
     except GddashError:
-        suggestions["lr"] = 0.01
-    for name, value in suggestions.items():
-        if not first or (name not in st.session_state and name not in st.query_params):
-            st.session_state[name] = value
+        return 0.01
+
+
+def take_target_out_of_features() -> None:
+    """On Run: a column chosen as the target leaves the features (said once)."""
+    state = st.session_state
+    target, features = state.get("target"), state.get("features", [])
+    if target in features:
+        state["features"] = [f for f in features if f != target]
+        state["_moved_target"] = target
 
 
 def column_kinds(summary) -> pd.DataFrame:
@@ -117,92 +158,22 @@ def column_kinds(summary) -> pd.DataFrame:
 
 
 def show_notes(notes, *, title: str) -> None:
+    """Notes of the data layer; they quote column names, so shown literally."""
     if notes:
-        st.info(f"**{title}**\n\n" + "\n".join(f"- {n}" for n in notes))
-
-
-def best_cells(table: pd.DataFrame) -> pd.io.formats.style.Styler:
-    """Highlight the best value of each comparable column."""
-    lower = [
-        "final loss",
-        "validation loss",
-        "gap to optimum",
-        "distance to θ*",
-        "seconds",
-        "seconds to 1%",
-        "epochs to 1%",
-        "rows to 1%",
-        "final ‖∇L‖",
-    ]
-    higher = [c for c in ("R²", "accuracy") if c in table]
-    ok = table["status"] != "diverged"
-
-    def mark(column: pd.Series) -> list[str]:
-        values = pd.to_numeric(column, errors="coerce").where(ok)
-        if values.notna().sum() < 2:
-            return [""] * len(column)
-        best = values.max() if column.name in higher else values.min()
-        return [
-            "font-weight: bold; background-color: rgba(46,160,67,0.25)"
-            if v == best
-            else ""
-            for v in values
-        ]
-
-    present = [c for c in lower + higher if c in table]
-    return table.style.apply(mark, subset=present)
-
-
-TABLE_FORMAT = {
-    "final loss": st.column_config.NumberColumn(format="%.6g"),
-    "loss spread over seeds": st.column_config.NumberColumn(format="%.3g"),
-    "validation loss": st.column_config.NumberColumn(format="%.6g"),
-    "gap to optimum": st.column_config.NumberColumn(format="%.3g"),
-    "distance to θ*": st.column_config.NumberColumn(format="%.3g"),
-    "R²": st.column_config.NumberColumn(format="%.4f"),
-    "accuracy": st.column_config.NumberColumn(format="%.3f"),
-    "epochs": st.column_config.NumberColumn(format="%.4g"),
-    "updates": st.column_config.NumberColumn(format="%d"),
-    "rows processed": st.column_config.NumberColumn(format="%d"),
-    "seconds": st.column_config.NumberColumn(format="%.3g"),
-    "seconds to 1%": st.column_config.NumberColumn(format="%.3g"),
-    "epochs to 1%": st.column_config.NumberColumn(format="%.3g"),
-    "rows to 1%": st.column_config.NumberColumn(format="%d"),
-    "final ‖∇L‖": st.column_config.NumberColumn(format="%.3g"),
-    "message": st.column_config.TextColumn(width="medium"),
-}
-
-
-def traces_csv(comparison) -> bytes:
-    frames = []
-    for variant, runs in comparison.traces.items():
-        for k, trace in enumerate(runs):
-            frame = pd.DataFrame(
-                {
-                    "variant": variant,
-                    "seed": comparison.settings.descent.seed + k,
-                    "update": trace.updates,
-                    "epoch": trace.epochs,
-                    "rows_processed": trace.samples,
-                    "seconds": trace.seconds,
-                    "loss": trace.loss,
-                    "grad_norm": trace.grad_norm,
-                    "learning_rate": trace.learning_rate,
-                }
-            )
-            if trace.val_loss is not None:
-                frame["validation_loss"] = trace.val_loss
-            for j, name in enumerate(comparison.dataset.feature_names):
-                frame[f"theta[{name}]"] = trace.path[:, j]
-            frames.append(frame)
-    return pd.concat(frames).to_csv(index=False).encode()
+        st.info("\n".join(f"- {plain.literal(n)}" for n in notes), title=title)
 
 
 # ---------------------------------------------------------------------------------
 # The page
 # ---------------------------------------------------------------------------------
 
-url_asked = links.asked(URL_KEYS)
+page_started = time.perf_counter()
+state = st.session_state
+link = links.open_link(PAGE, LAB)
+links.settle(link, LAB_DEFAULTS, LAB_DEFAULTS)
+link_file = {k: link.values.pop(k) for k in LAB_UPLOAD_KEYS if k in link.values}
+if link_file:
+    state["_link_file"] = link_file
 
 st.title("Batch vs stochastic vs mini-batch gradient descent")
 st.caption(
@@ -211,222 +182,231 @@ st.caption(
     "and see which gets closest to the exact optimum — in passes over the data and "
     "in seconds."
 )
-
-
-def keep_upload() -> None:
-    """Remember the uploaded file past a page switch (the widget forgets it)."""
-    uploaded = st.session_state.get("upload")
-    st.session_state["_upload"] = (
-        None if uploaded is None else (uploaded.name, uploaded.getvalue())
-    )
-
+link_notices = st.container()  # filled once the widgets hold their values
 
 # 1. Data -------------------------------------------------------------------------
 source = st.segmented_control(
     "Data",
-    ["sample", "upload"],
+    list(titles.SOURCE),
     key="source",
-    bind="query-params",
     required=True,
-    default="sample",
-    format_func=LABELS["source"],
+    format_func=SHOWN["source"],
 )
 sample = None
+upload_facts: dict[str, object] = {"file": None, "bytes": None, "sha": None}
 if source == "upload":
     st.file_uploader(
         "CSV file (comma, semicolon, tab or pipe separated; decimal commas are fine)",
         type=["csv", "txt", "tsv"],
         key="upload",
         on_change=keep_upload,
+        help=UPLOAD_LIMITS,
     )
-    if st.session_state.get("_upload") is None:
-        st.info(
-            "Upload a CSV file to compare the variants on your own data, or switch to "
-            "a bundled sample. Opened a shared link? Its settings are restored; "
-            "upload the same file to reproduce its results."
-        )
+    st.caption(UPLOAD_LIMITS)
+    asked_file = state.get("_link_file")
+    upload: Upload | None = state.get("_upload")
+    if upload is None:
+        links.publish(link, upload_facts)
+        if asked_file and asked_file.get("file"):
+            st.info(
+                f"This link was made with {plain.code(asked_file['file'])} "
+                f"({size_text(int(asked_file.get('bytes', 0)))}, fingerprint "
+                f"{plain.code(asked_file.get('sha', '?'))}). Upload that file to "
+                "see the same results; its settings are already restored.",
+                icon=":material/link:",
+            )
+        else:
+            st.info(
+                "Upload a CSV file to compare the variants on your own data, or "
+                "switch to a bundled sample."
+            )
         st.stop()
-    name, raw = st.session_state["_upload"]
-    if st.session_state.get("upload") is None:  # back from another page
-        st.caption(f"Using **{name}**, uploaded earlier; upload a file to replace it.")
+    if (
+        asked_file
+        and asked_file.get("sha")
+        and not upload.key.startswith(str(asked_file["sha"]))
+    ):
+        st.warning(
+            f"{plain.code(upload.name)} is not the file this link was made with "
+            f"({plain.code(asked_file.get('file', '?'))}, fingerprint "
+            f"{plain.code(asked_file['sha'])}): the link's settings apply, but its "
+            "numbers will differ.",
+            icon=":material/difference:",
+        )
+    if state.get("upload") is None:  # back from another page
+        st.caption(
+            f"Using {plain.code(upload.name)}, uploaded earlier; upload a file to "
+            "replace it."
+        )
+    name, key = upload.name, upload.key
+    upload_facts = {"file": upload.name, "bytes": upload.size, "sha": upload.key[:12]}
+
+    def load() -> memoryview:
+        return upload.file.getbuffer()
+
+    shared = False
 else:
     sample_key = st.selectbox(
-        "Sample dataset",
-        list(SAMPLES),
-        key="sample",
-        bind="query-params",
-        format_func=LABELS["sample"],
+        "Sample dataset", list(SAMPLES), key="sample", format_func=SHOWN["sample"]
     )
     sample = SAMPLES[sample_key]
     st.caption(sample.description)
     raw, name = data.load_sample(sample_key), f"{sample_key}.csv"
+    key = cache.digest(raw)
+    shared = True
 
-key = cache.digest(raw)
 try:
-    frame, read_notes = cache.read_table(key, raw)
+    if shared:
+        frame, read_notes = cache.read_table(key, raw)
+    else:
+        frame, read_notes = cache.upload_table(key, load)
 except GddashError as error:
-    st.error(f"**{name} could not be used.** {error}")
+    links.publish(link, upload_facts)
+    st.error(
+        f"**{plain.literal(name)} could not be used.** {plain.literal(str(error))}"
+    )
     st.stop()
-summary = cache.column_summary(key, frame)
-adopt_new_data(key, summary, frame, sample)
+summary = cache.column_summary(key, frame, shared=shared)
 
-with st.expander(f"Preview of {name}: {len(frame):,} rows × {frame.shape[1]} columns"):
-    st.dataframe(frame.head(50), width="stretch", height=240)
-    st.dataframe(column_kinds(summary), hide_index=True, width="stretch")
-    st.caption(summary.explanation)
+with st.expander(
+    f"Preview of {plain.literal(name)}: {len(frame):,} rows × {frame.shape[1]} columns"
+):
+    st.dataframe(frame.head(50), width="stretch", height=240, alt="First 50 rows")
+    st.dataframe(
+        column_kinds(summary), hide_index=True, width="stretch", alt="Column kinds"
+    )
 show_notes(read_notes, title="While reading the file:")
 if summary.suggested_target is None:
-    st.error(summary.explanation)
+    st.error(plain.literal(summary.explanation))
     st.stop()
 
 # 2. Set-up -----------------------------------------------------------------------
-columns = [c.name for c in summary.columns]
 targets = [c.name for c in summary.columns if c.kind in ("numeric", "binary")]
 usable = [c.name for c in summary.columns if c.usable_as_feature]
+settle_data_choices(link, key, summary, frame, sample, usable, targets)
 with st.form("setup"):
     left, right = st.columns(2, gap="large")
     with left:
         st.subheader("Model")
-        target = st.selectbox(
-            "Target (what to predict)", targets, key="target", bind="query-params"
-        )
+        target = st.selectbox("Target (what to predict)", targets, key="target")
+        st.caption(plain.literal(summary.explanation))
         features = st.multiselect(
-            "Features", usable, key="features", bind="query-params"
+            "Features",
+            usable,
+            key="features",
+            wrap=True,
+            help="The columns the model predicts from. A column chosen as the "
+            "target is taken out of the features when you run.",
         )
         model = st.radio(
             "Model",
-            ["linear", "logistic"],
+            list(titles.MODEL),
             key="model",
-            bind="query-params",
             horizontal=True,
-            format_func=LABELS["model"],
+            format_func=SHOWN["model"],
         )
         standardize = st.toggle(
             "Standardize features",
-            value=True,
             key="std",
-            bind="query-params",
             help="Scale each feature to mean 0, standard deviation 1. Turn it off to "
             "see how poor scaling stretches the loss surface and slows descent.",
         )
         missing = st.radio(
             "Missing values",
-            ["drop", "mean"],
+            list(titles.MISSING),
             key="missing",
-            bind="query-params",
             horizontal=True,
-            format_func=LABELS["missing"],
+            format_func=SHOWN["missing"],
         )
         validation = st.slider(
             "Validation share",
             0.0,
             0.5,
-            0.0,
-            0.05,
+            step=VALIDATION_STEP,
             key="val",
-            bind="query-params",
             help="Rows held out and scored at every recorded point (never trained on).",
         )
     with right:
         st.subheader("Descent")
         variants = st.multiselect(
             "Variants",
-            list(VARIANT_TITLES),
-            default=list(VARIANT_TITLES),
+            list(titles.VARIANT),
             key="variants",
-            bind="query-params",
-            format_func=LABELS["variants"],
+            format_func=SHOWN["variants"],
+            wrap=True,
         )
+        # One row per pair of inputs, so that the tab order reads across.
         a, b = st.columns(2)
-        batch_size = a.number_input(
-            "Mini-batch size", 1, 1_000_000, 32, key="bs", bind="query-params"
-        )
-        learning_rate = b.number_input(
+        learning_rate = a.number_input(
             "Learning rate η",
-            min_value=1e-8,
-            max_value=1e6,
+            min_value=LEARNING_RATES[0],
+            max_value=LEARNING_RATES[1],
             format="%g",
             key="lr",
-            bind="query-params",
         )
-        rule = a.selectbox(
-            "Update rule",
-            RULES,
-            key="rule",
-            bind="query-params",
-            format_func=LABELS["rule"],
-        )
+        rule = b.selectbox("Update rule", RULES, key="rule", format_func=SHOWN["rule"])
+        a, b = st.columns(2)
+        batch_size = a.number_input("Mini-batch size", 1, MAX_BATCH, key="bs")
         schedule = b.selectbox(
             "Schedule",
             SCHEDULES,
             key="schedule",
-            bind="query-params",
-            format_func=LABELS["schedule"],
+            format_func=SHOWN["schedule"],
             help="Constant η₀; inverse scaling η₀/t^0.25 (t = update count); step "
             "decay halves η every 10 epochs; exponential decay η₀·e^(−0.1·epoch).",
         )
         budget = st.radio(
             "Fair budget",
-            ["epochs", "updates"],
+            list(titles.BUDGET),
             key="budget",
-            bind="query-params",
             horizontal=True,
-            format_func=LABELS["budget"],
+            format_func=SHOWN["budget"],
             help="Same passes: every variant reads the data the same number of times "
             "(equal work). Same updates: every variant moves θ the same number of "
             "times (batch then does far more work per update).",
         )
         a, b = st.columns(2)
         epochs = a.number_input(
-            "Epochs (passes)",
-            0.01,
-            100_000.0,
-            20.0,
-            key="epochs",
-            bind="query-params",
-            format="%g",
+            "Epochs (passes)", 0.01, MAX_EPOCHS, key="epochs", format="%g"
         )
-        updates = b.number_input(
-            "Updates", 1, 10_000_000, 200, key="updates", bind="query-params"
-        )
-        a, b, c, d = st.columns(4)
-        eps = a.number_input(
-            "ε on ‖∇L‖", 0.0, 1e6, 1e-6, format="%.0e", key="eps", bind="query-params"
-        )
+        updates = b.number_input("Updates", 1, MAX_UPDATES, key="updates")
+        a, b = st.columns(2)
+        eps = a.number_input("ε on ‖∇L‖", 0.0, 1e6, format="%.0e", key="eps")
         tol = b.selectbox(
             "tol",
-            [0.0, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6],
+            TOL_CHOICES,
             key="tol",
-            bind="query-params",
-            format_func=LABELS["tol"],
+            format_func=tol_label,
             help="Also stop when the loss improved by less than tol for 5 epochs "
             "in a row (scikit-learn's rule).",
         )
-        seed = c.number_input("Seed", 0, 2**31 - 1, 0, key="seed", bind="query-params")
-        repeats = d.number_input(
+        a, b = st.columns(2)
+        seed = a.number_input("Seed", 0, MAX_SEED, key="seed")
+        repeats = b.number_input(
             "Seeds",
             1,
-            10,
-            1,
+            MAX_REPEATS,
             key="repeats",
-            bind="query-params",
-            help="Repeat stochastic variants over this many "
-            "seeds and draw the spread as a band.",
+            help="Repeat stochastic variants over this many seeds and draw the "
+            "spread as a band.",
         )
     st.form_submit_button(
-        "Run comparison", type="primary", icon=":material/play_arrow:"
+        "Run comparison",
+        type="primary",
+        icon=":material/play_arrow:",
+        on_click=take_target_out_of_features,
     )
 
 # 3. Checks -----------------------------------------------------------------------
-links.warn_ignored(url_asked, LABELS)
+links.publish(link, upload_facts)
+links.warn(link, SHOWN, where=link_notices)
+moved = state.pop("_moved_target", None)
+if moved is not None:
+    st.caption(
+        f"{plain.code(moved)} is the target, so it was taken out of the features."
+    )
 if not features:
     st.error("Choose at least one feature: the model needs something to predict from.")
-    st.stop()
-if target in features:
-    st.error(
-        f"'{target}' is both the target and a feature: a model that sees the answer "
-        "learns nothing. Remove it from the features or pick another target."
-    )
     st.stop()
 if not variants:
     st.error("Choose at least one variant to run.")
@@ -441,7 +421,9 @@ options = PrepareOptions(
 )
 dataset_id = cache.dataset_key(key, target, features, options)
 try:
-    dataset = cache.prepared(key, target, tuple(features), options, frame)
+    dataset = cache.dataset_of(
+        key, target, tuple(features), options, frame, shared=shared
+    )
     settings = CompareSettings(
         variants=tuple(variants),
         batch_size=int(batch_size),
@@ -459,7 +441,7 @@ try:
         ),
     )
 except GddashError as error:
-    st.error(str(error))
+    st.error(plain.literal(str(error)))
     st.stop()
 show_notes(dataset.notes, title="Preparing the data:")
 
@@ -469,8 +451,21 @@ if "minibatch" in variants and batch_size >= dataset.n_samples:
         f"{dataset.n_samples:,} training rows, so mini-batch runs as batch descent. "
         "Choose a smaller size to see the difference."
     )
+work = compare.work(dataset.n_samples, dataset.n_features, dataset.task, settings)
+if work > limits.COMPARISON_WORK:
+    st.warning(
+        f"This comparison would compute about {work / 1e6:,.0f} million "
+        f"row × parameter products ({len(compare.runs_of(settings))} runs on "
+        f"{dataset.n_samples:,} rows × {dataset.n_features} parameters), more than "
+        f"the {limits.COMPARISON_WORK / 1e6:,.0f} million (about two seconds) this "
+        "shared server allows per comparison. Lower the epochs, updates or seeds, "
+        "choose fewer features, or compare on a sample of the rows.",
+        icon=":material/hourglass_disabled:",
+    )
+    st.stop()
 # Batch descent's limit: 2/λ_max of XᵀX/m, or 8/λ_max for the flatter log-loss.
-stable = cache.problem(dataset_id, dataset).stable_learning_rate(dataset.n_samples)
+problem = cache.problem(dataset_id, dataset, shared=shared)
+stable = problem.stable_learning_rate(dataset.n_samples)
 if rule == "plain" and "batch" in variants and learning_rate > stable:
     formula = "8/λ_max" if model == "logistic" else "2/λ_max"
     st.warning(
@@ -479,97 +474,96 @@ if rule == "plain" and "batch" in variants and learning_rate > stable:
         f"diverge. Try {compare.suggested_learning_rate(dataset):g}."
     )
 
-runs = compare.runs_of(settings)
-work = 0  # rows the comparison's updates read, as the engine will run them
-for variant, _ in runs:
-    planned = plan(dataset.n_samples, settings.settings_for(variant))
-    work += planned.n_updates * planned.batch_size
-if work > WORK_LIMIT:
-    st.warning(
-        f"This comparison would process about {work:,.0f} rows ({len(runs)} runs), "
-        f"more than the {WORK_LIMIT:,} this server allows per comparison. Lower the "
-        "epochs, updates or seeds, or compare on a smaller sample of the rows."
-    )
-    st.stop()
-
 # 4. Run --------------------------------------------------------------------------
-started = time.perf_counter()
 progress = st.progress(0.0, text="Starting…")
+
+
+def show_progress(label: str, done: int, total: int) -> None:
+    # Also where a closed tab stops the work: Streamlit ends the script at its
+    # next call once the visitor's session is gone.
+    progress.progress(done / total, text=f"Running {label}…")
+
+
+computed = time.perf_counter()
 try:
-    best = cache.optimum(dataset_id, dataset)
-    traces = []
-    for done, (variant, k) in enumerate(runs):
-        label = compare.run_label(variant, k, settings.repeats)
-        progress.progress(done / len(runs), text=f"Running {label}…")
-        traces.append(cache.one_run(dataset_id, settings, variant, k, dataset))
-    comparison = compare.assemble(dataset, settings, traces, best)
+    comparison = cache.comparison(
+        dataset_id, settings, dataset, shared=shared, progress=show_progress
+    )
 except GddashError as error:
     progress.empty()
-    st.error(str(error))
+    st.error(plain.literal(str(error)))
     st.stop()
 progress.empty()
-elapsed = time.perf_counter() - started
+computed = time.perf_counter() - computed
 
 # 5. Results ----------------------------------------------------------------------
 st.header("Results")
 diverged = (comparison.table["status"] == "diverged").any()
 arrived = comparison.table["epochs to 1%"].notna().any()
 (st.warning if diverged else st.success if arrived else st.info)(comparison.verdict)
-st.caption(
-    f"Optimum by {comparison.optimum.note}: loss {comparison.optimum.loss:.6g}. "
-    f"{dataset.n_samples:,} training rows, {dataset.n_features} parameters; "
-    f"page computed in {elapsed:.2f} s."
-)
+timing = st.empty()  # filled at the end with what the visitor waited for
 
 st.subheader("Loss curves")
 a, b, _ = st.columns([2, 1, 2])
 x_axis = a.segmented_control(
     "x-axis",
-    ["epochs", "updates", "samples", "seconds"],
+    list(titles.X_AXIS),
     key="x_axis",
-    bind="query-params",
-    default="epochs",
     required=True,
-    format_func=LABELS["x_axis"],
+    format_func=SHOWN["x_axis"],
 )
-log_y = b.toggle("Log scale", key="log_y", bind="query-params")
+log_y = b.toggle("Log scale", key="log_y")
+links.publish(link, upload_facts)
 st.altair_chart(
-    charts.loss_curves(comparison, x=x_axis, log_scale=log_y), width="stretch"
+    charts.loss_curves(comparison, x=x_axis, log_scale=log_y),
+    width="stretch",
+    alt=f"Loss of each variant against {titles.X_AXIS[x_axis].lower()}, "
+    "with the optimal loss marked.",
 )
-st.altair_chart(charts.gradient_norms(comparison, x=x_axis), width="stretch")
+st.altair_chart(
+    charts.gradient_norms(comparison, x=x_axis),
+    width="stretch",
+    alt="Norm of the full-data gradient of each variant, against the stopping "
+    "threshold ε.",
+)
 
 st.subheader("Comparison")
 st.dataframe(
-    best_cells(comparison.table.dropna(axis=1, how="all")),
-    column_config=TABLE_FORMAT,
+    table.styled(comparison.table),
     hide_index=True,
     width="stretch",
+    column_config={"variant": st.column_config.TextColumn(pinned=True)},
+    alt="Comparison table: one row per variant, best values highlighted.",
 )
-with st.expander("What each status means"):
+with st.expander("Why each run stopped"):
     for _, row in comparison.table.iterrows():
-        st.markdown(f"**{row['variant']}** — {row['message']}")
+        st.markdown(f"**{row['variant']}** — {plain.literal(row['message'])}")
 
 st.subheader("Loss surface")
 names = list(dataset.feature_names)
+links.place(link, "p1", names, names[0])
+links.place(link, "p2", names, names[min(1, len(names) - 1)])
 a, b = st.columns(2)
-p1 = a.selectbox("First parameter", names, index=0, key="p1", bind="query-params")
-p2 = b.selectbox(
-    "Second parameter",
-    names,
-    index=min(1, len(names) - 1),
-    key="p2",
-    bind="query-params",
-)
+p1 = a.selectbox("First parameter", names, key="p1")
+p2 = b.selectbox("Second parameter", names, key="p2")
+links.publish(link, upload_facts)
+links.warn(link, SHOWN)  # a link's plotted parameters may not exist here
 if p1 == p2:
     st.info("Pick two different parameters to draw the loss surface over them.")
 else:
     grid = cache.loss_slice(
-        dataset_id, settings, names.index(p1), names.index(p2), comparison
+        dataset_id,
+        settings,
+        names.index(p1),
+        names.index(p2),
+        comparison,
+        shared=shared,
     )
     paths = charts.comparison_paths(comparison, grid)
     star = comparison.optimum.theta
     marker = (star[names.index(p1)], star[names.index(p2)], comparison.optimum.loss)
     surface_tab, contour_tab = st.tabs(["3-D surface", "Contours"])
+    about = f"the exact loss over {p1} and {p2}, with each variant's path"
     with surface_tab:
         st.plotly_chart(
             charts.surface_figure(
@@ -577,6 +571,7 @@ else:
             ),
             key="surface",
             width="stretch",
+            alt=f"3-D surface of {about}.",
         )
     with contour_tab:
         st.plotly_chart(
@@ -585,16 +580,21 @@ else:
             ),
             key="contours",
             width="stretch",
+            alt=f"Contour map of {about}.",
         )
 
 st.subheader("Fit")
-st.altair_chart(charts.fit_view(comparison), width="stretch")
+st.altair_chart(
+    charts.fit_view(comparison),
+    width="stretch",
+    alt="Predictions of each variant's final parameters against the data.",
+)
 
 st.subheader("Take it with you")
 a, b, c = st.columns(3)
 a.download_button(
     "Comparison table (CSV)",
-    comparison.table.to_csv(index=False).encode(),
+    export.csv_bytes(comparison.table),
     file_name="gddash-comparison.csv",
     on_click="ignore",
     mime="text/csv",
@@ -602,7 +602,7 @@ a.download_button(
 )
 b.download_button(
     "Full traces (CSV)",
-    traces_csv(comparison),
+    export.csv_bytes(compare.traces_frame(comparison)),
     file_name="gddash-traces.csv",
     on_click="ignore",
     mime="text/csv",
@@ -620,6 +620,12 @@ c.download_button(
 )
 st.caption(
     "Every setting on this page is part of its web address: copy the address bar to "
-    "share exactly this comparison. With an uploaded file the link restores the "
-    "settings and asks for the file again."
+    "share exactly this comparison. With an uploaded file the link names the file "
+    "(name, size and fingerprint) and asks the recipient to upload it."
+)
+timing.caption(
+    f"Optimum by {comparison.optimum.note}: loss {comparison.optimum.loss:.6g}. "
+    f"{dataset.n_samples:,} training rows, {dataset.n_features} parameters. "
+    f"This page took {time.perf_counter() - page_started:.2f} s on the server "
+    f"(the runs {computed:.2f} s); your browser then draws the charts."
 )

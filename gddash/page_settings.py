@@ -1,0 +1,153 @@
+"""Every page's settings as link fields, with their defaults.
+
+A field reads a link's text into a value (or refuses it with a reason) and
+writes a value back. Pages draw one widget per field with the field's key; the
+round-trip tests enumerate these fields and their values.
+"""
+
+from __future__ import annotations
+
+from gddash import data, functions, titles
+from gddash.share import (
+    Field,
+    choice,
+    flag,
+    number,
+    text_of_at_most,
+    write_flag,
+    write_number,
+)
+
+SAMPLES = {s.key: s for s in data.samples()}
+PRESETS = {p.key: p for p in functions.PRESETS}
+
+# --- Compare on your data -------------------------------------------------------------
+
+TOL_CHOICES = (0.0, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6)
+VALIDATION_STEP = 0.05
+MAX_BATCH = 1_000_000
+MAX_UPDATES = 10_000_000
+MAX_EPOCHS = 100_000.0
+MAX_REPEATS = 10
+MAX_SEED = 2**31 - 1
+LEARNING_RATES = (1e-8, 1e6)
+COLUMN_NAME_LENGTH = 200
+
+
+def tol_label(tol: float) -> str:
+    return "off" if tol == 0 else f"{tol:g}"
+
+
+def _tol(text: str) -> float:
+    if text.strip().lower() == "off":
+        return 0.0
+    value = number(0.0, 1.0)(text)
+    for tol in TOL_CHOICES:
+        if abs(value - tol) <= 1e-12 * max(tol, 1e-300) or value == tol:
+            return tol
+    shown = ", ".join(f"{t:g}" for t in TOL_CHOICES[1:])
+    raise ValueError(f"it is not one of off, {shown}")
+
+
+def _validation(text: str) -> float:
+    value = number(0.0, 0.5)(text)
+    steps = round(value / VALIDATION_STEP)
+    if abs(steps * VALIDATION_STEP - value) > 1e-9:
+        raise ValueError("it is not a multiple of 0.05 from 0 to 0.5")
+    return round(steps * VALIDATION_STEP, 2)
+
+
+_COLUMN = text_of_at_most(COLUMN_NAME_LENGTH)
+
+LAB = (
+    Field("source", choice(titles.SOURCE)),
+    Field("sample", choice({k: s.title for k, s in SAMPLES.items()})),
+    Field("target", _COLUMN),
+    Field("features", _COLUMN, many=True),
+    Field("model", choice(titles.MODEL)),
+    Field("std", flag, write_flag),
+    Field("missing", choice(titles.MISSING)),
+    Field("val", _validation, write_number),
+    Field("variants", choice(titles.VARIANT), many=True),
+    Field("bs", number(1, MAX_BATCH, integer=True), write_number),
+    Field("rule", choice(titles.RULE)),
+    Field("lr", number(*LEARNING_RATES), write_number),
+    Field("schedule", choice(titles.SCHEDULE)),
+    Field("budget", choice(titles.BUDGET)),
+    Field("epochs", number(0.01, MAX_EPOCHS), write_number),
+    Field("updates", number(1, MAX_UPDATES, integer=True), write_number),
+    Field("eps", number(0.0, 1e6), write_number),
+    Field("tol", _tol, write_number),
+    Field("seed", number(0, MAX_SEED, integer=True), write_number),
+    Field("repeats", number(1, MAX_REPEATS, integer=True), write_number),
+    Field("x_axis", choice(titles.X_AXIS)),
+    Field("log_y", flag, write_flag),
+    Field("p1", _COLUMN),
+    Field("p2", _COLUMN),
+    # Which upload a link was made with: its name, size and a short sha256.
+    Field("file", text_of_at_most(COLUMN_NAME_LENGTH)),
+    Field("bytes", number(0, 1e12, integer=True), write_number),
+    Field("sha", text_of_at_most(64)),
+)
+LAB_DEFAULTS: dict[str, object] = {
+    "source": "sample",
+    "sample": "line",
+    "std": True,
+    "missing": "drop",
+    "val": 0.0,
+    "variants": list(titles.VARIANT),
+    "bs": 32,
+    "rule": "plain",
+    "schedule": "constant",
+    "budget": "epochs",
+    "epochs": 20.0,
+    "updates": 200,
+    "eps": 1e-6,
+    "tol": 0.0,
+    "seed": 0,
+    "repeats": 1,
+    "x_axis": "epochs",
+    "log_y": False,
+}
+# Settled from the data, not blindly: they must be columns (or suit the target).
+LAB_DATA_KEYS = ("target", "features", "model", "lr", "p1", "p2")
+LAB_UPLOAD_KEYS = ("file", "bytes", "sha")
+
+# --- Explore a function ---------------------------------------------------------------
+
+MAX_ITERATIONS = 10_000
+START_RANGE = (-1e6, 1e6)
+
+EXPLORER = (
+    Field("preset", choice({k: p.title for k, p in PRESETS.items()})),
+    Field("f", text_of_at_most(functions.MAX_LENGTH)),
+    Field("dim", choice(titles.DIMENSION)),
+    Field("x0", number(*START_RANGE), write_number),
+    Field("y0", number(*START_RANGE), write_number),
+    Field("eta", number(1e-9, 1e6), write_number),
+    Field("epsilon", number(0.0, 1e6), write_number),
+    Field("iters", number(1, MAX_ITERATIONS, integer=True), write_number),
+    Field("goal", choice(titles.GOAL)),
+    Field("rules", choice(titles.RULE), many=True),
+)
+EXPLORER_DEFAULTS: dict[str, object] = {
+    "preset": next(iter(PRESETS)),
+    "epsilon": 1e-6,
+    "iters": 1000,
+    "rules": ["plain"],
+}
+# Set by the preset: a new preset choice replaces them.
+PRESET_KEYS = ("f", "dim", "x0", "y0", "eta", "goal")
+
+
+def preset_values(key: str) -> dict[str, object]:
+    """The explorer settings a preset brings: formula, start, rate and goal."""
+    preset = PRESETS[key]
+    return {
+        "f": preset.text,
+        "dim": str(len(preset.variables)),
+        "x0": float(preset.start[0]),
+        "y0": float(preset.start[1]) if len(preset.start) > 1 else 0.0,
+        "eta": float(preset.learning_rate),
+        "goal": preset.goal,
+    }

@@ -1,0 +1,45 @@
+"""What each choice is called on screen: one home for display titles.
+
+The engine and the URL use short ids (``"sgd"``, ``"adam"``); people read these
+titles. Pages, tables, charts and generated code all take them from here.
+"""
+
+from __future__ import annotations
+
+VARIANT = {
+    "batch": "Batch",
+    "sgd": "Stochastic (SGD)",
+    "minibatch": "Mini-batch",
+}
+RULE = {
+    "plain": "Plain",
+    "momentum": "Momentum",
+    "nesterov": "Nesterov",
+    "adagrad": "AdaGrad",
+    "rmsprop": "RMSProp",
+    "adam": "Adam",
+}
+SCHEDULE = {
+    "constant": "Constant",
+    "invscaling": "Inverse scaling",
+    "step": "Step decay",
+    "exponential": "Exponential decay",
+}
+MODEL = {"linear": "Linear regression", "logistic": "Logistic regression"}
+MISSING = {"drop": "Drop rows", "mean": "Fill with the mean"}
+BUDGET = {"epochs": "Same passes", "updates": "Same updates"}
+SOURCE = {"sample": "Bundled sample", "upload": "Upload a CSV"}
+X_AXIS = {
+    "epochs": "Epochs",
+    "updates": "Updates",
+    "samples": "Rows processed",
+    "seconds": "Seconds",
+}
+GOAL = {"minimize": "Descend (minimise)", "maximize": "Ascend (maximise)"}
+DIMENSION = {"2": "f(x, y)", "1": "f(x)"}
+# A run's status, as a read-out says it.
+STATUS = {
+    "converged": "Converged: ‖∇‖ ≤ ε",
+    "diverged": "Diverged",
+    "max_iter": "Budget used up",
+}
