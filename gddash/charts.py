@@ -21,10 +21,24 @@ Shared conventions:
   in numpy.
 * **Non-finite values are dropped, never drawn.** A diverged run's curve stops
   at the blow-up; the variant stays in the legend, marked "diverged".
+* **User text is data, never markup.** Column names, formulas and file names
+  reach Altair only as titles and data values (encodings name internal fields),
+  and reach Plotly, which reads titles, legend names and hover text as an HTML
+  subset, only through ``_text`` (escaped).
+* **Every chart says what it shows.** Altair charts carry a ``description``
+  (the accessible name Vega gives the chart); Plotly figures carry the same
+  sentence in ``layout.meta["description"]`` (``description(fig)``) for the
+  page to show beside the figure, since plotly.js gives a figure no accessible
+  name of its own.
+* **Phones and dark theme.** Legends sit under the chart and are never cut;
+  Plotly titles start below the modebar; colours are mid-tones with at least
+  3:1 contrast on white and on Streamlit's dark background, and no text or
+  background colour is fixed, so the theme applies.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import textwrap
@@ -46,16 +60,20 @@ __all__ = [
     "MAX_FIT_POINTS",
     "MAX_LINE_POINTS",
     "MAX_PATH_POINTS",
+    "RULE_COLORS",
     "SURFACE_COLORSCALE",
     "VARIANT_COLORS",
     "X_AXES",
     "ArrowField",
     "Path3D",
     "SurfaceGrid",
+    "animate_paths",
     "arrow_field",
     "batch_size_sweep",
     "comparison_paths",
     "contour_figure",
+    "curve_figure",
+    "description",
     "fit_view",
     "gradient_norms",
     "loss_curves",
@@ -73,8 +91,11 @@ VARIANT_COLORS = {
 }
 REFERENCE_COLOR = "#8C8C8C"  # rules and reference lines: mid grey, both themes
 OPTIMUM_COLOR = "#CC79A7"  # Okabe–Ito reddish purple, unused by the variants
+# Arrows are drawn over the light contour fill, never on the page background.
 ARROW_COLOR = "#3A3A3A"
-CURRENT_COLOR = "#222222"
+# The current point and tangent lie on the page background: a mid grey
+# (4.5:1 on white, 4.2:1 on #0E1117) reads in both themes.
+CURRENT_COLOR = "#767676"
 # Light (low loss, where paths end) to mid grey (high loss): hue-free on purpose.
 SURFACE_COLORSCALE = [[0.0, "#FAFAFA"], [0.5, "#CFCFCF"], [1.0, "#8A8A8A"]]
 ARROW_COLORSCALE = [[0.0, "#BDBDBD"], [1.0, "#000000"]]
@@ -88,6 +109,9 @@ X_AXES = {
 _X_FORMATS = {"epochs": ".4~g", "updates": ",d", "samples": ",d", "seconds": ".4~g"}
 _CURVES = ("training", "validation")
 
+# Chart heights in px include the title, axes and the legend under the plot.
+CURVES_HEIGHT = 420
+GRADIENT_HEIGHT = 380
 MAX_DATASET_ROWS = 5_000  # rows per embedded dataset (Altair's default limit)
 MAX_LINE_POINTS = 1_000  # per line (traces are bounded the same way)
 BAND_POINTS = 400  # resampled points of a min–max band over seeds
@@ -98,6 +122,9 @@ LOG_LEVELS_RATIO = 10.0  # max/median of Z − min beyond which contours are log
 LOGISTIC_GRID_BUDGET = 3e7  # grid points × rows for an exact log-loss slice
 MIN_LOGISTIC_GRID = 10
 DIVERGED_REACH = 3.0  # slice range: at most this × the converging paths' reach
+WRAP_CHARS = 56  # characters per line of a Plotly title (a phone's width)
+MODEBAR_ROOM = 32  # px above a Plotly title, where the modebar sits
+CONTROLS_HEIGHT = 70  # px of an animation's Play button and step slider
 _SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
@@ -120,6 +147,11 @@ def _sample_rows(n: int, limit: int, seed: int = 0) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n, size=limit, replace=False))
 
 
+def _tip(field: str, kind: str = "nominal", **options: object) -> alt.Tooltip:
+    """A tooltip naming its field as data, never as Altair shorthand."""
+    return alt.Tooltip(field=field, type=kind, **options)
+
+
 def _titles(comparison: Comparison) -> list[str]:
     return [VARIANT_TITLES[v] for v in comparison.traces]
 
@@ -134,18 +166,29 @@ def _variant_color(
     """The colour channel with a fixed domain → colour mapping (stable colours).
 
     Diverged variants stay in the legend, their label suffixed with "diverged".
-    ``extra`` adds reference entries (name → colour) after the variants.
+    ``extra`` adds reference entries (name → colour) after the variants. The
+    legend sits under the chart in two columns, labels never cut: beside the
+    chart it would take 40% of a phone's width.
     """
     colors = {t: VARIANT_COLORS[t] for t in titles} | (extra or {})
     scale = alt.Scale(domain=list(colors), range=list(colors.values()))
-    legend = {"title": "variant" if extra is None else "line", "symbolOpacity": 1}
+    legend = {
+        "title": "variant" if extra is None else "line",
+        "symbolOpacity": 1,
+        "orient": "bottom",
+        "direction": "horizontal",
+        "columns": 2,
+        "labelLimit": 0,
+    }
     if diverged:
         names = json.dumps(list(diverged))  # a JSON array is a valid Vega literal
         legend["labelExpr"] = (
             f"indexof({names}, datum.label) >= 0 "
             "? datum.label + ' — diverged' : datum.label"
         )
-    return alt.Color(f"{field}:N", scale=scale, legend=alt.Legend(**legend))
+    return alt.Color(
+        field=field, type="nominal", scale=scale, legend=alt.Legend(**legend)
+    )
 
 
 def _diverged(comparison: Comparison) -> list[str]:
@@ -174,9 +217,73 @@ def _subscript(k: int) -> str:
     return str(k).translate(_SUBSCRIPTS)
 
 
-def _wrap(text: str, width: int = 110) -> str:
-    """Plotly titles do not wrap: break long text with <br>."""
-    return "<br>".join(textwrap.wrap(text, width)) if text else ""
+def _text(value: object) -> str:
+    """Text shown literally by Plotly, which reads titles, names and hover text
+    as an HTML subset: ``&``, ``<`` and ``>`` become entities, and so does ``%``,
+    so that "%{x}" in a name is not a hover placeholder. (Plotly knows numeric
+    entities and only a few named ones: quotes stay as they are.)"""
+    return html.escape(str(value), quote=False).replace("%", "&#37;")
+
+
+def _wrap(text: str, width: int = WRAP_CHARS) -> str:
+    """Plotly titles do not wrap: break long text into escaped lines with <br>.
+
+    ``width`` characters fit a phone's 390 px at Plotly's title font sizes.
+    """
+    if not text:
+        return ""
+    return "<br>".join(_text(line) for line in textwrap.wrap(text, width))
+
+
+def _lines(text: str, width: int = WRAP_CHARS) -> int:
+    return len(textwrap.wrap(text, width)) if text else 0
+
+
+def _described(chart: alt.TopLevelMixin, what: str) -> alt.TopLevelMixin:
+    """The chart with a ``description``: Vega's accessible name for it."""
+    return chart.properties(description=what)
+
+
+def _sentence(*parts: str) -> str:
+    """Parts joined into one description, each ending with a full stop."""
+    return " ".join(p if p.endswith((".", "?", "!")) else p + "." for p in parts if p)
+
+
+def _log_axis(values: np.ndarray | pd.Series, title: str) -> alt.Axis:
+    """A log axis labelled at powers of ten only, at most 8 labels.
+
+    Vega's own log ticks label 1, 2, … 9 in every decade; over many decades
+    the labels collide and most are hidden, so the decades are chosen here.
+    """
+    finite = np.asarray(values, dtype=float)
+    finite = finite[np.isfinite(finite) & (finite > 0)]
+    if not finite.size:
+        return alt.Axis(format="~g", title=title, titleLimit=0)
+    low = math.floor(math.log10(finite.min()))
+    high = math.ceil(math.log10(finite.max()))
+    stride = max(1, math.ceil((high - low + 1) / 8))
+    ticks = [10.0**k for k in range(low, high + stride, stride)]
+    return alt.Axis(values=ticks, format="~g", title=title, titleLimit=0)
+
+
+def _integer_like(values: np.ndarray) -> bool:
+    """Whether every finite value is a whole number below 10,000 in size.
+
+    Such values (years, counts, ratings) are labelled without thousands
+    separators or decimals: 1980, not "1,980" or "1,980.5".
+    """
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if not values.size or np.abs(values).max() >= 10_000:
+        return False
+    return bool(np.all(np.abs(values - np.round(values)) <= 1e-9 * np.abs(values)))
+
+
+def _value_axis(values: np.ndarray, title: str) -> alt.Axis:
+    """An axis for a data column, its title never cut (``titleLimit=0``)."""
+    if _integer_like(values):
+        return alt.Axis(title=title, format="d", tickMinStep=1, titleLimit=0)
+    return alt.Axis(title=title, titleLimit=0)
 
 
 # --------------------------------------------------------------------------------------
@@ -306,17 +413,19 @@ class _Frame:
     clip: bool  # marks are clipped to an explicit y domain
     color: alt.Color
     legend: alt.Parameter  # click a legend entry to highlight that variant
+    y_axis: alt.Axis | None = None  # None: compact "~g" labels
 
     def x_enc(self) -> alt.X:
-        return alt.X(f"{self.x}:Q", title=X_AXES[self.x])
+        return alt.X(field=self.x, type="quantitative", title=X_AXES[self.x])
 
     def y_enc(self, field: str) -> alt.Y:
         # "~g": 3e+11 rather than a "300,000,000,000" cut off at the axis edge
         # when every run diverged; small values read as usual (0.25, 12).
-        axis = alt.Axis(format="~g")
-        if self.y_scale is None:
-            return alt.Y(f"{field}:Q", title=self.y_title, axis=axis)
-        return alt.Y(f"{field}:Q", title=self.y_title, scale=self.y_scale, axis=axis)
+        axis = self.y_axis or alt.Axis(format="~g", titleLimit=0)
+        scale = {} if self.y_scale is None else {"scale": self.y_scale}
+        return alt.Y(
+            field=field, type="quantitative", title=self.y_title, axis=axis, **scale
+        )
 
 
 def _frame(
@@ -326,15 +435,22 @@ def _frame(
     *,
     log: bool = False,
     domain: list[float] | None = None,
+    values: np.ndarray | None = None,
 ) -> _Frame:
-    """Axes for ``comparison``'s variants; an explicit y domain clips the marks."""
+    """Axes for ``comparison``'s variants; an explicit y domain clips the marks.
+
+    A log axis is labelled at the powers of ten spanned by ``values``.
+    """
+    axis = None
     if log:
         scale = alt.Scale(type="log")
+        if values is not None:
+            axis = _log_axis(values, y_title)
     else:
         scale = None if domain is None else alt.Scale(domain=domain)
     color = _variant_color(_titles(comparison), _diverged(comparison))
     legend = alt.selection_point(fields=["variant"], bind="legend", name="legend")
-    return _Frame(x, y_title, scale, domain is not None, color, legend)
+    return _Frame(x, y_title, scale, domain is not None, color, legend, axis)
 
 
 def _line_layers(
@@ -358,10 +474,13 @@ def _line_layers(
         .otherwise(alt.value(0.15))
     }
     if dashed:
+        # No second legend (it would not fit beside the colours on a phone):
+        # the subtitle says "Dashed: validation loss."
         encoding["strokeDash"] = alt.StrokeDash(
-            "curve:N",
+            field="curve",
+            type="nominal",
             scale=alt.Scale(domain=list(_CURVES), range=[[1, 0], [6, 4]]),
-            legend=alt.Legend(title="curve"),
+            legend=None,
         )
     lines = (
         base.mark_line(strokeWidth=2, clip=frame.clip)
@@ -387,16 +506,16 @@ def _band_layer(frame: _Frame, bands: pd.DataFrame, what: str) -> alt.Chart:
         .encode(
             x=frame.x_enc(),
             y=frame.y_enc("low"),
-            y2="high:Q",
+            y2=alt.Y2(field="high"),
             color=frame.color,
             opacity=alt.when(frame.legend)
             .then(alt.value(0.22))
             .otherwise(alt.value(0.04)),
             tooltip=[
-                alt.Tooltip("variant:N"),
-                alt.Tooltip("seeds:Q", title="seeds"),
-                alt.Tooltip("low:Q", title=f"lowest {what}", format=".6g"),
-                alt.Tooltip("high:Q", title=f"highest {what}", format=".6g"),
+                _tip("variant"),
+                _tip("seeds", "quantitative", title="seeds"),
+                _tip("low", "quantitative", title=f"lowest {what}", format=".6g"),
+                _tip("high", "quantitative", title=f"highest {what}", format=".6g"),
             ],
         )
     )
@@ -405,7 +524,12 @@ def _band_layer(frame: _Frame, bands: pd.DataFrame, what: str) -> alt.Chart:
 def _rule_layers(
     frame: _Frame, value: float, label: str, field: str
 ) -> list[alt.Chart]:
-    """A dashed horizontal reference line at ``value``, labelled at the left edge."""
+    """A dashed horizontal reference line at ``value``, labelled above its right end.
+
+    The curves start at the left, high above the line, and end on or near it at
+    the right; a bold label just above the right end, drawn last, stays clear of
+    lines that have converged onto the rule.
+    """
     data = pd.DataFrame({field: [value], "label": [label]})
     rule = (
         alt.Chart(data)
@@ -413,15 +537,26 @@ def _rule_layers(
         .encode(
             y=frame.y_enc(field),
             tooltip=[
-                alt.Tooltip("label:N", title="line"),
-                alt.Tooltip(f"{field}:Q", title="value", format=".8g"),
+                _tip("label", title="line"),
+                _tip(field, "quantitative", title="value", format=".8g"),
             ],
         )
     )
     text = (
         alt.Chart(data)
-        .mark_text(align="left", baseline="bottom", dx=4, dy=-3, color=REFERENCE_COLOR)
-        .encode(y=frame.y_enc(field), x=alt.value(0), text="label:N")
+        .mark_text(
+            align="right",
+            baseline="bottom",
+            dx=-4,
+            dy=-5,
+            fontWeight="bold",
+            color=REFERENCE_COLOR,
+        )
+        .encode(
+            y=frame.y_enc(field),
+            x=alt.value("width"),
+            text=alt.Text(field="label", type="nominal"),
+        )
     )
     return [rule, text]
 
@@ -470,14 +605,17 @@ def loss_curves(
     subtitle = []
     if log_scale:
         y_field = "gap"
-        frame = _frame(comparison, x, "loss − optimal loss (log)", log=True)
+        first = comparison.primary(next(iter(comparison.traces)))
+        target = max(compare.target_loss(first, optimum) - optimum.loss, floor)
+        spanned = np.concatenate([rows["gap"], bands["low"], bands["high"], [target]])
+        frame = _frame(
+            comparison, x, "loss − optimal loss (log)", log=True, values=spanned
+        )
         title = "Training loss above the optimum (log scale)"
         subtitle.append(
             f"Gap to the {_optimum_label(optimum)} L* = {optimum.loss:.6g}; "
             f"gaps below {floor:.1e} are drawn at {floor:.1e}."
         )
-        first = comparison.primary(next(iter(comparison.traces)))
-        target = max(compare.target_loss(first, optimum) - optimum.loss, floor)
         rule = _rule_layers(frame, target, "within 1% of the optimal loss", "gap")
     else:
         y_field = "loss"
@@ -499,17 +637,33 @@ def loss_curves(
     if optimum.separable:
         subtitle.append("The classes are separable: the log-loss has no minimum.")
     tooltip = [
-        alt.Tooltip("variant:N"),
-        alt.Tooltip("curve:N"),
-        alt.Tooltip(f"{x}:Q", title=X_AXES[x], format=_X_FORMATS[x]),
-        alt.Tooltip("loss:Q", format=".8g"),
+        _tip("variant"),
+        _tip("curve"),
+        _tip(x, "quantitative", title=X_AXES[x], format=_X_FORMATS[x]),
+        _tip("loss", "quantitative", format=".8g"),
     ]
     if log_scale:
-        tooltip.append(alt.Tooltip("gap:Q", title="loss − L*", format=".6g"))
+        tooltip.append(_tip("gap", "quantitative", title="loss − L*", format=".6g"))
     lines = _line_layers(frame, rows, y_field, tooltip, dashed=validation)
     band = [] if bands.empty else [_band_layer(frame, bands, y_field)]
-    return alt.layer(*band, *lines, *rule).properties(
-        title=alt.TitleParams(title, subtitle=subtitle, anchor="start"), height=340
+    chart = alt.layer(*band, *lines, *rule).properties(
+        title=alt.TitleParams(title, subtitle=subtitle, anchor="start"),
+        height=CURVES_HEIGHT,
+    )
+    shown = "the gap to the optimal loss" if log_scale else "the loss"
+    return _described(
+        chart,
+        _sentence(
+            f"Line chart: {title}",
+            f"{shown.capitalize()} of {', '.join(_titles(comparison))} against "
+            f"{X_AXES[x]}, with a dashed line at "
+            + (
+                "within 1% of the optimal loss"
+                if log_scale
+                else _optimum_label(optimum)
+            ),
+            *subtitle,
+        ),
     )
 
 
@@ -518,20 +672,22 @@ def slope_decay(trace: Trace, eps: float) -> alt.LayerChart:
     norms = np.abs(trace.gradient[:, 0])
     shown = norms > 0
     rows = pd.DataFrame({"update": trace.updates[shown], "slope": norms[shown]})
+    spanned = np.concatenate([rows["slope"], [eps] if eps > 0 else []])
+    y_scale = alt.Scale(type="log")
     line = (
         alt.Chart(rows)
         .mark_line(point=True, color=RULE_COLORS["plain"])
         .encode(
-            x=alt.X("update:Q", title="update k"),
+            x=alt.X(field="update", type="quantitative", title="update k"),
             y=alt.Y(
-                "slope:Q",
-                title="|f′(x_k)| (log)",
-                scale=alt.Scale(type="log"),
-                axis=alt.Axis(format="~g"),
+                field="slope",
+                type="quantitative",
+                scale=y_scale,
+                axis=_log_axis(spanned, "|f′(x_k)| (log)"),
             ),
             tooltip=[
-                alt.Tooltip("update:Q"),
-                alt.Tooltip("slope:Q", title="|f′(x_k)|", format=".3g"),
+                _tip("update", "quantitative"),
+                _tip("slope", "quantitative", title="|f′(x_k)|", format=".3g"),
             ],
         )
     )
@@ -541,7 +697,10 @@ def slope_decay(trace: Trace, eps: float) -> alt.LayerChart:
         layers.append(
             alt.Chart(rule)
             .mark_rule(color=REFERENCE_COLOR, strokeDash=[4, 3])
-            .encode(y="eps:Q", tooltip=["label:N"])
+            .encode(
+                y=alt.Y(field="eps", type="quantitative", scale=y_scale),
+                tooltip=[_tip("label")],
+            )
         )
     zeros = int((~shown).sum())
     subtitle = "A straight line on a log axis: a fixed factor per step."
@@ -549,11 +708,20 @@ def slope_decay(trace: Trace, eps: float) -> alt.LayerChart:
         subtitle += (
             f" {zeros} point(s) with f′ exactly 0 cannot be drawn on a log axis."
         )
-    return alt.layer(*layers).properties(
+    chart = alt.layer(*layers).properties(
         title=alt.TitleParams(
             "How fast |f′| shrinks", subtitle=subtitle, anchor="start"
         ),
         height=260,
+    )
+    return _described(
+        chart,
+        _sentence(
+            "Line chart: How fast |f′| shrinks",
+            "The slope's size at each update on a log axis"
+            + (f", with a dashed line at ε = {eps:g}" if eps > 0 else ""),
+            subtitle,
+        ),
     )
 
 
@@ -563,33 +731,40 @@ def batch_size_sweep(sweep: pd.DataFrame, epochs: float) -> alt.Chart:
     ``sweep`` has columns "batch size", "updates", "gap to optimum" and
     "loss rose on" (a share), one row per batch size.
     """
-    return (
+    title = f"Same budget ({epochs:g} epochs), other batch sizes"
+    gap = "loss − optimal loss after the budget (log)"
+    chart = (
         alt.Chart(sweep)
         .mark_line(point=True, color=VARIANT_COLORS[VARIANT_TITLES["minibatch"]])
         .encode(
             x=alt.X(
-                "batch size:Q", scale=alt.Scale(type="log"), axis=alt.Axis(format="~g")
+                field="batch size",
+                type="quantitative",
+                scale=alt.Scale(type="log"),
+                axis=_log_axis(sweep["batch size"], "batch size"),
             ),
             y=alt.Y(
-                "gap to optimum:Q",
-                title="loss − optimal loss after the budget (log)",
+                field="gap to optimum",
+                type="quantitative",
                 scale=alt.Scale(type="log"),
-                axis=alt.Axis(format="~g"),
+                axis=_log_axis(sweep["gap to optimum"], gap),
             ),
             tooltip=[
-                alt.Tooltip("batch size:Q"),
-                alt.Tooltip("updates:Q"),
-                alt.Tooltip("gap to optimum:Q", format=".3g"),
-                alt.Tooltip("loss rose on:Q", format=".0%"),
+                _tip("batch size", "quantitative"),
+                _tip("updates", "quantitative"),
+                _tip("gap to optimum", "quantitative", format=".3g"),
+                _tip("loss rose on", "quantitative", format=".0%"),
             ],
         )
-        .properties(
-            title=alt.TitleParams(
-                f"Same budget ({epochs:g} epochs), other batch sizes",
-                anchor="start",
-            ),
-            height=240,
-        )
+        .properties(title=alt.TitleParams(title, anchor="start"), height=240)
+    )
+    return _described(
+        chart,
+        _sentence(
+            f"Line chart: {title}",
+            "The gap to the optimal loss after the budget against the batch size, "
+            "both on log axes",
+        ),
     )
 
 
@@ -623,23 +798,33 @@ def gradient_norms(comparison: Comparison, *, x: str = "epochs") -> alt.LayerCha
         for variant, norm in norms.items()
     ]
     rows = _line_rows(lines, x, "grad_norm")
-    frame = _frame(comparison, x, "‖∇L‖ (log)", log=True)
+    eps = comparison.settings.descent.eps
+    spanned = np.concatenate([rows["grad_norm"], [eps] if eps > 0 else []])
+    frame = _frame(comparison, x, "‖∇L‖ (log)", log=True, values=spanned)
     tooltip = [
-        alt.Tooltip("variant:N"),
-        alt.Tooltip(f"{x}:Q", title=X_AXES[x], format=_X_FORMATS[x]),
-        alt.Tooltip("grad_norm:Q", title="‖∇L‖", format=".6g"),
+        _tip("variant"),
+        _tip(x, "quantitative", title=X_AXES[x], format=_X_FORMATS[x]),
+        _tip("grad_norm", "quantitative", title="‖∇L‖", format=".6g"),
     ]
     layers = _line_layers(frame, rows, "grad_norm", tooltip, dashed=False)
-    eps = comparison.settings.descent.eps
     if eps > 0:
         layers += _rule_layers(frame, eps, "ε (convergence threshold)", "grad_norm")
-    return alt.layer(*layers).properties(
-        title=alt.TitleParams(
-            "Gradient norm of the full-data loss",
-            subtitle=["Converged when ‖∇L‖ ≤ ε."] if eps > 0 else [],
-            anchor="start",
+    title = "Gradient norm of the full-data loss"
+    subtitle = ["Converged when ‖∇L‖ ≤ ε."] if eps > 0 else []
+    # The height holds title, axes and legend too (Streamlit fits the chart in
+    # it): GRADIENT_HEIGHT leaves about 30 px per decade for ~7 decades.
+    chart = alt.layer(*layers).properties(
+        title=alt.TitleParams(title, subtitle=subtitle, anchor="start"),
+        height=GRADIENT_HEIGHT,
+    )
+    return _described(
+        chart,
+        _sentence(
+            f"Line chart: {title}",
+            f"‖∇L‖ of {', '.join(_titles(comparison))} against {X_AXES[x]} on a "
+            "log axis" + (f", with a dashed line at ε = {eps:g}" if eps > 0 else ""),
+            *subtitle,
         ),
-        height=220,
     )
 
 
@@ -949,9 +1134,10 @@ def _marker_pattern(k: int, start: object, middle: object, end: object) -> list:
 
 
 def _hover(grid: SurfaceGrid, z: bool) -> str:
-    text = f"{grid.a_name} = %{{x:.6g}}<br>{grid.b_name} = %{{y:.6g}}"
+    a, b = _text(grid.a_name), _text(grid.b_name)
+    text = f"{a} = %{{x:.6g}}<br>{b} = %{{y:.6g}}"
     if z:
-        text += f"<br>{grid.z_name} = %{{z:.8g}}"
+        text += f"<br>{_text(grid.z_name)} = %{{z:.8g}}"
     return text
 
 
@@ -959,28 +1145,75 @@ def _path_hover(grid: SurfaceGrid, path: Path3D, three_d: bool) -> str:
     step = "update %{customdata:,.0f}<br>" if path.steps is not None else ""
     value = "%{z:.8g}" if three_d else "%{text}"
     return (
-        f"<b>{path.name}</b><br>{step}{_hover(grid, z=False)}"
-        f"<br>{grid.z_name} = {value}<extra></extra>"
+        f"<b>{_text(path.name)}</b><br>{step}{_hover(grid, z=False)}"
+        f"<br>{_text(grid.z_name)} = {value}<extra></extra>"
     )
 
 
+def _title_block(title: str, note: str = "") -> tuple[dict, int]:
+    """A Plotly title (and note as subtitle) that starts below the modebar, and
+    the top margin in px that holds both.
+
+    The modebar floats over the top right of a figure; on a phone it would
+    cover a title that started at the top, so the title leaves it a strip.
+    """
+    block = {
+        "text": _wrap(title),
+        "subtitle": {"text": _wrap(note)},
+        "yref": "container",
+        "y": 1.0,
+        "yanchor": "top",
+        "pad": {"t": MODEBAR_ROOM},
+    }
+    top = MODEBAR_ROOM + 24 * max(_lines(title), 1) + 18 * _lines(note) + 16
+    return block, top
+
+
 def _layout(
-    fig: go.Figure, title: str, note: str, height: int, uirevision: str, *, flat: bool
+    fig: go.Figure,
+    title: str,
+    note: str,
+    height: int,
+    uirevision: str,
+    *,
+    flat: bool,
+    what: str,
 ) -> None:
-    """Title with the grid's note as subtitle, a horizontal legend under the plot
-    (below the x axis title on a flat chart), and the constant ``uirevision``."""
+    """Title with the grid's note as subtitle below the modebar, a horizontal
+    legend under the plot (below the x axis title on a flat chart), the constant
+    ``uirevision``, and ``what`` the figure shows as its description."""
+    block, top = _title_block(title, note)
     fig.update_layout(
-        title={"text": title, "subtitle": {"text": _wrap(note)}},
+        title=block,
         height=height,
         uirevision=uirevision,
-        margin={"l": 10, "r": 10, "t": 90 if note else 50, "b": 10 if not flat else 40},
+        margin={"l": 10, "r": 10, "t": top, "b": 10 if not flat else 40},
         legend={
             "orientation": "h",
             "yanchor": "top",
             "y": -0.16 if flat else 0.0,
             "x": 0,
         },
+        meta={"description": _sentence(title, what, note)},
     )
+
+
+def description(chart: alt.TopLevelMixin | go.Figure) -> str:
+    """What a chart or figure shows, in a sentence or two of plain text.
+
+    An Altair chart's ``description`` (Vega makes it the chart's accessible
+    name) or a Plotly figure's ``layout.meta["description"]``: plotly.js names
+    no figure, so a page shows this beside it (as plain text, not Markdown).
+    """
+    if isinstance(chart, go.Figure):
+        meta = chart.layout.meta
+        return str(meta.get("description", "")) if isinstance(meta, dict) else ""
+    value = getattr(chart, "description", alt.Undefined)
+    return "" if value is alt.Undefined else str(value)
+
+
+def _names(paths: Sequence[Path3D]) -> str:
+    return ", ".join(path.name for path in paths)
 
 
 def surface_figure(
@@ -1037,11 +1270,15 @@ def surface_figure(
             x=grid.a,
             y=grid.b,
             z=Z,
-            name=grid.z_name,
+            name=_text(grid.z_name),
             colorscale=SURFACE_COLORSCALE,
             opacity=0.8,
             contours=contours if floor_contours else None,
-            colorbar={"title": {"text": grid.z_name}, "len": 0.6, "thickness": 12},
+            colorbar={
+                "title": {"text": _text(grid.z_name)},
+                "len": 0.6,
+                "thickness": 12,
+            },
             hovertemplate=_hover(grid, z=True) + "<extra></extra>",
         )
     )
@@ -1052,7 +1289,7 @@ def surface_figure(
                 x=path.a,
                 y=path.b,
                 z=path.z,
-                name=path.name,
+                name=_text(path.name),
                 mode="lines+markers",
                 line={"color": path.color, "width": 5},
                 marker={
@@ -1074,20 +1311,25 @@ def surface_figure(
                     x=[point[0]],
                     y=[point[1]],
                     z=[point[2]],
-                    name=name,
+                    name=_text(name),
                     mode="markers",
                     marker={"color": color, "size": 8, "symbol": symbol},
-                    hovertemplate=f"<b>{name}</b><br>{_hover(grid, z=True)}"
+                    hovertemplate=f"<b>{_text(name)}</b><br>{_hover(grid, z=True)}"
                     "<extra></extra>",
                 )
             )
-    _layout(fig, title, grid.note, height, uirevision, flat=False)
+    what = (
+        f"A 3-D surface of {grid.z_name} over {grid.a_name} and {grid.b_name}"
+        + (f", with the paths of {_names(paths)}" if paths else "")
+        + (f" and the {optimum_name}" if optimum is not None else "")
+    )
+    _layout(fig, title, grid.note, height, uirevision, flat=False, what=what)
     fig.update_layout(
         scene={
             "domain": {"x": [0, 1], "y": [0, 1]},
-            "xaxis": {"title": {"text": grid.a_name}},
-            "yaxis": {"title": {"text": grid.b_name}},
-            "zaxis": {"title": {"text": grid.z_name}},
+            "xaxis": {"title": {"text": _text(grid.a_name)}},
+            "yaxis": {"title": {"text": _text(grid.b_name)}},
+            "zaxis": {"title": {"text": _text(grid.z_name)}},
             "camera": {"eye": {"x": 1.2, "y": -1.3, "z": 0.8}},
             "aspectmode": "manual",
             "aspectratio": {"x": 1.0, "y": 1.0, "z": 0.7},
@@ -1205,7 +1447,8 @@ def _contour_trace(grid: SurfaceGrid) -> go.Contour:
     """
     Z = np.where(np.isfinite(grid.Z), grid.Z, np.nan)
     values, levels = Z, {"ncontours": 20}
-    colorbar = {"title": {"text": grid.z_name}, "thickness": 12}
+    z_name = _text(grid.z_name)
+    colorbar = {"title": {"text": z_name}, "thickness": 12}
     finite = Z[np.isfinite(Z)]
     if finite.size:
         low = float(finite.min())
@@ -1220,7 +1463,7 @@ def _contour_trace(grid: SurfaceGrid) -> go.Contour:
             }
             ticks = np.linspace(start, end, 6)
             colorbar = {
-                "title": {"text": f"{grid.z_name}<br>(log-spaced levels)"},
+                "title": {"text": f"{z_name}<br>(log-spaced levels)"},
                 "thickness": 12,
                 "tickvals": ticks,
                 "ticktext": [f"{10**t - delta + low:.3g}" for t in ticks],
@@ -1230,12 +1473,12 @@ def _contour_trace(grid: SurfaceGrid) -> go.Contour:
         y=grid.b,
         z=values,
         customdata=Z,
-        name=grid.z_name,
+        name=z_name,
         colorscale=SURFACE_COLORSCALE,
         line={"width": 0.6, "color": REFERENCE_COLOR},
         colorbar=colorbar,
         hovertemplate=_hover(grid, z=False)
-        + f"<br>{grid.z_name} = %{{customdata:.6g}}<extra></extra>",
+        + f"<br>{z_name} = %{{customdata:.6g}}<extra></extra>",
         **levels,
     )
 
@@ -1330,7 +1573,7 @@ def contour_figure(
             go.Scatter(
                 x=path.a,
                 y=path.b,
-                name=path.name,
+                name=_text(path.name),
                 mode="lines+markers",
                 line={"color": path.color, "width": 2.5},
                 marker={
@@ -1360,7 +1603,7 @@ def contour_figure(
                 go.Scatter(
                     x=[point[0]],
                     y=[point[1]],
-                    name=name,
+                    name=_text(name),
                     mode="markers",
                     marker={
                         "color": color,
@@ -1369,13 +1612,20 @@ def contour_figure(
                         "line": {"color": "white", "width": 1},
                     },
                     text=[f"{point[2]:.8g}"],
-                    hovertemplate=f"<b>{name}</b><br>{_hover(grid, z=False)}"
-                    f"<br>{grid.z_name} = %{{text}}<extra></extra>",
+                    hovertemplate=f"<b>{_text(name)}</b><br>{_hover(grid, z=False)}"
+                    f"<br>{_text(grid.z_name)} = %{{text}}<extra></extra>",
                 )
             )
-    _layout(fig, title, grid.note, height, uirevision, flat=True)
-    fig.update_xaxes(title_text=grid.a_name, range=[grid.a[0], grid.a[-1]])
-    fig.update_yaxes(title_text=grid.b_name, range=[grid.b[0], grid.b[-1]])
+    what = (
+        f"A contour map of {grid.z_name} over {grid.a_name} (across) and "
+        f"{grid.b_name} (up)"
+        + (f", with the paths of {_names(paths)}" if paths else "")
+        + (", arrows pointing downhill" if arrows is not None and len(arrows) else "")
+        + (f" and the {optimum_name}" if optimum is not None else "")
+    )
+    _layout(fig, title, grid.note, height, uirevision, flat=True, what=what)
+    fig.update_xaxes(title_text=_text(grid.a_name), range=[grid.a[0], grid.a[-1]])
+    fig.update_yaxes(title_text=_text(grid.b_name), range=[grid.b[0], grid.b[-1]])
     return fig
 
 
@@ -1449,17 +1699,33 @@ def _predicted_vs_actual(comparison: Comparison) -> alt.FacetChart:
     clip = not data["predicted"].between(*domain).all()
     target = dataset.target_name
     titles = _titles(comparison)
+    # Both axes in the target's units, labelled alike (1980, not "1,980").
     points = (
         alt.Chart()
         .mark_circle(size=14, opacity=0.5, clip=clip)
         .encode(
-            x=alt.X("actual:Q", title=f"actual {target}", scale=scale),
-            y=alt.Y("predicted:Q", title=f"predicted {target}", scale=scale),
+            x=alt.X(
+                field="actual",
+                type="quantitative",
+                scale=scale,
+                axis=_value_axis(y, f"actual {target}"),
+            ),
+            y=alt.Y(
+                field="predicted",
+                type="quantitative",
+                scale=scale,
+                axis=_value_axis(y, f"predicted {target}"),
+            ),
             color=_variant_color(titles, diverged),
             tooltip=[
-                alt.Tooltip("variant:N"),
-                alt.Tooltip("actual:Q", format=".6g"),
-                alt.Tooltip("predicted:Q", format=".6g"),
+                _tip("variant"),
+                _tip("actual", "quantitative", title=f"actual {target}", format=".6g"),
+                _tip(
+                    "predicted",
+                    "quantitative",
+                    title=f"predicted {target}",
+                    format=".6g",
+                ),
             ],
         )
     )
@@ -1482,17 +1748,23 @@ def _predicted_vs_actual(comparison: Comparison) -> alt.FacetChart:
     missing = sorted(set(titles) - set(data["variant"]))
     if missing:
         subtitle.append(f"Not shown (non-finite parameters): {', '.join(missing)}.")
-    return (
+    title = "Predicted against actual (training rows)"
+    chart = (
         alt.layer(points, identity, data=data)
         .properties(width=220, height=220)
         .facet(
-            column=alt.Column("variant:N", sort=titles, title=None),
-            title=alt.TitleParams(
-                "Predicted against actual (training rows)",
-                subtitle=subtitle,
-                anchor="start",
-            ),
+            column=alt.Column(field="variant", type="nominal", sort=titles, title=None),
+            title=alt.TitleParams(title, subtitle=subtitle, anchor="start"),
         )
+    )
+    return _described(
+        chart,
+        _sentence(
+            f"Scatter plots: {title}",
+            f"One panel per variant ({', '.join(thetas)}): each row's predicted "
+            f"{target} against its actual {target}, with the line predicted = actual",
+            *subtitle,
+        ),
     )
 
 
@@ -1505,7 +1777,9 @@ def _fitted_lines(comparison: Comparison) -> alt.LayerChart:
     target = dataset.target_name
     x = dataset.unscale(dataset.X[rows])[:, column]
     y = dataset.y[rows]
-    points = pd.DataFrame({feature: x, target: y})
+    # The user's column names are titles only: the fields are "x" and "y", so
+    # a name like "time:s" or "size.m2" is never read as Vega-Lite syntax.
+    points = pd.DataFrame({"x": x, "y": y})
     ends = np.array([x.min(), x.max()]) if len(x) else np.array([0.0, 1.0])
     lines = []
     fitted = {**_finite_thetas(comparison), "least squares": comparison.optimum.theta}
@@ -1518,8 +1792,8 @@ def _fitted_lines(comparison: Comparison) -> alt.LayerChart:
                 pd.DataFrame(
                     {
                         "line": title,
-                        feature: ends,
-                        target: fitted_y,
+                        "x": ends,
+                        "y": fitted_y,
                         "intercept": float(intercept),
                         "slope": float(slopes[0]),
                     }
@@ -1529,19 +1803,26 @@ def _fitted_lines(comparison: Comparison) -> alt.LayerChart:
     # The y axis covers the data and every line but those of diverged runs,
     # which are cut at its edges.
     diverged = _diverged(comparison)
-    tame = line_data.loc[~line_data["line"].isin(diverged), target].to_numpy()
+    tame = line_data.loc[~line_data["line"].isin(diverged), "y"].to_numpy()
     values = np.concatenate([y, tame])
     low, high = float(values.min()), float(values.max())
     pad = 0.05 * (high - low) if high > low else 1.0
     domain = [low - pad, high + pad]
-    clip = not line_data[target].between(*domain).all()
+    clip = not line_data["y"].between(*domain).all()
     y_scale = alt.Scale(domain=domain, zero=False) if clip else alt.Scale(zero=False)
     titles = _titles(comparison)
     color = _variant_color(
         titles, diverged, field="line", extra={"least squares": REFERENCE_COLOR}
     )
-    x_enc = alt.X(f"{feature}:Q", title=feature, scale=alt.Scale(zero=False))
-    y_enc = alt.Y(f"{target}:Q", title=target, scale=y_scale)
+    x_enc = alt.X(
+        field="x",
+        type="quantitative",
+        scale=alt.Scale(zero=False),
+        axis=_value_axis(x, feature),
+    )
+    y_enc = alt.Y(
+        field="y", type="quantitative", scale=y_scale, axis=_value_axis(y, target)
+    )
     scatter = (
         alt.Chart(points)
         .mark_circle(size=18, opacity=0.45, color=REFERENCE_COLOR)
@@ -1549,8 +1830,8 @@ def _fitted_lines(comparison: Comparison) -> alt.LayerChart:
             x=x_enc,
             y=y_enc,
             tooltip=[
-                alt.Tooltip(f"{feature}:Q", format=".6g"),
-                alt.Tooltip(f"{target}:Q", format=".6g"),
+                _tip("x", "quantitative", title=feature, format=".6g"),
+                _tip("y", "quantitative", title=target, format=".6g"),
             ],
         )
     )
@@ -1565,9 +1846,9 @@ def _fitted_lines(comparison: Comparison) -> alt.LayerChart:
             .then(alt.value([6, 4]))
             .otherwise(alt.value([1, 0])),
             tooltip=[
-                alt.Tooltip("line:N", title="fitted line"),
-                alt.Tooltip("intercept:Q", format=".6g"),
-                alt.Tooltip("slope:Q", format=".6g"),
+                _tip("line", title="fitted line"),
+                _tip("intercept", "quantitative", format=".6g"),
+                _tip("slope", "quantitative", format=".6g"),
             ],
         )
     )
@@ -1578,13 +1859,19 @@ def _fitted_lines(comparison: Comparison) -> alt.LayerChart:
     if clip:
         subtitle.append("Diverged runs' lines leave the chart.")
     subtitle += _sample_note(len(rows), dataset.n_samples)
-    return alt.layer(scatter, fit).properties(
-        title=alt.TitleParams(
-            f"{target} against {feature}, with each variant's fitted line",
-            subtitle=subtitle,
-            anchor="start",
+    title = f"{target} against {feature}, with each variant's fitted line"
+    chart = alt.layer(scatter, fit).properties(
+        title=alt.TitleParams(title, subtitle=subtitle, anchor="start"),
+        height=CURVES_HEIGHT,
+    )
+    return _described(
+        chart,
+        _sentence(
+            f"Scatter plot: {title}",
+            f"Each row's {target} against its {feature}, with the fitted lines of "
+            f"{', '.join(sorted(set(line_data['line']), key=list(fitted).index))}",
+            *subtitle,
         ),
-        height=340,
     )
 
 
@@ -1628,20 +1915,21 @@ def _probability_histograms(comparison: Comparison) -> alt.FacetChart:
         .mark_bar()
         .encode(
             x=alt.X(
-                "from:Q",
-                title=f"predicted P({positive})",
+                field="from",
+                type="quantitative",
                 scale=alt.Scale(domain=[0, 1]),
+                axis=alt.Axis(title=f"predicted P({positive})", titleLimit=0),
             ),
-            x2="to:Q",
-            y=alt.Y("rows:Q", title="rows"),
+            x2=alt.X2(field="to"),
+            y=alt.Y(field="rows", type="quantitative", title="rows"),
             y2=alt.datum(0),
             color=_variant_color(titles, _diverged(comparison)),
             tooltip=[
-                alt.Tooltip("variant:N"),
-                alt.Tooltip("actual:N"),
-                alt.Tooltip("from:Q", title="P from", format=".2f"),
-                alt.Tooltip("to:Q", title="P to", format=".2f"),
-                alt.Tooltip("rows:Q", format=","),
+                _tip("variant"),
+                _tip("actual"),
+                _tip("from", "quantitative", title="P from", format=".2f"),
+                _tip("to", "quantitative", title="P to", format=".2f"),
+                _tip("rows", "quantitative", format=","),
             ],
         )
     )
@@ -1660,19 +1948,26 @@ def _probability_histograms(comparison: Comparison) -> alt.FacetChart:
     if missing:
         subtitle.append(f"Not shown (non-finite parameters): {', '.join(missing)}.")
     accuracy = _score_line(comparison, "accuracy", ".1%")
-    return (
+    title = "Predicted probability by actual class" + (
+        f" — {accuracy}" if accuracy else ""
+    )
+    chart = (
         alt.layer(bars, threshold, data=data)
         .properties(width=220, height=110)
         .facet(
-            column=alt.Column("variant:N", sort=titles, title=None),
-            row=alt.Row("actual:N", title=None),
-            title=alt.TitleParams(
-                "Predicted probability by actual class"
-                + (f" — {accuracy}" if accuracy else ""),
-                subtitle=subtitle,
-                anchor="start",
-            ),
+            column=alt.Column(field="variant", type="nominal", sort=titles, title=None),
+            row=alt.Row(field="actual", type="nominal", title=None),
+            title=alt.TitleParams(title, subtitle=subtitle, anchor="start"),
         )
+    )
+    return _described(
+        chart,
+        _sentence(
+            f"Histograms: {title}",
+            f"For each variant and each actual class, how many rows get each "
+            f"predicted probability of '{positive}', with the 0.5 threshold",
+            *subtitle,
+        ),
     )
 
 
@@ -1709,14 +2004,16 @@ def fit_view(comparison: Comparison) -> alt.TopLevelMixin:
 # The function explorer: animation in the browser, and the 1-D curve
 # --------------------------------------------------------------------------------------
 
-# Update rules side by side in the explorer: Okabe–Ito, distinct from each other.
+# Update rules side by side in the explorer: four Okabe–Ito hues, with ochre
+# and violet in place of its orange and sky blue, which fall below 3:1 on
+# white; every colour keeps >= 3:1 on white and on Streamlit's dark #0E1117.
 RULE_COLORS = {
     "plain": "#0072B2",
     "momentum": "#D55E00",
     "nesterov": "#009E73",
     "adagrad": "#CC79A7",
-    "rmsprop": "#E69F00",
-    "adam": "#56B4E9",
+    "rmsprop": "#A67C00",
+    "adam": "#8E6AC8",
 }
 
 
@@ -1734,8 +2031,10 @@ def animate_paths(
     The animation runs in Plotly itself, so playing it sends nothing to the
     server: no rerun, no flicker, and a 3-D camera the user turned stays put.
     Frames follow the longest path; shorter paths rest at their last point.
-    ``caption(k)``, if given, is shown above the plot at frame k (point index
-    k of the longest path), e.g. the read-outs of that step.
+    ``caption(k)``, if given, is plain text shown above the plot at frame k
+    (point index k of the longest path), e.g. the read-outs of that step; it is
+    escaped and wrapped to a phone's width. The legend moves under the Play
+    button and slider, so that neither covers the read-out.
     """
     if not paths:
         return fig
@@ -1757,7 +2056,7 @@ def animate_paths(
                     mode="markers",
                     marker={"color": path.color, "size": 9 if three_d else 12,
                             "line": {"color": "white", "width": 1}},
-                    name=f"{path.name} (now)",
+                    name=_text(f"{path.name} (now)"),
                     showlegend=False,
                     hoverinfo="skip",
                 )
@@ -1774,12 +2073,14 @@ def animate_paths(
         for k in steps
     ]
 
+    texts = {int(k): caption(int(k)) for k in steps} if caption is not None else {}
+
     def note(k: int) -> list[dict]:
         if caption is None:
             return []
         return [
             {
-                "text": caption(int(k)),
+                "text": _wrap(texts[int(k)] if int(k) in texts else caption(int(k))),
                 "xref": "paper",
                 "yref": "paper",
                 "x": 0.0,
@@ -1809,17 +2110,31 @@ def animate_paths(
         "transition": {"duration": 0},
     }
     pause = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}
-    bottom = fig.layout.margin.b or 10
+    # From the top: title, read-out, plot, Play and slider (70 px), legend. The
+    # legend gets a row per two entries: a phone fits about two side by side.
+    entries = sum(
+        1
+        for trace in fig.data[:first]
+        if trace.type not in ("surface", "contour") and trace.showlegend is not False
+    )
+    read_out = max((_lines(text) for text in texts.values()), default=0)
+    top = (fig.layout.margin.t or MODEBAR_ROOM + 40) + 20 * read_out
+    bottom = (fig.layout.margin.b or 10) + CONTROLS_HEIGHT + 22 * math.ceil(entries / 2)
+    meta = fig.layout.meta if isinstance(fig.layout.meta, dict) else {}
+    said = _sentence(
+        meta.get("description", ""),
+        "Play and the step slider move a marker along each path",
+    )
     fig.update_layout(
-        margin={"b": bottom + 70},
-        # The controls take the bottom, so the legend moves above the plot.
-        # (right-aligned: a read-out caption may take the top left).
+        margin={"t": top, "b": bottom},
+        meta={**meta, "description": said},
         legend={
             "orientation": "h",
+            "yref": "container",
             "yanchor": "bottom",
-            "y": 1.0,
-            "xanchor": "right",
-            "x": 1.0,
+            "y": 0.0,
+            "xanchor": "left",
+            "x": 0.0,
         },
         updatemenus=[
             {
@@ -1873,14 +2188,15 @@ def curve_figure(
     ``paths`` reuse ``Path3D`` with a = x, b = f(x) (z unused); ``current`` is
     (x, f(x), f'(x)): the tangent through it has slope f'(x), the gradient in 1-D.
     """
+    var = _text(variable)
     fig = go.Figure(
         go.Scatter(
             x=xs,
             y=np.where(np.isfinite(fx), fx, np.nan),
             mode="lines",
-            name=f"f({variable})",
+            name=f"f({var})",
             line={"color": REFERENCE_COLOR, "width": 2},
-            hovertemplate=f"{variable} = %{{x:.4g}}<br>f = %{{y:.6g}}<extra></extra>",
+            hovertemplate=f"{var} = %{{x:.4g}}<br>f = %{{y:.6g}}<extra></extra>",
         )
     )
     for path in paths:
@@ -1889,12 +2205,12 @@ def curve_figure(
                 x=path.a,
                 y=path.b,
                 mode="lines+markers",
-                name=path.name,
+                name=_text(path.name),
                 line={"color": path.color, "width": 1, "dash": "dot"},
                 marker={"color": path.color, "size": 7},
                 customdata=path.steps,
-                hovertemplate=f"step %{{customdata}}<br>{variable} = %{{x:.6g}}"
-                "<br>f = %{y:.6g}<extra>" + path.name + "</extra>",
+                hovertemplate=f"step %{{customdata}}<br>{var} = %{{x:.6g}}"
+                f"<br>f = %{{y:.6g}}<extra>{_text(path.name)}</extra>",
             )
         )
     if current is not None and all(np.isfinite(current)):
@@ -1917,13 +2233,20 @@ def curve_figure(
                         "line": {"width": 3}},
             )
         )  # fmt: skip
+    block, top = _title_block(title)
+    what = (
+        f"A line chart of f({variable}) against {variable}"
+        + (f", with the steps of {_names(paths)}" if paths else "")
+        + (" and the tangent at the current point" if current is not None else "")
+    )
     fig.update_layout(
-        title={"text": title},
+        title=block,
         height=height,
-        margin={"l": 10, "r": 10, "t": 50, "b": 10},
-        xaxis={"title": {"text": variable}},
-        yaxis={"title": {"text": f"f({variable})"}, "range": y_range},
+        margin={"l": 10, "r": 10, "t": top, "b": 10},
+        xaxis={"title": {"text": var}},
+        yaxis={"title": {"text": f"f({var})"}, "range": y_range},
         legend={"orientation": "h", "y": -0.15},
         uirevision="keep",
+        meta={"description": _sentence(title, what)},
     )
     return fig

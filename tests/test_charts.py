@@ -909,3 +909,415 @@ def test_batch_size_sweep_is_log_log_and_names_the_budget():
     assert spec["encoding"]["x"]["scale"]["type"] == "log"
     assert spec["encoding"]["y"]["scale"]["type"] == "log"
     assert "Same budget (3 epochs)" in json.dumps(spec["title"])
+
+
+# --------------------------------------------------------------------------------------
+# Hostile names: user text is data and plain text, never syntax or markup
+# --------------------------------------------------------------------------------------
+
+HOSTILE_NAMES = [
+    "time:s",
+    "size.m2",
+    "a[0]",
+    "<b>x</b>",
+    "$y$",
+    "naïve 温度",
+    "back\\slash",
+    "q\"uote's",
+    "*_star_*",
+    "%{x}",
+    "1 < 2 > 0",
+]
+VEGA_SYNTAX = set(".[]\\:")
+
+
+def hostile_frame(feature, target, n=60, seed=1):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0, 10, n)
+    return pd.DataFrame({feature: x, target: 3.0 - 0.5 * x + rng.normal(0, 0.2, n)})
+
+
+def encoded_fields(spec):
+    """(channel, field, layer) of every encoding that names a field, any depth."""
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            for channel, enc in node.get("encoding", {}).items():
+                for item in enc if isinstance(enc, list) else [enc]:
+                    if isinstance(item, dict) and "field" in item:
+                        found.append((channel, item["field"], node))
+            for key in ("layer", "spec"):
+                child = node.get(key)
+                for part in child if isinstance(child, list) else [child]:
+                    walk(part)
+
+    walk(spec)
+    return found
+
+
+def assert_fields_point_at_data(spec):
+    """Every encoded field is a plain column of the rows its layer draws."""
+    for channel, field, layer in encoded_fields(spec):
+        assert not VEGA_SYNTAX & set(field), (channel, field)
+        name = layer.get("data", spec.get("data", {})).get("name")
+        assert name is not None, (channel, field)
+        columns = set(pd.DataFrame(spec["datasets"][name]).columns)
+        assert field in columns, (channel, field, columns)
+
+
+@pytest.mark.parametrize("feature", HOSTILE_NAMES)
+def test_a_fit_view_of_any_column_name_validates_and_draws_its_rows(feature):
+    target = f"target {feature}"
+    frame = hostile_frame(feature, target)
+    dataset = data.prepare(frame, target, [feature])
+    chart = charts.fit_view(run(dataset, variants=("batch",), epochs=1.0))
+    spec = chart.to_dict()  # validates against the Vega-Lite schema
+    assert_fields_point_at_data(spec)
+    (points,) = layers_of(spec, "circle")
+    shown = rows_of(spec, points)
+    np.testing.assert_allclose(np.sort(shown["x"]), np.sort(frame[feature]))
+    np.testing.assert_allclose(np.sort(shown["y"]), np.sort(frame[target]))
+    x, y = points["encoding"]["x"], points["encoding"]["y"]
+    assert (x["axis"]["title"], y["axis"]["title"]) == (feature, target)
+    tips = {tip["field"]: tip["title"] for tip in points["encoding"]["tooltip"]}
+    assert tips == {"x": feature, "y": target}
+    assert spec["title"]["text"].startswith(f"{target} against {feature}")
+
+
+@pytest.mark.parametrize("name", ["time:s", "size.m2", "<b>x</b>", "naïve 温度"])
+def test_every_builder_validates_with_hostile_feature_and_target_names(name):
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame(
+        {
+            name: rng.normal(size=80),
+            f"{name}[1]": rng.normal(size=80),
+            f"y.{name}": rng.normal(size=80),
+        }
+    )
+    frame[f"y.{name}"] += 2 * frame[name]
+    frame["class:" + name] = np.where(frame[name] > 0, "ja:<b>", "nein.$")
+    regression = run(data.prepare(frame, f"y.{name}", [name, f"{name}[1]"]))
+    logistic = run(data.prepare(frame, "class:" + name, [name]), learning_rate=0.5)
+    built = [
+        charts.loss_curves(regression),
+        charts.loss_curves(regression, log_scale=True, x="updates"),
+        charts.gradient_norms(regression),
+        charts.fit_view(regression),
+        charts.fit_view(logistic),
+        charts.loss_curves(logistic),
+    ]
+    for chart in built:
+        assert_fields_point_at_data(chart.to_dict())
+    predicted = built[3].to_dict()
+    assert f"predicted y.{name}" in json.dumps(predicted, ensure_ascii=False)
+    histograms = rows_of(built[4].to_dict())
+    assert set(histograms["actual"]) == {"actual: ja:<b>", "actual: nein.$"}
+    assert histograms["rows"].sum() == len(TITLES) * len(frame)
+
+
+def plotly_text(fig):
+    """Everything Plotly renders: the figure less ``layout.meta``, plain text for
+    the page (Plotly shows meta only through "%{meta}", which no template uses)."""
+    spec = fig.to_dict()
+    spec["layout"].pop("meta", None)
+    text = json.dumps(spec, ensure_ascii=False)
+    assert "%{meta" not in text
+    return text
+
+
+MARKUP = {
+    "<b>bold</b>": "&lt;b&gt;bold&lt;/b&gt;",
+    "<a href='https://evil.example'>win</a>": "&lt;a href='https://evil.example'&gt;",
+    "<img src=x onerror=alert(1)>": "&lt;img src=x onerror=alert(1)&gt;",
+}
+
+
+def hostile_grid():
+    a_name, b_name, z_name = MARKUP
+    xs = np.linspace(-1, 1, 5)
+    Z = np.add.outer(xs**2, xs**2)
+    return charts.SurfaceGrid(
+        xs, xs, Z, a_name, b_name, z_name=z_name, note="note <i>italic</i> 5%{y}"
+    )
+
+
+def hostile_path(name="%{x} R&D <br>"):
+    t = np.linspace(1, 0, 6)
+    return charts.Path3D(name, t, t, 2 * t**2, "#0072B2", steps=np.arange(6))
+
+
+def test_plotly_figures_show_names_titles_and_notes_as_escaped_text():
+    grid, path = hostile_grid(), hostile_path()
+    arrows = charts.arrow_field(grid.a, grid.b, 2 * np.ones((5, 5)), np.ones((5, 5)))
+    figures = [
+        charts.surface_figure(
+            grid, [path], title="<b>title</b>", optimum=(0, 0, 0), optimum_name="<sup>o"
+        ),
+        charts.contour_figure(
+            grid, [path], title="<b>title</b>", arrows=arrows, current_point=(0, 0, 0)
+        ),
+    ]
+    for fig in figures:
+        text = plotly_text(fig)
+        for raw, escaped in MARKUP.items():
+            assert raw not in text
+            assert escaped in text
+        assert "<b>title" not in text and "&lt;b&gt;title&lt;/b&gt;" in text
+        assert "<i>" not in text and "&lt;i&gt;italic&lt;/i&gt; 5&#37;{y}" in text
+        # The user's "%{x}" is no hover placeholder; the builders' own still are.
+        assert "&#37;{x} R&amp;D &lt;br&gt;" in text
+        assert "%{x} R&D" not in text
+        hovers = [t.hovertemplate for t in fig.data if t.hovertemplate]
+        assert all("%{x" in h or "%{customdata" in h for h in hovers)
+    assert "&lt;sup&gt;o" in plotly_text(figures[0])
+
+
+def test_curve_figure_and_animation_escape_the_formula_names_and_read_out():
+    path = hostile_path("<b>rule</b>")
+    xs = np.linspace(-1, 1, 9)
+    fig = charts.curve_figure(
+        xs, xs**2, [path], title="f(x) = <img src=x>", variable="<u>x</u>",
+        current=(0.5, 0.25, 1.0),
+    )  # fmt: skip
+    fig = charts.animate_paths(
+        fig, [path], three_d=False, caption=lambda k: f"<b>step {k}</b> %{{x}}"
+    )
+    text = plotly_text(fig)
+    for raw in ("<img", "<u>", "<b>rule", "<b>step"):
+        assert raw not in text
+    assert "f(x) = &lt;img src=x&gt;" in text
+    assert "&lt;u&gt;x&lt;/u&gt;" in fig.layout.xaxis.title.text
+    assert fig.layout.annotations[0].text == "&lt;b&gt;step 0&lt;/b&gt; &#37;{x}"
+    assert fig.frames[-1].layout.annotations[0].text.startswith("&lt;b&gt;step 5")
+
+
+def test_slice_names_carry_the_columns_and_the_figures_escape_them():
+    frame = hostile_frame("<b>x</b>", "y")
+    frame["%{z}"] = np.random.default_rng(0).normal(size=len(frame))
+    comparison = run(data.prepare(frame, "y", ["<b>x</b>", "%{z}"]))
+    grid = charts.slice_grid(comparison, 1, 2, n=5)
+    assert grid.a_name == "θ₁ (<b>x</b>)" and grid.b_name == "θ₂ (%{z})"
+    text = plotly_text(charts.contour_figure(grid, [], title="t"))
+    assert "θ₁ (&lt;b&gt;x&lt;/b&gt;)" in text and "θ₂ (&#37;{z})" in text
+    assert "<b>x" not in text and "(%{z})" not in text
+
+
+# --------------------------------------------------------------------------------------
+# Accessibility: every chart says what it shows
+# --------------------------------------------------------------------------------------
+
+
+def every_altair_chart(comparison, classification, three_params):
+    from gddash.engine import Objective, descend
+
+    parabola = Objective(lambda t: t @ t, lambda t: 2 * t, 1)
+    trace = descend(parabola, Settings(learning_rate=0.3, theta0=(1.0,), eps=1e-6))
+    sweep = pd.DataFrame(
+        {
+            "batch size": [1, 8],
+            "updates": [60, 8],
+            "gap to optimum": [1e-2, 1e-3],
+            "loss rose on": [0.4, 0.2],
+        }
+    )
+    return {
+        "Training loss": charts.loss_curves(comparison),
+        "Training loss above the optimum": charts.loss_curves(
+            comparison, log_scale=True
+        ),
+        "Gradient norm": charts.gradient_norms(comparison),
+        "y against x": charts.fit_view(comparison),
+        "Predicted against actual": charts.fit_view(three_params),
+        "Predicted probability": charts.fit_view(classification),
+        "How fast |f′| shrinks": charts.slope_decay(trace, 1e-6),
+        "Same budget (2 epochs)": charts.batch_size_sweep(sweep, 2.0),
+    }
+
+
+def test_every_altair_chart_has_a_description_naming_its_title_and_content(
+    comparison, classification, three_params
+):
+    charts_by_title = every_altair_chart(comparison, classification, three_params)
+    for title, chart in charts_by_title.items():
+        spec = chart.to_dict()
+        said = spec["description"]
+        assert said == charts.description(chart)
+        assert title in said, (title, said)
+        assert said != "Vega visualization" and len(said) > len(title) + 30
+        assert said.split(":")[0] in {
+            "Line chart", "Scatter plot", "Scatter plots", "Histograms"
+        }  # fmt: skip
+    assert "Batch, Stochastic (SGD), Mini-batch" in charts.description(
+        charts_by_title["Training loss"]
+    )
+
+
+def test_every_plotly_figure_carries_a_description_of_what_it_shows(line_grid):
+    path = hostile_path("Plain")
+    surface = charts.surface_figure(line_grid, [path], title="Loss surface")
+    contour = charts.contour_figure(line_grid, [path], title="Contours")
+    xs = np.linspace(-1, 1, 9)
+    curve = charts.curve_figure(xs, xs**2, [path], title="f(x) = x²")
+    said = {name: charts.description(fig) for name, fig in
+            {"surface": surface, "contour": contour, "curve": curve}.items()}  # fmt: skip
+    assert said["surface"].startswith("Loss surface. A 3-D surface of loss over θ₀")
+    assert "with the paths of Plain" in said["surface"]
+    assert said["contour"].startswith("Contours. A contour map of loss over θ₀")
+    assert said["curve"] == (
+        "f(x) = x². A line chart of f(x) against x, with the steps of Plain."
+    )
+    animated = charts.animate_paths(curve, [path], three_d=False)
+    assert charts.description(animated).endswith(
+        "Play and the step slider move a marker along each path."
+    )
+    assert charts.description(go.Figure()) == ""
+
+
+# --------------------------------------------------------------------------------------
+# Readable details: ticks, labels, legends, phones and dark theme
+# --------------------------------------------------------------------------------------
+
+
+def test_gradient_norms_label_powers_of_ten_with_room_for_each_decade(single):
+    spec = charts.gradient_norms(single).to_dict()
+    line, rows = primary_lines(spec)
+    axis = line["encoding"]["y"]["axis"]
+    ticks = np.log10(axis["values"])
+    np.testing.assert_array_equal(ticks, np.round(ticks))  # powers of ten only
+    assert len(ticks) <= 8
+    shown = np.concatenate([rows["grad_norm"], [single.settings.descent.eps]])
+    assert axis["values"][0] <= shown.min() * 10 and axis["values"][-1] >= shown.max()
+    decades = np.log10(shown.max() / shown.min())
+    assert spec["height"] >= 300 and spec["height"] / max(decades, 1) >= 30
+
+
+def test_log_axes_over_many_decades_skip_decades_to_keep_eight_labels():
+    axis = charts._log_axis(np.array([1e-12, 3.0, 4e7]), "gap").to_dict()
+    ticks = np.log10(axis["values"])
+    assert len(ticks) <= 8 and ticks[0] <= -12 and ticks[-1] >= np.log10(4e7)
+    assert np.all(np.diff(ticks) == np.diff(ticks)[0])
+
+
+def test_the_optimum_label_is_bold_above_the_right_end_of_its_line(comparison):
+    spec = charts.loss_curves(comparison).to_dict()
+    text = spec["layer"][-1]  # drawn last, over the curves
+    assert mark_of(text) == "text"
+    assert text["encoding"]["x"] == {"value": "width"}
+    mark = text["mark"]
+    assert (mark["align"], mark["baseline"], mark["fontWeight"]) == (
+        "right", "bottom", "bold"
+    )  # fmt: skip
+    assert mark["dy"] < 0
+
+
+def year_dataset():
+    years = np.arange(1970, 1983, dtype=float)
+    mpg = 10 + 0.8 * (years - 1970) + np.sin(years)
+    return data.prepare(pd.DataFrame({"Year": years, "MPG": mpg}), "MPG", ["Year"])
+
+
+def test_whole_numbers_below_ten_thousand_print_without_separators():
+    spec = charts.fit_view(run(year_dataset(), variants=("batch",))).to_dict()
+    (points,) = layers_of(spec, "circle")
+    x_axis, y_axis = points["encoding"]["x"]["axis"], points["encoding"]["y"]["axis"]
+    assert (x_axis["format"], x_axis["tickMinStep"]) == ("d", 1)  # 1980, not 1,980
+    assert "format" not in y_axis  # MPG has decimals: Vega's own labels
+    assert charts._integer_like(np.array([1980.0, 2024.0, -3.0]))
+    assert not charts._integer_like(np.array([1980.0, 12_000.0]))  # 12,000 reads
+    assert not charts._integer_like(np.array([1.5, 2.0]))
+    assert not charts._integer_like(np.array([np.nan]))
+
+
+def test_predicted_against_actual_years_keep_whole_titles_and_plain_labels():
+    years = np.arange(1950, 2010, dtype=float)
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame(
+        {"a": rng.normal(size=60), "b": rng.normal(size=60), "Year": years}
+    )
+    dataset = data.prepare(frame, "Year", ["a", "b"])
+    spec = charts.fit_view(run(dataset, variants=("batch",))).to_dict()
+    (points,) = [layer for layer in spec["spec"]["layer"] if mark_of(layer) == "circle"]
+    for channel, title in (("x", "actual Year"), ("y", "predicted Year")):
+        axis = points["encoding"][channel]["axis"]
+        assert (axis["title"], axis["titleLimit"], axis["format"]) == (title, 0, "d")
+
+
+def test_legends_sit_under_the_chart_with_whole_labels(diverged):
+    for chart in (charts.loss_curves(diverged), charts.fit_view(diverged)):
+        spec = chart.to_dict()
+        legends = [
+            enc["legend"]
+            for _, _, layer in encoded_fields(spec)
+            for enc in layer["encoding"].values()
+            if isinstance(enc, dict) and enc.get("legend")
+        ]
+        assert legends
+        for legend in legends:
+            assert (legend["orient"], legend["labelLimit"]) == ("bottom", 0)
+            assert legend["columns"] <= 2
+
+
+def test_charts_leave_text_and_background_colours_to_the_theme(comparison, line_grid):
+    for chart in (charts.loss_curves(comparison), charts.fit_view(comparison)):
+        spec = chart.to_dict()
+        assert set(spec.get("config", {})) <= {"view"}  # Altair's default size only
+        assert "background" not in spec and "color" not in json.dumps(spec["title"])
+    for fig in (
+        charts.surface_figure(line_grid, [], title="t"),
+        charts.contour_figure(line_grid, [], title="t"),
+    ):
+        layout = fig.layout  # the page's template (Streamlit's theme) applies
+        assert layout.paper_bgcolor is None and layout.plot_bgcolor is None
+        assert layout.font.color is None and layout.title.font.color is None
+        assert layout.legend.font.color is None
+
+
+def test_every_fixed_colour_reads_on_light_and_dark_backgrounds():
+    fixed = {
+        **charts.RULE_COLORS,
+        "reference": charts.REFERENCE_COLOR,
+        "optimum": charts.OPTIMUM_COLOR,
+        "current": charts.CURRENT_COLOR,
+    }
+    for name, color in fixed.items():
+        assert contrast(color, "#FFFFFF") >= 3.0, name
+        assert contrast(color, "#0E1117") >= 3.0, name
+    assert len(set(charts.RULE_COLORS.values())) == len(charts.RULE_COLORS)
+
+
+def test_plotly_titles_start_below_the_modebar_and_fit_a_phone(line_grid):
+    long_title = "f(x, y) = " + " + ".join(f"x^{k}*y" for k in range(12))
+    for fig in (
+        charts.surface_figure(line_grid, [], title=long_title),
+        charts.contour_figure(line_grid, [], title=long_title),
+        charts.curve_figure(np.arange(3.0), np.arange(3.0), [], title=long_title),
+    ):
+        title = fig.layout.title
+        assert (title.yref, title.y, title.yanchor) == ("container", 1.0, "top")
+        assert title.pad.t >= charts.MODEBAR_ROOM
+        lines = title.text.split("<br>")
+        assert len(lines) >= 2 and max(map(len, lines)) <= charts.WRAP_CHARS
+        note_lines = (
+            len(title.subtitle.text.split("<br>")) if title.subtitle.text else 0
+        )
+        assert fig.layout.margin.t >= title.pad.t + 20 * (len(lines) + note_lines)
+
+
+def test_an_animated_figure_puts_its_legend_under_the_controls_not_on_the_read_out(
+    line_grid,
+):
+    paths = [hostile_path("Plain"), hostile_path("Momentum")]
+    fig = charts.surface_figure(line_grid, paths, title="f")
+    top = fig.layout.margin.t
+    long_read_out = "Plain, step 12: position (0.12, 0.34), f = 1.00, ‖∇f‖ = 0.03, "
+    fig = charts.animate_paths(
+        fig, paths, three_d=True, caption=lambda k: long_read_out + "converged"
+    )
+    (read_out,) = fig.layout.annotations
+    assert (read_out.yref, read_out.y, read_out.yanchor) == ("paper", 1.0, "bottom")
+    assert read_out.text.count("<br>") == 1  # wrapped for a phone
+    assert fig.layout.margin.t >= top + 2 * 20  # room for both lines
+    legend = fig.layout.legend
+    assert (legend.yref, legend.y, legend.yanchor) == ("container", 0.0, "bottom")
+    assert fig.layout.margin.b >= charts.CONTROLS_HEIGHT + 22  # controls + legend
