@@ -1,6 +1,7 @@
 """The layering of DESIGN.md, checked on the source so that it cannot rot."""
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -64,3 +65,70 @@ def test_importing_the_engine_does_not_import_numba():
         cwd=PACKAGE.parent,
     )
     assert out.stdout.strip() == "False"
+
+
+NUMBA_ROOTS = ("numba", "llvmlite")
+
+
+def private_compiler_uses(path: Path) -> list[str]:
+    """Underscore names of numba or llvmlite a module imports, reads or passes.
+
+    Their private parts change without notice between releases; the engine
+    keeps to the public API (``numba.njit`` and its documented options).
+    """
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    bound, found = set(), []
+
+    def private(*parts: str) -> bool:
+        return any(p.startswith("_") and not p.startswith("__") for p in parts)
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] in NUMBA_ROOTS:
+                    bound.add(alias.asname or alias.name.split(".")[0])
+                    if private(*alias.name.split(".")):
+                        found.append(alias.name)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            parts = node.module.split(".")
+            if parts[0] in NUMBA_ROOTS:
+                for alias in node.names:
+                    bound.add(alias.asname or alias.name)
+                    if private(*parts, alias.name):
+                        found.append(f"{node.module}.{alias.name}")
+
+    def root(node: ast.AST) -> str | None:
+        while isinstance(node, ast.Attribute | ast.Call | ast.Subscript):
+            node = node.func if isinstance(node, ast.Call) else node.value
+        return node.id if isinstance(node, ast.Name) else None
+
+    for node in ast.walk(tree):
+        attribute = isinstance(node, ast.Attribute)
+        if attribute and private(node.attr) and root(node) in bound:
+            found.append(node.attr)
+        if isinstance(node, ast.Call) and root(node.func) in bound:
+            found += [k.arg for k in node.keywords if k.arg and private(k.arg)]
+    return found
+
+
+@pytest.mark.parametrize("path", modules(PACKAGE), ids=lambda p: str(p.name))
+def test_no_module_uses_private_parts_of_numba_or_llvmlite(path):
+    assert private_compiler_uses(path) == []
+    # numba's C helpers and stored machine code, by name
+    banned = re.compile(
+        r"_helperlib|_dynfunc|_nrt_python|serialize_using_object_code|ELF|ipar|fpar"
+    )
+    assert not banned.findall(path.read_text(encoding="utf-8"))
+
+
+def test_the_private_use_check_sees_attributes_imports_and_options(tmp_path):
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "import numba\n"
+        "from numba.core import _helperlib as h\n"
+        "f = numba.njit(_nrt=False)\n"
+        "g = numba.njit(cache=True)(len).overloads\n"
+        "k = numba.njit(cache=True)(len)._library\n"
+    )
+    found = private_compiler_uses(sample)
+    assert sorted(found) == ["_library", "_nrt", "numba.core._helperlib"]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gddash.engine import native, rules, stopping
+from gddash.engine import rules, stopping
 from gddash.engine.problems import Objective, Problem
 from gddash.engine.settings import Settings
 from gddash.engine.trace import Recorder, Trace
@@ -32,12 +32,12 @@ _BLOCK_ROWS = 8_192
 
 
 @dataclass(frozen=True)
-class _KernelState:
-    """Buffers reused by every compiled stretch of one run."""
+class _RowState:
+    """What every compiled stretch of one stochastic run shares."""
 
-    ipar: np.ndarray  # packed integer parameters (see native.I_*)
-    fpar: np.ndarray  # packed float parameters (see native.F_*)
-    path: np.ndarray  # (grid points, d): θ snapshots written by the kernel
+    rule: object  # kernels.Rule
+    schedule: object  # kernels.Schedule
+    path: np.ndarray  # (grid points, d): θ snapshots written by the loops
     grad: np.ndarray  # (d,) scratch for batch gradients
     rng: np.random.Generator  # row permutations, from the run's seed
     rows_x: np.ndarray  # (block, d) shuffled rows gathered contiguously
@@ -199,9 +199,9 @@ class _Run:
 
     def _advance_epoch(self, t, theta, loss, grad):
         """One epoch (or what is left of the budget) of compiled row updates."""
-        if not hasattr(self, "_kernel"):
-            self._kernel = self._kernel_state()
-        state = self._kernel
+        if not hasattr(self, "_rows"):
+            self._rows = self._row_state()
+        state = self._rows
         count = min(self.per_epoch, self.total - t)
         t0, seconds0 = t, time.perf_counter() - self.start
         X, y = self.problem.X, self.problem.y
@@ -366,42 +366,49 @@ class _Run:
         )
 
     def _kernel_call(self, X, y, theta, count, t) -> int:
-        k = self._kernel  # ipar[I_POS] stays 0: every call starts at row 0 of X
-        k.ipar[native.I_COUNT], k.ipar[native.I_T] = count, t
-        if self.rule == rules.PLAIN and self.schedule == rules.CONSTANT:
-            if self.batch == 1:
-                return native.sgd_rows(X, y, theta, k.ipar, k.fpar, k.path)
-            return native.plain_rows(X, y, theta, k.grad, k.ipar, k.fpar, k.path)
-        return native.adaptive_rows(
-            X, y, theta, k.grad, self.m, self.v, k.ipar, k.fpar, k.path
+        """``count`` updates on rows 0.. of X from update t, θ in place; the
+        number done (fewer on blow-up)."""
+        from gddash.engine import kernels  # imports numba: on first use
+
+        state, loss = self._rows, self.problem.loss
+        where = dict(count=count, t=t, stride=self.stride, path=state.path)
+        plain = self.rule == rules.PLAIN and self.schedule == rules.CONSTANT
+        if plain and self.batch == 1:
+            return kernels.sgd_rows(
+                X, y, theta, loss=loss, learning_rate=self.s.learning_rate, **where
+            )
+        return kernels.batch_rows(
+            X,
+            y,
+            theta,
+            loss=loss,
+            batch_size=self.batch,
+            rule=state.rule,
+            schedule=state.schedule,
+            grad=state.grad,
+            m=self.m,
+            v=self.v,
+            **where,
         )
 
-    def _kernel_state(self):
-        ipar, fpar = native.new_params()
-        ipar[native.I_BATCH] = self.batch
-        ipar[native.I_LOGISTIC] = 1 if self.problem.kind == "logistic" else 0
-        ipar[native.I_RULE] = self.rule
-        ipar[native.I_SCHEDULE] = self.schedule
-        ipar[native.I_STRIDE] = self.stride
+    def _row_state(self) -> _RowState:
+        from gddash.engine.kernels import Rule, Schedule
+
         s = self.s
-        fpar[:] = (
-            s.learning_rate,
-            self.per_epoch,
-            s.power_t,
-            s.drop,
-            s.step_epochs,
-            s.decay,
-            s.momentum,
-            s.beta2,
-            s.adaptive_eps,
-        )
-        path = np.empty((self.total // self.stride + 1, self.d))
         block = 0 if not s.shuffle else max(self.batch, _BLOCK_ROWS)
         block = min(block - block % self.batch, self.n) if block else 0
-        return _KernelState(
-            ipar=ipar,
-            fpar=fpar,
-            path=path,
+        return _RowState(
+            rule=Rule(self.rule, s.momentum, s.beta2, s.adaptive_eps),
+            schedule=Schedule(
+                self.schedule,
+                s.learning_rate,
+                float(self.per_epoch),
+                s.power_t,
+                s.drop,
+                s.step_epochs,
+                s.decay,
+            ),
+            path=np.empty((self.total // self.stride + 1, self.d)),
             grad=np.empty(self.d),
             rng=np.random.default_rng(s.seed),
             rows_x=np.empty((block, self.d)),
@@ -410,7 +417,7 @@ class _Run:
 
 
 def warm_up() -> None:
-    """Load (or compile and store) every compiled kernel once.
+    """Compile (or load from numba's cache) every compiled loop the pages use.
 
     A server calls this in a background thread at start-up, so that the first
     visitor's stochastic run does not wait for numba.
@@ -420,12 +427,8 @@ def warm_up() -> None:
     X = np.column_stack([np.ones(8), np.arange(8.0)])
     squared = LinearRegression(X, X[:, 1] * 2.0)
     logistic = LogisticRegression(X, (X[:, 1] > 3.0) * 1.0)
-    for problem in (squared, logistic):  # each loss has its own one-row loop
+    for problem in (squared, logistic):  # each loss has its own compiled loops
         descend(problem, Settings(variant="sgd", max_epochs=1))
-    # The compiled log-loss pass (batch runs use it; θ = 0 is answered from cache).
+        descend(problem, Settings(variant="minibatch", batch_size=3, max_epochs=1))
+    # The log-loss's full-data pass (θ = 0 is answered from a cache, hence 2 epochs).
     descend(logistic, Settings(max_epochs=2))
-    for rule in ("plain", "adam"):
-        descend(
-            squared,
-            Settings(variant="minibatch", batch_size=3, rule=rule, max_epochs=1),
-        )

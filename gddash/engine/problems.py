@@ -188,6 +188,7 @@ class LinearRegression(_Rows):
     _val: _Quadratic | None = field(init=False)
 
     kind = "linear"
+    loss = "squared"  # the row loss, by its name in ``losses``
 
     def __post_init__(self) -> None:
         X, y = check_arrays(self.X, self.y)
@@ -258,6 +259,7 @@ class LogisticRegression(_Rows):
     y_val: np.ndarray | None = None
 
     kind = "logistic"
+    loss = "log"  # the row loss, by its name in ``losses``
 
     def __post_init__(self) -> None:
         X, y = check_arrays(self.X, self.y)
@@ -421,7 +423,7 @@ def _logistic_stack(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Losses and gradients at k points in one pass: Z = X_b Θᵀ block by block.
 
-    The same formulas as the compiled single-point pass (logistic_pass.py).
+    The same formulas as the compiled single-point pass (``losses.log_terms``).
     """
     n = y.shape[0]
     loss = np.zeros(len(thetas))
@@ -453,7 +455,7 @@ def _fused_logistic_pass(
     kernel releases the GIL); the chunks' sums are added in chunk order, so the
     result does not depend on the number of threads or on who took what.
     """
-    from gddash.engine.native import logistic_sums  # loaded on first use
+    from gddash.engine.data_pass import loss_sums  # imports numba: on first use
 
     n, d = X.shape
     theta = np.array(theta, dtype=np.float64)
@@ -465,7 +467,7 @@ def _fused_logistic_pass(
     def work() -> None:
         while (k := next(claims)) < chunks:
             lo, hi = k * _ROWS_PER_CHUNK, min((k + 1) * _ROWS_PER_CHUNK, n)
-            losses[k] = logistic_sums(X, y, theta, lo, hi, grads[k])
+            losses[k] = loss_sums(X, y, theta, lo, hi, grads[k], loss="log")
 
     helpers = [_pool().submit(work) for _ in range(min(_THREADS, chunks) - 1)]
     work()

@@ -1,9 +1,10 @@
 """The compiled loops against a row-at-a-time Python loop written from the formulas.
 
 The kernels process rows four at a time (``sgd_rows`` with a look-ahead through
-x_k·x_l, ``_batch_gradient`` with four dot products per pass); these
+x_k·x_l, the mini-batch gradient with four dot products per pass); these
 tests pin that the grouping changes nothing but rounding, including where a
-run blows up part-way through a group and where snapshots fall.
+run blows up part-way through a group and where snapshots fall, and that the
+grouped loop and the textbook one-row loop agree to 1e-11.
 """
 
 import math
@@ -13,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gddash.engine import kernels, native
+from gddash.engine import kernels, rules
 
 
 def reference_rows(X, y, theta, pos, count, lr, logistic):
@@ -30,13 +31,20 @@ def reference_rows(X, y, theta, pos, count, lr, logistic):
     return count, np.array(theta)
 
 
-def one_row_updates(X, y, theta, pos, count, lr, logistic):
-    """``native.sgd_rows`` with no snapshots: the updates done, θ in place."""
-    ipar, fpar = native.new_params()
-    ipar[native.I_POS], ipar[native.I_COUNT] = pos, count
-    ipar[native.I_LOGISTIC], ipar[native.I_STRIDE] = int(logistic), count + 1
-    fpar[native.F_LR0] = lr
-    return native.sgd_rows(X, y, theta, ipar, fpar, np.empty((1, len(theta))))
+def one_row_updates(X, y, theta, pos, count, lr, logistic, grouped=True):
+    """``kernels.sgd_rows`` from row ``pos``, no snapshots: the updates done."""
+    return kernels.sgd_rows(
+        X[pos:],
+        y[pos:],
+        theta,
+        loss="log" if logistic else "squared",
+        learning_rate=lr,
+        count=count,
+        t=0,
+        stride=count + 1,
+        path=np.empty((1, len(theta))),
+        grouped=grouped,
+    )
 
 
 def rows(n, d, seed, logistic):
@@ -85,60 +93,112 @@ def test_a_blow_up_stops_before_the_offending_row_wherever_it_falls_in_a_group()
     assert positions == {0, 1, 2, 3}  # every place in a group was exercised
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(1, 40),
+    d=st.integers(1, 7),
+    seed=st.integers(0, 1000),
+    logistic=st.booleans(),
+    lr=st.floats(1e-4, 0.2),
+)
+def test_the_four_row_look_ahead_equals_the_one_row_loop_to_1e_11(
+    n, d, seed, logistic, lr
+):
+    X, y = rows(n, d, seed, logistic)
+    theta0 = np.random.default_rng(seed + 1).standard_normal(d)
+    grouped, one_row = theta0.copy(), theta0.copy()
+    assert one_row_updates(X, y, grouped, 0, n, lr, logistic, grouped=True) == n
+    assert one_row_updates(X, y, one_row, 0, n, lr, logistic, grouped=False) == n
+    np.testing.assert_allclose(grouped, one_row, rtol=1e-11, atol=1e-11)
+
+
 def test_sgd_rows_snapshots_theta_on_the_stride_grid():
     X, y = rows(50, 3, 7, logistic=False)
-    ipar, fpar = native.new_params()
     stride, t0 = 6, 4  # the run starts off the grid, after 4 earlier updates
-    ipar[native.I_COUNT], ipar[native.I_T], ipar[native.I_STRIDE] = 50, t0, stride
-    fpar[native.F_LR0] = 0.05
     path = np.full((60 // stride + 1, 3), np.nan)
     theta = np.zeros(3)
-    assert native.sgd_rows(X, y, theta, ipar, fpar, path) == 50
+    done = kernels.sgd_rows(
+        X, y, theta, loss="squared", learning_rate=0.05, count=50, t=t0,
+        stride=stride, path=path,
+    )  # fmt: skip
+    assert done == 50
     for t in range(stride, t0 + 50 + 1, stride):
         _, expected = reference_rows(X, y, np.zeros(3), 0, t - t0, 0.05, False)
         np.testing.assert_allclose(path[t // stride], expected, rtol=1e-12)
     assert np.isnan(path[0]).all()  # no snapshot before the run's first update
 
 
+def one_batch_update(X, y, theta, batch_size, logistic, lr=0.5):
+    """One plain ``batch_rows`` update on rows 0..batch_size−1: (done, new θ)."""
+    theta = theta.copy()
+    d = len(theta)
+    state = {k: np.zeros(d) for k in ("grad", "m", "v")}
+    done = kernels.batch_rows(
+        X,
+        y,
+        theta,
+        loss="log" if logistic else "squared",
+        batch_size=batch_size,
+        count=1,
+        t=0,
+        stride=2,
+        path=np.empty((1, d)),
+        rule=kernels.Rule(rules.PLAIN, 0.9, 0.999, 1e-8),
+        schedule=kernels.Schedule(rules.CONSTANT, lr, 1.0, 0.25, 0.5, 10.0, 0.1),
+        **state,
+    )
+    return done, theta
+
+
 @pytest.mark.parametrize("logistic", [False, True])
 @pytest.mark.parametrize("rows_in_batch", [1, 3, 4, 9])
-def test_batch_gradient_is_the_mean_gradient_over_the_batch(logistic, rows_in_batch):
+def test_a_batch_update_steps_along_the_mean_gradient_of_its_rows(
+    logistic, rows_in_batch
+):
     X, y = rows(20, 5, 3, logistic)
     theta = np.random.default_rng(0).standard_normal(5)
-    grad = np.empty(5)
-    pos, end = 2, 2 + rows_in_batch
-    assert kernels._batch_gradient(X, y, pos, end, theta, logistic, grad)
-    z = X[pos:end] @ theta
+    done, updated = one_batch_update(X[2:], y[2:], theta, rows_in_batch, logistic)
+    rows_x, rows_y = X[2 : 2 + rows_in_batch], y[2 : 2 + rows_in_batch]
+    z = rows_x @ theta
     prediction = 1 / (1 + np.exp(-z)) if logistic else z
-    expected = X[pos:end].T @ (prediction - y[pos:end]) / rows_in_batch
-    np.testing.assert_allclose(grad, expected, rtol=1e-12, atol=1e-14)
+    expected = theta - 0.5 * rows_x.T @ (prediction - rows_y) / rows_in_batch
+    assert done == 1
+    np.testing.assert_allclose(updated, expected, rtol=1e-12, atol=1e-14)
 
 
-def test_batch_gradient_reports_a_non_finite_residual():
+def test_a_batch_update_stops_before_a_non_finite_derivative():
     X, y = rows(8, 2, 0, logistic=False)
     theta = np.array([np.nan, 0.0])
-    assert not kernels._batch_gradient(X, y, 0, 8, theta, False, np.empty(2))
+    done, updated = one_batch_update(X, y, theta, 8, logistic=False)
+    assert done == 0
+    np.testing.assert_array_equal(updated, theta)
 
 
-def test_the_chains_sigmoid_is_within_one_and_a_half_eps_of_the_exact_value():
-    import mpmath
+def sgd_arguments(n=12, d=3):
+    rng = np.random.default_rng(0)
+    return {
+        "X": rng.standard_normal((n, d)),
+        "y": rng.standard_normal(n),
+        "theta": np.zeros(d),
+        "loss": "squared",
+        "learning_rate": 0.01,
+        "count": n,
+        "t": 0,
+        "stride": 4,
+        "path": np.zeros((n // 4 + 1, d)),
+    }
 
-    mpmath.mp.prec = 120
-    rng = np.random.default_rng(11)
-    u = np.concatenate(
-        [
-            rng.normal(0.0, 4.0, 400),
-            rng.uniform(-1070.0, 1070.0, 400),  # both tails, the libm part too
-            [0.0, 1e-300, -1e-300, 1 / 256, -1 / 256, 999.9, -999.9, 1000.5],
-        ]
-    )
-    for value in u:
-        exact = 1 / (1 + mpmath.power(2, -mpmath.mpf(float(value))))
-        got = kernels._sigmoid_base2(float(value))
-        if exact < 1e-300:  # below double precision's normal range
-            assert got < 1e-300
-            continue
-        assert abs(mpmath.mpf(got) - exact) <= 1.5 * 2**-52 * exact, value
-    assert kernels._sigmoid_base2(math.inf) == 1.0
-    assert kernels._sigmoid_base2(-math.inf) == 0.0
-    assert math.isnan(kernels._sigmoid_base2(math.nan))
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"y": np.zeros(11)}, "same rows and features"),
+        ({"theta": np.zeros(2)}, "same rows and features"),
+        ({"path": np.zeros((2, 3))}, "do not fit a path of 2 rows"),
+        ({"stride": 0}, "a snapshot every 0"),
+        ({"count": 13, "path": np.zeros((9, 3))}, "need 13 rows, but there are 12"),
+    ],
+)
+def test_arguments_a_loop_would_read_or_write_past_are_refused(change, message):
+    with pytest.raises(ValueError, match=message):
+        kernels.sgd_rows(**(sgd_arguments() | change))

@@ -1,8 +1,9 @@
-"""The compiled log-loss pass: its polynomial exp and log1p, and its sums.
+"""The loss pieces and the full-data pass built on them.
 
-The pass writes e^−a and log1p(e) as polynomials (so that they vectorise); these
-tests hold them to values exact to 120 bits (mpmath) in units in the last place,
-and the whole pass to a row-by-row sum in Python floats.
+The log-loss's terms write e^−a and log1p(e) as polynomials (so that they
+vectorise); these tests hold them, and the derivative the SGD loops use, to
+values exact to 120 bits (mpmath), and the whole pass to a row-by-row sum in
+Python floats.
 """
 
 import math
@@ -12,7 +13,7 @@ import mpmath
 import numpy as np
 import pytest
 
-from gddash.engine import logistic_pass, native
+from gddash.engine import data_pass, losses
 
 
 def exactly(function, values: np.ndarray) -> np.ndarray:
@@ -26,7 +27,7 @@ def ulps(actual: np.ndarray, expected: np.ndarray) -> np.ndarray:
 
 def test_exp_minus_is_within_an_ulp_from_zero_to_underflow():
     a = np.concatenate([np.linspace(0.0, 745.0, 20_001), [1e-300, 0.5, 708.3]])
-    got = np.array([logistic_pass._exp_minus(v) for v in a])
+    got = np.array([losses.exp_minus(v) for v in a])
     expected = exactly(lambda v: mpmath.exp(-v), a)
     normal = expected > np.finfo(float).tiny  # subnormals: absolute error only
     assert ulps(got[normal], expected[normal]).max() <= 1.0
@@ -37,17 +38,17 @@ def test_exp_minus_is_within_an_ulp_from_zero_to_underflow():
     ("a", "expected"), [(746.0, 0.0), (1e4, 0.0), (math.inf, 0.0), (0.0, 1.0)]
 )
 def test_exp_minus_underflows_to_zero_and_is_one_at_zero(a, expected):
-    assert logistic_pass._exp_minus(a) == expected
+    assert losses.exp_minus(a) == expected
 
 
 def test_exp_minus_keeps_a_nan():
-    assert math.isnan(logistic_pass._exp_minus(math.nan))
+    assert math.isnan(losses.exp_minus(math.nan))
 
 
 def test_log1p_unit_is_within_three_ulps_on_zero_to_one():
     e = np.concatenate([np.linspace(0.0, 1.0, 20_001), np.geomspace(1e-300, 1, 999)])
     e = np.append(e, [0.015315, 0.125335])  # 3 ulps off (found on a finer grid)
-    got = np.array([logistic_pass._log1p_unit(v) for v in e])
+    got = np.array([losses.log1p_unit(v) for v in e])
     expected = exactly(mpmath.log1p, e)
     nonzero = expected > 0
     assert ulps(got[nonzero], expected[nonzero]).max() <= 3.0
@@ -73,7 +74,7 @@ def test_logistic_sums_equal_a_row_by_row_sum(scale, rows):
     y = (rng.random(rows) < 0.5).astype(float)
     theta = rng.standard_normal(4)
     grad = np.empty(4)
-    loss = native.logistic_sums(X, y, theta, 0, rows, grad)
+    loss = data_pass.loss_sums(X, y, theta, 0, rows, grad)
     expected_loss, expected_grad = reference_sums(X, y, theta)
     assert loss == pytest.approx(expected_loss, rel=1e-13)
     np.testing.assert_allclose(grad, expected_grad, rtol=1e-12, atol=1e-12 * rows)
@@ -85,8 +86,39 @@ def test_logistic_sums_of_huge_margins_are_finite_and_silent():
     grad = np.empty(1)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        loss = native.logistic_sums(X, y, np.ones(1), 0, 4, grad)
+        loss = data_pass.loss_sums(X, y, np.ones(1), 0, 4, grad)
     # Rows 2 and 3 are wrong by a margin of 1e4 each (loss 1e4, residual ∓1);
     # rows 1 and 4 are right by as much (loss e^−1e4 = 0, residual 0).
     assert loss == 2e4
     np.testing.assert_array_equal(grad, [2e4])
+
+
+def test_the_log_loss_derivative_is_sigma_minus_y_within_two_ulps():
+    rng = np.random.default_rng(5)
+    z = np.concatenate([rng.normal(0.0, 5.0, 300), [0.0, 40.0, -40.0, 700.0, -700.0]])
+    for label in (0.0, 1.0):
+        got = np.array([losses.log_derivative(v, label) for v in z])
+        expected = exactly(lambda v, y=label: 1 / (1 + mpmath.exp(-v)) - y, z)
+        nonzero = expected != 0
+        assert ulps(got[nonzero], expected[nonzero]).max() <= 2.0
+        assert (np.abs(got[~nonzero]) < 1e-300).all()
+
+
+@pytest.mark.parametrize("z", [-3.0, 0.0, 0.25, 8.0, 1e4, -1e4])
+@pytest.mark.parametrize("label", [0.0, 1.0])
+def test_each_loss_s_terms_are_its_value_and_derivative(z, label):
+    for value, derivative, terms in (
+        (losses.squared_value, losses.squared_derivative, losses.squared_terms),
+        (losses.log_value, losses.log_derivative, losses.log_terms),
+    ):
+        term_value, term_derivative = terms(z, label)
+        assert term_value == pytest.approx(value(z, label), rel=1e-15)
+        assert term_derivative == pytest.approx(derivative(z, label), rel=1e-15)
+
+
+def test_the_log_loss_value_is_stable_where_the_naive_formula_overflows():
+    assert losses.log_value(1e4, 0.0) == 1e4  # log(1 + e^1e4) without overflow
+    assert losses.log_value(-1e4, 0.0) == 0.0
+    assert losses.log_value(0.0, 1.0) == pytest.approx(math.log(2.0), rel=1e-15)
+    assert losses.squared_value(3.0, 1.0) == 2.0
+    assert losses.squared_derivative(3.0, 1.0) == 2.0
