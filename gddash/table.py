@@ -13,11 +13,8 @@ import math
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-STATUS_WORDS = {
-    "converged": "Converged",
-    "max_iter": "Budget used up",
-    "diverged": "Diverged",
-}
+from gddash import titles
+
 # Left to right in the order a reader compares variants.
 FIRST = ["variant", "status", "final loss", "gap to optimum", "R²", "accuracy"]
 LOWER_IS_BETTER = [
@@ -72,7 +69,7 @@ def styled(table: pd.DataFrame) -> Styler:
     shown = ordered(table)
     diverged = shown["status"] == "diverged"
     shown = shown.assign(
-        status=shown["status"].map(STATUS_WORDS).fillna(shown["status"])
+        status=shown["status"].map(titles.STATUS).fillna(shown["status"])
     )
 
     def mark(column: pd.Series) -> list[str]:

@@ -37,9 +37,9 @@ X_AXIS = {
 }
 GOAL = {"minimize": "Descend (minimise)", "maximize": "Ascend (maximise)"}
 DIMENSION = {"2": "f(x, y)", "1": "f(x)"}
-# A run's status, as a read-out says it.
+# How a run ended, in words (the engine's statuses are ids).
 STATUS = {
-    "converged": "Converged: ‖∇‖ ≤ ε",
-    "diverged": "Diverged",
+    "converged": "Converged",
     "max_iter": "Budget used up",
+    "diverged": "Diverged",
 }

@@ -2,194 +2,58 @@
 
 Reads top to bottom like the page: function, settings, symbolic panel, the
 surface with an in-browser animation, then a step scrubber with read-outs.
-Every setting is bound to the URL, so a link reproduces the exact run.
+Every setting is written to the address bar, so a link reproduces the exact run.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import streamlit as st
-import sympy
 
-from gddash import charts, functions
-from gddash.compare import RULE_TITLES
-from gddash.engine import RULES, Settings, Trace
+from gddash import charts, export, functions, limits, plain, readouts, titles
+from gddash.engine import RULES, Settings
 from gddash.errors import GddashError
+from gddash.page_settings import (
+    EXPLORER,
+    EXPLORER_DEFAULTS,
+    MAX_ITERATIONS,
+    PRESET_KEYS,
+    PRESETS,
+    START_RANGE,
+    preset_values,
+)
+from gddash.readouts import fmt, vector
 from gddash.ui import cache, links
 
-PRESETS = {p.key: p for p in functions.PRESETS}
-MAX_ITERATIONS = 10_000
-LABELS = {
+PAGE = "explore"
+SHOWN = {
     "preset": lambda key: PRESETS[key].title,
-    "dim": {"2": "f(x, y)", "1": "f(x)"}.get,
-    "goal": {"minimize": "Descend (minimise)", "maximize": "Ascend (maximise)"}.get,
-    "rules": RULE_TITLES.get,
-}
-# Keys differ from the compare page's: widget state is shared across pages.
-URL_KEYS = (
-    "preset",
-    "f",
-    "dim",
-    "x0",
-    "y0",
-    "eta",
-    "epsilon",
-    "iters",
-    "goal",
-    "rules",
-)
-STATUS = {
-    "converged": "Converged: ‖∇f‖ ≤ ε",
-    "diverged": "Diverged",
-    "max_iter": "Max iterations",
-}
-# The update rules written out (θ is the point, g = ∇f(θ_k) for descent).
-RULE_LATEX = {
-    "momentum": r"""\begin{aligned} m_{k+1} &= \beta\, m_k + g_k \\
-        \theta_{k+1} &= \theta_k \mp \eta\, m_{k+1} \end{aligned}""",
-    "nesterov": r"""\begin{aligned} m_{k+1} &= \beta\, m_k + g_k \\
-        \theta_{k+1} &= \theta_k \mp \eta\,(g_k + \beta\, m_{k+1}) \end{aligned}""",
-    "adagrad": r"""\begin{aligned} v_{k+1} &= v_k + g_k^2 \\
-        \theta_{k+1} &= \theta_k \mp \eta\, g_k / (\sqrt{v_{k+1}} + \epsilon)
-        \end{aligned}""",
-    "rmsprop": r"""\begin{aligned} v_{k+1} &= \beta_2 v_k + (1-\beta_2)\, g_k^2 \\
-        \theta_{k+1} &= \theta_k \mp \eta\, g_k / (\sqrt{v_{k+1}} + \epsilon)
-        \end{aligned}""",
-    "adam": r"""\begin{aligned} m_{k+1} &= \beta_1 m_k + (1-\beta_1)\, g_k,\quad
-        v_{k+1} = \beta_2 v_k + (1-\beta_2)\, g_k^2 \\
-        \theta_{k+1} &= \theta_k \mp \eta\, \hat m_{k+1} / (\sqrt{\hat v_{k+1}}
-        + \epsilon),\quad \hat m = m / (1-\beta_1^{k+1}),\
-        \hat v = v / (1-\beta_2^{k+1}) \end{aligned}""",
+    "dim": titles.DIMENSION.get,
+    "goal": titles.GOAL.get,
+    "rules": titles.RULE.get,
 }
 
 
-def adopt_preset(key: str) -> None:
-    """On a new preset choice, load its formula, start, rate and goal (before widgets).
+def settle_preset(link: links.Link) -> str:
+    """The preset, and on a new preset choice its formula, start, rate and goal.
 
-    On a session's first run a shared link's own values win over the preset's.
+    On the page's first run a link's own formula and start win over its preset's.
     """
-    if st.session_state.get("_preset") == key:
-        return
-    first = "_preset" not in st.session_state
+    links.settle(link, ["preset"], EXPLORER_DEFAULTS)
+    key = st.session_state["preset"]
+    if st.session_state.get("_preset") not in (None, key):
+        links.forget(PAGE, PRESET_KEYS)  # a new choice: the preset's values apply
     st.session_state["_preset"] = key
-    preset = PRESETS[key]
-    values = {
-        "f": preset.text,
-        "dim": str(len(preset.variables)),
-        "x0": float(preset.start[0]),
-        "y0": float(preset.start[1]) if len(preset.start) > 1 else 0.0,
-        "eta": float(preset.learning_rate),
-        "goal": preset.goal,
-    }
-    for name, value in values.items():
-        if not first or (name not in st.session_state and name not in st.query_params):
-            st.session_state[name] = value
-
-
-def fmt(value: float) -> str:
-    """Two decimals like the seed's read-outs, scientific when that would hide it."""
-    if not np.isfinite(value):
-        return str(value)
-    if value == 0 or 0.01 <= abs(value) < 1e5:
-        return f"{value:.2f}"
-    return f"{value:.3g}"
-
-
-def vector(values) -> str:
-    return "(" + ", ".join(fmt(v) for v in values) + ")"
-
-
-def status_at(trace: Trace, k: int) -> str:
-    return "Running" if k < len(trace.updates) - 1 else STATUS[trace.status]
-
-
-def readout_caption(trace: Trace, title: str = ""):
-    """Read-outs of step k as one line, for the in-browser animation."""
-    who = f"{title}, " if title else ""
-
-    def caption(k: int) -> str:
-        k = min(k, len(trace.updates) - 1)
-        return (
-            f"{who}step {trace.updates[k]}: position {vector(trace.path[k])}, "
-            f"f = {fmt(trace.loss[k])}, ‖∇f‖ = {fmt(trace.grad_norm[k])}, "
-            f"<b>{status_at(trace, k)}</b>"
-        )
-
-    return caption
-
-
-def plot_domain(preset, text, variables, traces) -> tuple[float, ...]:
-    """The preset's window, widened to hold every (finite, sane) path point."""
-    if preset.text == text and preset.variables == variables:
-        lo_x, hi_x, lo_y, hi_y = preset.domain
-    else:
-        lo_x = hi_x = lo_y = hi_y = None
-    points = np.vstack([t.path for t in traces])
-    # The start inputs allow |x| <= 1e6, so that much is sane; beyond is a blow-up.
-    sane = np.isfinite(points).all(axis=1) & (np.abs(points) <= 1e6).all(axis=1)
-    points = points[sane]
-    if len(points) == 0:  # every point blew up: show the usual window
-        points = np.array([[-3.0, -3.0], [3.0, 3.0]])[:, : len(variables)]
-    xs = points[:, 0]
-    lo_x = min(xs.min(), lo_x if lo_x is not None else np.inf)
-    hi_x = max(xs.max(), hi_x if hi_x is not None else -np.inf)
-    span = max(hi_x - lo_x, 2.0)
-    lo_x, hi_x = lo_x - 0.15 * span, hi_x + 0.15 * span
-    if len(variables) == 1:
-        return lo_x, hi_x, lo_y, hi_y
-    ys = points[:, 1]
-    lo_y = min(ys.min(), lo_y if lo_y is not None else np.inf)
-    hi_y = max(ys.max(), hi_y if hi_y is not None else -np.inf)
-    span = max(hi_y - lo_y, 2.0)
-    return lo_x, hi_x, lo_y - 0.15 * span, hi_y + 0.15 * span
-
-
-def update_latex(f, variables, rule: str, rate: float, goal: str) -> str:
-    """The update with the user's numbers, e.g. x_{k+1} = x_k − 0.01 (2 x_k).
-
-    Other rules are written with g_k = ∇f(θ_k) and the engine's default
-    constants (β = 0.9, β₂ = 0.999), which the explorer runs them with.
-    """
-    defaults = Settings()
-    sign = "-" if goal == "minimize" else "+"
-    if rule != "plain":
-        return (
-            RULE_LATEX[rule]
-            .replace(r"\mp", sign)
-            .replace(r"\eta", f"{rate:g}")
-            .replace(r"\beta_1", f"{defaults.momentum:g}")
-            .replace(r"\beta_2", f"{defaults.beta2:g}")
-            .replace(r"\beta", f"{defaults.momentum:g}")
-        )
-    now = {sympy.Symbol(v): sympy.Symbol(f"{v}_k") for v in variables}
-    lines = []
-    for v, partial in zip(variables, f.gradient_exprs, strict=True):
-        substituted = sympy.latex(partial.xreplace(now))
-        lines.append(
-            rf"{v}_{{k+1}} &= {v}_k {sign} {rate:g}\,"
-            rf"\frac{{\partial f}}{{\partial {v}}} = {v}_k {sign} {rate:g}"
-            rf"\left({substituted}\right)"
-        )
-    return r"\begin{aligned}" + r" \\[6pt] ".join(lines) + r"\end{aligned}"
-
-
-def step_table(trace: Trace, variables) -> pd.DataFrame:
-    table = {"step": trace.updates}
-    for j, v in enumerate(variables):
-        table[v] = trace.path[:, j]
-    table["f"] = trace.loss
-    for j, v in enumerate(variables):
-        table[f"∂f/∂{v}"] = trace.gradient[:, j]
-    table["‖∇f‖"] = trace.grad_norm
-    return pd.DataFrame(table)
+    links.settle(link, PRESET_KEYS, preset_values(key))
+    links.settle(link, EXPLORER_DEFAULTS, EXPLORER_DEFAULTS)
+    return key
 
 
 # ---------------------------------------------------------------------------------
 # The page
 # ---------------------------------------------------------------------------------
 
-url_asked = links.asked(URL_KEYS)
+link = links.open_link(PAGE, EXPLORER)
 
 st.title("Explore a function")
 st.caption(
@@ -198,17 +62,12 @@ st.caption(
     "your start point. Drag the 3-D surface to turn it; press Play to watch the "
     "steps; move the step slider to read every number along the way."
 )
+link_notices = st.container()
 
-preset_key = st.selectbox(
-    "Preset",
-    list(PRESETS),
-    key="preset",
-    bind="query-params",
-    format_func=LABELS["preset"],
-)
-adopt_preset(preset_key)
+preset_key = settle_preset(link)
+st.selectbox("Preset", list(PRESETS), key="preset", format_func=SHOWN["preset"])
 preset = PRESETS[preset_key]
-if st.session_state.get("f", preset.text) == preset.text:
+if st.session_state["f"] == preset.text:
     st.caption(preset.note)
 else:
     st.caption(f"Your own formula (the start point and rate came from {preset.title}).")
@@ -217,7 +76,6 @@ left, right = st.columns([3, 1])
 text = left.text_input(
     "f =",
     key="f",
-    bind="query-params",
     max_chars=functions.MAX_LENGTH,
     help="Use x and y, + − * / ^, numbers, pi, e and "
     + " ".join(functions.FUNCTION_NAMES)
@@ -225,57 +83,47 @@ text = left.text_input(
 )
 dim = right.radio(
     "Variables",
-    ["2", "1"],
+    list(titles.DIMENSION),
     key="dim",
-    bind="query-params",
     horizontal=True,
-    format_func=LABELS["dim"],
+    format_func=SHOWN["dim"],
 )
 variables = ("x", "y") if dim == "2" else ("x",)
 
-cols = st.columns(6)
-x0 = cols[0].number_input(
-    "Start x", -1e6, 1e6, key="x0", bind="query-params", format="%g"
-)
+cols = st.columns(3)
+x0 = cols[0].number_input("Start x", *START_RANGE, key="x0", format="%g")
 # Always drawn (greyed out for f(x)), so y0 exists even when a refused 1-variable
 # formula falls back to the last valid 2-variable function.
 y0 = cols[1].number_input(
-    "Start y",
-    -1e6,
-    1e6,
-    key="y0",
-    bind="query-params",
-    format="%g",
-    disabled=dim == "1",
+    "Start y", *START_RANGE, key="y0", format="%g", disabled=dim == "1"
 )
-rate = cols[2].number_input(
-    "Learning rate η", 1e-9, 1e6, key="eta", bind="query-params", format="%g"
-)
-eps = cols[3].number_input(
-    "ε on ‖∇f‖", 0.0, 1e6, 1e-6, key="epsilon", bind="query-params", format="%.0e"
-)
-iterations = cols[4].number_input(
-    "Max iterations", 1, MAX_ITERATIONS, 1000, key="iters", bind="query-params"
-)
-goal = cols[5].radio(
-    "Direction",
-    ["minimize", "maximize"],
-    key="goal",
-    bind="query-params",
-    format_func=LABELS["goal"],
+rate = cols[2].number_input("Learning rate η", 1e-9, 1e6, key="eta", format="%g")
+cols = st.columns(3)
+eps = cols[0].number_input("ε on ‖∇f‖", 0.0, 1e6, key="epsilon", format="%.0e")
+iterations = cols[1].number_input("Max iterations", 1, MAX_ITERATIONS, key="iters")
+goal = cols[2].radio(
+    "Direction", list(titles.GOAL), key="goal", format_func=SHOWN["goal"]
 )
 rules = st.multiselect(
     "Update rules (each runs from the same start, in its own colour)",
     RULES,
-    default=["plain"],
     key="rules",
-    bind="query-params",
-    format_func=LABELS["rules"],
+    format_func=SHOWN["rules"],
 )
-
-links.warn_ignored(url_asked, LABELS)
+links.publish(link)
+links.warn(link, SHOWN, where=link_notices)
 if not rules:
     st.info("Choose at least one update rule to run.")
+    st.stop()
+steps = len(rules) * int(iterations)
+if steps > limits.EXPLORER_STEPS:
+    most = limits.EXPLORER_STEPS // len(rules)
+    st.warning(
+        f"{len(rules)} rules × {int(iterations):,} iterations is {steps:,} steps, "
+        f"more than the {limits.EXPLORER_STEPS:,} this shared server runs per "
+        f"change. Lower the max iterations to {most:,} or choose fewer rules.",
+        icon=":material/hourglass_disabled:",
+    )
     st.stop()
 
 # The function: a refused formula keeps the last valid one on screen.
@@ -283,16 +131,19 @@ try:
     f = cache.symbolic(text, variables)
     st.session_state["_valid_function"] = (text, variables)
 except GddashError as error:
-    st.error(f"**That formula was refused.** {error}")
+    st.error(f"**That formula was refused.** {plain.literal(str(error))}")
     if "_valid_function" not in st.session_state:
         st.stop()
     text, variables = st.session_state["_valid_function"]
     f = cache.symbolic(text, variables)
-    st.caption(f"Still showing the last valid function: f = {text}")
+    st.caption(f"Still showing the last valid function: f = {plain.code(text)}")
 
 start = (float(x0), float(y0)) if len(variables) == 2 else (float(x0),)
 traces = {}
-for rule in rules:
+progress = st.progress(0.0, text="Descending…") if len(rules) > 1 else None
+for done, rule in enumerate(rules):
+    if progress is not None:  # also where a closed tab stops the work
+        progress.progress(done / len(rules), text=f"Running {titles.RULE[rule]}…")
     settings = Settings(
         learning_rate=float(rate),
         max_epochs=int(iterations),
@@ -302,7 +153,10 @@ for rule in rules:
         theta0=start,
         max_points=int(iterations) + 1,
     )
-    traces[rule] = cache.function_run(text, variables, settings)
+    with cache.heavy_work():
+        traces[rule] = cache.function_run(text, variables, settings)
+if progress is not None:
+    progress.empty()
 
 # Symbolic panel ---------------------------------------------------------------------
 args = ", ".join(variables)
@@ -317,18 +171,18 @@ with st.container(border=True):
         + r"\end{pmatrix}"
     )
     for rule in rules:
-        st.markdown(f"**{RULE_TITLES[rule]}** update, with g = ∇f at the current point")
-        st.latex(update_latex(f, variables, rule, float(rate), goal))
+        st.markdown(f"**{titles.RULE[rule]}** update, with g = ∇f at the current point")
+        st.latex(readouts.update_latex(f, variables, rule, float(rate), goal))
 
 # Pictures ----------------------------------------------------------------------------
-lo_x, hi_x, lo_y, hi_y = plot_domain(preset, text, variables, traces.values())
+lo_x, hi_x, lo_y, hi_y = readouts.plot_domain(preset, text, variables, traces.values())
 paths = []
 for rule, trace in traces.items():
     keep = np.isfinite(trace.path).all(axis=1) & np.isfinite(trace.loss)
     first_y = trace.path[keep, 1] if len(variables) == 2 else trace.loss[keep]
     paths.append(
         charts.Path3D(
-            RULE_TITLES[rule],
+            titles.RULE[rule],
             trace.path[keep, 0],
             first_y,
             trace.loss[keep],
@@ -345,17 +199,20 @@ if len(variables) == 2:
     gx, gy = f.gradients_on_grid(*np.meshgrid(coarse_x, coarse_y))
     arrows = charts.arrow_field(coarse_x, coarse_y, gx, gy)
     surface = charts.surface_figure(grid, paths, title=f"f(x, y) = {text}", height=560)
+    first = rules[0]
     st.plotly_chart(
         charts.animate_paths(
             surface,
             paths,
             three_d=True,
-            caption=readout_caption(
-                traces[rules[0]], RULE_TITLES[rules[0]] if len(rules) > 1 else ""
+            caption=readouts.readout_caption(
+                traces[first], titles.RULE[first] if len(rules) > 1 else ""
             ),
         ),
         key="surface",
         width="stretch",
+        alt=f"3-D surface of f(x, y) = {text} with each rule's path; "
+        "press Play to animate the steps.",
     )
 else:
     xs = np.linspace(lo_x, hi_x, 400)
@@ -375,13 +232,13 @@ def stepper() -> None:
     shown = rules[0]
     if len(rules) > 1:
         shown = st.selectbox(
-            "Read-outs for", rules, format_func=RULE_TITLES.get, key="readout_rule"
+            "Read-outs for", rules, format_func=titles.RULE.get, key="readout_rule"
         )
     trace = traces[shown]
-    last = len(trace.updates) - 1
+    last = readouts.last_step(trace)
     st.caption(
         "The figure's Play button and slider run in your browser; this Step slider "
-        "reads out any step below."
+        "reads out any recorded step below."
     )
     k = st.slider("Step", 0, max(last, 1), 0, key="step", disabled=last == 0)
     k = min(k, last)
@@ -393,7 +250,7 @@ def stepper() -> None:
     bottom[0].metric("Value", fmt(value))
     bottom[1].metric("‖∇f‖", fmt(float(np.linalg.norm(grad))))
     bottom[2].metric("Learning rate", f"{trace.learning_rate[k]:g}")
-    st.metric("Status", status_at(trace, k))
+    st.metric("Status", readouts.status_at(trace, k))
     if len(variables) == 2:
         st.plotly_chart(
             charts.contour_figure(
@@ -405,6 +262,8 @@ def stepper() -> None:
             ),
             key="contours",
             width="stretch",
+            alt="Contour map of f with −∇f arrows, each rule's path and the "
+            "current step marked.",
         )
     else:
         figure = charts.curve_figure(
@@ -417,17 +276,21 @@ def stepper() -> None:
         )
         st.plotly_chart(
             charts.animate_paths(
-                figure, paths, three_d=False, caption=readout_caption(trace)
+                figure, paths, three_d=False, caption=readouts.readout_caption(trace)
             ),
             key="curve",
             width="stretch",
+            alt=f"Curve of f(x) = {text} with the path, the current step and its "
+            "tangent.",
         )
-    table = step_table(trace, variables)
-    with st.expander(f"Every step of {RULE_TITLES[shown]} ({len(table)} rows)"):
-        st.dataframe(table, hide_index=True, width="stretch", height=300)
+    table = readouts.step_table(trace, variables)
+    with st.expander(f"Every step of {titles.RULE[shown]} ({len(table)} rows)"):
+        st.dataframe(
+            table, hide_index=True, width="stretch", height=300, alt="Every step"
+        )
         st.download_button(
             "Steps (CSV)",
-            table.to_csv(index=False).encode(),
+            export.csv_bytes(table),
             file_name=f"gddash-steps-{shown}.csv",
             on_click="ignore",
             mime="text/csv",
@@ -441,8 +304,11 @@ stepper()
 st.subheader("Where each path stopped")
 for rule, trace in traces.items():
     end = trace.path[-1]
-    line = f"**{RULE_TITLES[rule]}** — {trace.message}"
-    if np.isfinite(end).all() and trace.status != "diverged":
+    line = f"**{titles.RULE[rule]}** — {trace.message}"
+    note = readouts.unbounded_note(trace, maximize=goal == "maximize")
+    if note is not None:
+        line += f" {note}"
+    elif np.isfinite(end).all() and trace.status != "diverged":
         kind = f.classify_point(end)
         line += (
             f" It stopped at {vector(end)}, f = {fmt(trace.loss[-1])}. {kind.sentence}"

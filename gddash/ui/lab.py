@@ -517,14 +517,10 @@ links.publish(link, upload_facts)
 st.altair_chart(
     charts.loss_curves(comparison, x=x_axis, log_scale=log_y),
     width="stretch",
-    alt=f"Loss of each variant against {titles.X_AXIS[x_axis].lower()}, "
-    "with the optimal loss marked.",
 )
 st.altair_chart(
     charts.gradient_norms(comparison, x=x_axis),
     width="stretch",
-    alt="Norm of the full-data gradient of each variant, against the stopping "
-    "threshold ε.",
 )
 
 st.subheader("Comparison")
@@ -587,7 +583,6 @@ st.subheader("Fit")
 st.altair_chart(
     charts.fit_view(comparison),
     width="stretch",
-    alt="Predictions of each variant's final parameters against the data.",
 )
 
 st.subheader("Take it with you")

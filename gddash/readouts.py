@@ -1,0 +1,184 @@
+"""What the function explorer reads out about a run: numbers, status, advice.
+
+Pure functions of a ``Trace`` (and the formula), so that the explorer page only
+lays them out and the tests can pin each sentence.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import sympy
+
+from gddash import titles
+from gddash.engine import Settings, Trace
+
+# The update rules written out (θ is the point, g = ∇f(θ_k) for descent).
+RULE_LATEX = {
+    "momentum": r"""\begin{aligned} m_{k+1} &= \beta\, m_k + g_k \\
+        \theta_{k+1} &= \theta_k \mp \eta\, m_{k+1} \end{aligned}""",
+    "nesterov": r"""\begin{aligned} m_{k+1} &= \beta\, m_k + g_k \\
+        \theta_{k+1} &= \theta_k \mp \eta\,(g_k + \beta\, m_{k+1}) \end{aligned}""",
+    "adagrad": r"""\begin{aligned} v_{k+1} &= v_k + g_k^2 \\
+        \theta_{k+1} &= \theta_k \mp \eta\, g_k / (\sqrt{v_{k+1}} + \epsilon)
+        \end{aligned}""",
+    "rmsprop": r"""\begin{aligned} v_{k+1} &= \beta_2 v_k + (1-\beta_2)\, g_k^2 \\
+        \theta_{k+1} &= \theta_k \mp \eta\, g_k / (\sqrt{v_{k+1}} + \epsilon)
+        \end{aligned}""",
+    "adam": r"""\begin{aligned} m_{k+1} &= \beta_1 m_k + (1-\beta_1)\, g_k \\
+        v_{k+1} &= \beta_2 v_k + (1-\beta_2)\, g_k^2 \\
+        \theta_{k+1} &= \theta_k \mp \eta\, \hat m_{k+1} / (\sqrt{\hat v_{k+1}}
+        + \epsilon) \\
+        \hat m &= m / (1-\beta_1^{k+1}),\quad \hat v = v / (1-\beta_2^{k+1})
+        \end{aligned}""",
+}
+ENDINGS = {
+    "converged": "converged",
+    "diverged": "diverged",
+    "max_iter": "used up its budget",
+}
+
+
+def fmt(value: float) -> str:
+    """Two decimals like the seed's read-outs, scientific when that would hide it."""
+    if not np.isfinite(value):
+        return str(value)
+    if value == 0 or 0.01 <= abs(value) < 1e5:
+        return f"{value:.2f}"
+    return f"{value:.3g}"
+
+
+def vector(values) -> str:
+    return "(" + ", ".join(fmt(v) for v in values) + ")"
+
+
+def last_step(trace: Trace) -> int:
+    return len(trace.updates) - 1
+
+
+def status_at(trace: Trace, k: int) -> str:
+    """The status at recorded point ``k``: running (and how it will end), or the end."""
+    last = last_step(trace)
+    if k >= last:
+        ending = titles.STATUS[trace.status]
+        return ending + " (‖∇f‖ ≤ ε)" if trace.status == "converged" else ending
+    return f"Running (step {trace.updates[k]} of {trace.updates[last]}; it ends: " + (
+        f"{ENDINGS[trace.status]})"
+    )
+
+
+def readout_caption(trace: Trace, title: str = ""):
+    """Read-outs of recorded point k as one line, for the in-browser animation."""
+    who = f"{title}, " if title else ""
+
+    def caption(k: int) -> str:
+        k = min(k, last_step(trace))
+        return (
+            f"{who}step {trace.updates[k]}: position {vector(trace.path[k])}, "
+            f"f = {fmt(trace.loss[k])}, ‖∇f‖ = {fmt(trace.grad_norm[k])}, "
+            f"<b>{status_at(trace, k)}</b>"
+        )
+
+    return caption
+
+
+def unbounded_note(trace: Trace, maximize: bool) -> str | None:
+    """A sentence when the run's trouble is the function, not the learning rate.
+
+    f can have no minimum (or, climbing, no maximum) in the direction the path
+    took: the values then keep improving while the gradient does not shrink
+    (e.g. f = 1/x + y falls forever as y decreases), or they run off to infinity
+    in the improving direction (ascent on x² + y²). Lowering the rate or raising
+    the budget cannot help there, so the read-out says so instead.
+    """
+    if trace.status == "converged":
+        return None
+    values = np.asarray(trace.loss, dtype=float)
+    grads = np.asarray(trace.grad_norm, dtype=float)
+    finite = np.isfinite(values) & np.isfinite(grads)
+    if finite.sum() < 3:
+        return None
+    better = -values[finite] if not maximize else values[finite]
+    steps = np.diff(better)
+    steadily = np.mean(steps > 0) >= 0.95
+    blows_up_well = trace.status == "diverged" and steadily
+    gradient_holds = grads[finite][-1] >= 0.5 * grads[finite][0]
+    runs_on = trace.status == "max_iter" and steadily and gradient_holds
+    if not (blows_up_well or runs_on):
+        return None
+    direction = "above" if maximize else "below"
+    extremum = "maximum" if maximize else "minimum"
+    return (
+        f"f looks unbounded {direction} along this path: its value kept "
+        f"{'rising' if maximize else 'falling'} at every step while the gradient did "
+        f"not shrink, so there is no {extremum} in that direction to reach. A "
+        "smaller learning rate or a larger budget would not change that; try "
+        "another start point or the other direction."
+    )
+
+
+def update_latex(f, variables, rule: str, rate: float, goal: str) -> str:
+    """The update with the user's numbers, e.g. x_{k+1} = x_k − 0.01 (2 x_k).
+
+    Other rules are written with g_k = ∇f(θ_k) and the engine's default
+    constants (β = 0.9, β₂ = 0.999), which the explorer runs them with.
+    """
+    defaults = Settings()
+    sign = "-" if goal == "minimize" else "+"
+    if rule != "plain":
+        return (
+            RULE_LATEX[rule]
+            .replace(r"\mp", sign)
+            .replace(r"\eta", f"{rate:g}")
+            .replace(r"\beta_1", f"{defaults.momentum:g}")
+            .replace(r"\beta_2", f"{defaults.beta2:g}")
+            .replace(r"\beta", f"{defaults.momentum:g}")
+        )
+    now = {sympy.Symbol(v): sympy.Symbol(f"{v}_k") for v in variables}
+    lines = []
+    for v, partial in zip(variables, f.gradient_exprs, strict=True):
+        substituted = sympy.latex(partial.xreplace(now))
+        lines.append(
+            rf"{v}_{{k+1}} &= {v}_k {sign} {rate:g}\,"
+            rf"\frac{{\partial f}}{{\partial {v}}} \\ &= {v}_k {sign} {rate:g}"
+            rf"\left({substituted}\right)"
+        )
+    return r"\begin{aligned}" + r" \\[6pt] ".join(lines) + r"\end{aligned}"
+
+
+def step_table(trace: Trace, variables) -> pd.DataFrame:
+    """Every recorded step: position, value, gradient and its norm."""
+    table = {"step": trace.updates}
+    for j, v in enumerate(variables):
+        table[v] = trace.path[:, j]
+    table["f"] = trace.loss
+    for j, v in enumerate(variables):
+        table[f"∂f/∂{v}"] = trace.gradient[:, j]
+    table["‖∇f‖"] = trace.grad_norm
+    return pd.DataFrame(table)
+
+
+def plot_domain(preset, text, variables, traces) -> tuple[float | None, ...]:
+    """The preset's window, widened to hold every (finite, sane) path point."""
+    if preset.text == text and preset.variables == variables:
+        lo_x, hi_x, lo_y, hi_y = preset.domain
+    else:
+        lo_x = hi_x = lo_y = hi_y = None
+    points = np.vstack([t.path for t in traces])
+    # The start inputs allow |x| <= 1e6, so that much is sane; beyond is a blow-up.
+    sane = np.isfinite(points).all(axis=1) & (np.abs(points) <= 1e6).all(axis=1)
+    points = points[sane]
+    if len(points) == 0:  # every point blew up: show the usual window
+        points = np.array([[-3.0, -3.0], [3.0, 3.0]])[:, : len(variables)]
+    xs = points[:, 0]
+    lo_x = min(xs.min(), lo_x if lo_x is not None else np.inf)
+    hi_x = max(xs.max(), hi_x if hi_x is not None else -np.inf)
+    span = max(hi_x - lo_x, 2.0)
+    lo_x, hi_x = lo_x - 0.15 * span, hi_x + 0.15 * span
+    if len(variables) == 1:
+        return lo_x, hi_x, lo_y, hi_y
+    ys = points[:, 1]
+    lo_y = min(ys.min(), lo_y if lo_y is not None else np.inf)
+    hi_y = max(ys.max(), hi_y if hi_y is not None else -np.inf)
+    span = max(hi_y - lo_y, 2.0)
+    return lo_x, hi_x, lo_y - 0.15 * span, hi_y + 0.15 * span
