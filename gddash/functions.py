@@ -35,6 +35,7 @@ __all__ = [
     "get_preset",
     "parse_expression",
     "symbolic_function",
+    "try_symbolic",
 ]
 
 # --- limits -----------------------------------------------------------------------
@@ -45,8 +46,12 @@ MAX_EXPONENT = 100  # |n| in base**n for a numeric exponent n
 MAX_LITERAL = 1e15  # |number| typed as a literal
 MAX_CONSTANT_LOG10 = 300  # |log10(|c|)| for any constant built along the way
 MAX_EXP_ARGUMENT = 700.0  # exp(700) ~ 1e304, still a finite float
+MAX_NODES = 300  # parts (names, numbers, operations, calls) of the syntax tree
+MAX_MINMAX_ARGUMENTS = 4  # terms of one min or max, nested calls merged
+MAX_NON_SMOOTH = 8  # calls of min, max, abs and sign in one formula
+MAX_EXPRESSION_NODES = 400  # nodes of the built sympy expression
 MAX_GRADIENT_NODES = 600  # nodes in all partial derivatives together
-MAX_HESSIAN_NODES = 4_000  # nodes in the distinct second derivatives together
+MAX_HESSIAN_NODES = 3_000  # nodes in the distinct second derivatives together
 
 # --- vocabulary -------------------------------------------------------------------
 
@@ -74,13 +79,16 @@ _FUNCTIONS: dict[str, tuple[Callable[..., sympy.Expr], int, int | None]] = {
     "asin": (sympy.asin, 1, 1),
     "acos": (sympy.acos, 1, 1),
     "sign": (sympy.sign, 1, 1),
-    "min": (sympy.Min, 2, None),
-    "max": (sympy.Max, 2, None),
+    "min": (sympy.Min, 2, MAX_MINMAX_ARGUMENTS),
+    "max": (sympy.Max, 2, MAX_MINMAX_ARGUMENTS),
 }
 _ALIASES = {"ln": "log", "arcsin": "asin", "arccos": "acos", "arctan": "atan"}
 FUNCTION_NAMES: tuple[str, ...] = tuple(_FUNCTIONS)
 _CONSTANTS: dict[str, sympy.Expr] = {"pi": sympy.pi, "e": sympy.E}
 _GROWING = {"exp", "sinh", "cosh"}  # functions whose numeric value explodes
+# Functions with a kink: each adds Heaviside and DiracDelta factors to the
+# derivatives, and sympy compares their arguments pairwise while building them.
+_NON_SMOOTH = {"min", "max", "abs", "sign"}
 
 # Keywords that cannot start or continue a formula at all. The expression keywords
 # (lambda, if, else, for, in, and, or, not, is, True, False, None) go on to ast, so
@@ -270,6 +278,12 @@ def _tokenize(text: str) -> list[_Token]:
         if kind == "space":
             continue
         value = match.group()
+        if kind == "string" and "\\" in value:
+            # Refused here: Python would warn about its escapes while parsing.
+            backslash = match.start() + value.index("\\") + 1
+            raise ExpressionError(
+                f"character '\\\\' at position {backslash} is not allowed"
+            )
         if kind == "name":
             if value in _STATEMENT_KEYWORDS:
                 raise ExpressionError(
@@ -381,9 +395,19 @@ _COMPARE_SYMBOLS = {
 
 
 def _source(node: ast.AST) -> str:
-    """The normalised text of a node, for messages (``x ** 99999999``)."""
+    """The normalised text of a node, quoted for a message: ``'x ** 99999999'``.
+
+    repr quotes it and escapes its quotes, so where the fragment ends is plain.
+    A fragment that holds text in quotes is not shown at all: messages are shown
+    to the visitor, and such text could be anything.
+    """
+    if any(
+        isinstance(part, ast.Constant) and isinstance(part.value, str | bytes)
+        for part in ast.walk(node)
+    ):
+        return "(a part with text in quotes)"
     text = ast.unparse(node)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return repr(text if len(text) <= 60 else text[:57] + "...")
 
 
 def _nesting_depth(tree: ast.AST) -> int:
@@ -416,6 +440,32 @@ def _nesting_depth(tree: ast.AST) -> int:
     return deepest
 
 
+def _check_parts(tree: ast.AST) -> None:
+    """Refuse a tree with too many parts, or too many kinks, before sympy sees it."""
+    parts = 0
+    non_smooth = 0
+    for node in ast.walk(tree):
+        if isinstance(node, ast.expr):
+            parts += 1
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in _NON_SMOOTH
+        ):
+            non_smooth += 1
+    if parts > MAX_NODES:
+        raise ExpressionError(
+            f"the formula has too many parts ({parts} numbers, names and operations; "
+            f"at most {MAX_NODES}): shorten it"
+        )
+    if non_smooth > MAX_NON_SMOOTH:
+        raise ExpressionError(
+            f"the formula calls min, max, abs or sign {non_smooth} times (at most "
+            f"{MAX_NON_SMOOTH}): each kink multiplies the size of the derivatives, "
+            "so use fewer"
+        )
+
+
 def _shorten(text: str, limit: int = 24) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
@@ -424,18 +474,18 @@ def _number_from_text(text: str) -> sympy.Rational:
     """An exact sympy number from a decimal literal: ``0.1`` -> 1/10, ``1e-3``."""
     match = _NUMBER_RE.fullmatch(text)
     if match is None:  # pragma: no cover - the tokenizer only emits such numbers
-        raise ExpressionError(f"number '{_shorten(text)}' is not understood")
+        raise ExpressionError(f"number {_shorten(text)!r} is not understood")
     exponent = match.group("exponent")
     # Bound the exponent *before* Fraction builds 10**exponent.
     if exponent is not None and (len(exponent) > 4 or abs(int(exponent)) > 300):
         raise ExpressionError(
-            f"number '{_shorten(text)}' is out of range: its exponent must stay "
+            f"number {_shorten(text)!r} is out of range: its exponent must stay "
             "within e-300 to e+300"
         )
     value = float(text)
     if not math.isfinite(value) or abs(value) > MAX_LITERAL:
         raise ExpressionError(
-            f"number '{_shorten(text)}' is too large: numbers are limited to "
+            f"number {_shorten(text)!r} is too large: numbers are limited to "
             f"±{MAX_LITERAL:g}"
         )
     fraction = Fraction(text)
@@ -502,7 +552,7 @@ class _Checker:
             self.refuse(
                 2,
                 node,
-                f"subscript '{_source(node)}' is not allowed: use ( ) for grouping",
+                f"subscript {_source(node)} is not allowed: use ( ) for grouping",
             )
         elif isinstance(node, ast.Lambda):
             self.refuse(3, node, "lambda functions are not allowed")
@@ -514,7 +564,7 @@ class _Checker:
         elif isinstance(node, ast.NamedExpr):
             self.refuse(5, node, "assignment ':=' is not allowed in a formula")
         elif isinstance(node, ast.Starred):
-            self.refuse(6, node, f"starred argument '{_source(node)}' is not allowed")
+            self.refuse(6, node, f"starred argument {_source(node)} is not allowed")
         elif isinstance(node, ast.JoinedStr | ast.FormattedValue):
             self.refuse(7, node, "f-strings are not allowed in a formula")
         elif isinstance(node, ast.IfExp):
@@ -550,16 +600,16 @@ class _Checker:
         elif isinstance(node, ast.Tuple | ast.List | ast.Set | ast.Dict):
             kind = type(node).__name__.lower()
             self.refuse(
-                13, node, f"a {kind} '{_source(node)}' is not allowed: one number only"
+                13, node, f"a {kind} {_source(node)} is not allowed: one number only"
             )
         else:
-            self.refuse(13, node, f"'{_source(node)}' is not allowed in a formula")
+            self.refuse(13, node, f"{_source(node)} is not allowed in a formula")
 
     def visit_call(self, node: ast.Call) -> None:
         if isinstance(node.func, ast.Attribute):
             return  # reported as attribute access
         if not isinstance(node.func, ast.Name):
-            self.refuse(1, node, f"'{_source(node)}' is not a call to a known function")
+            self.refuse(1, node, f"{_source(node)} is not a call to a known function")
             return
         name = node.func.id
         if name not in _FUNCTIONS:
@@ -588,12 +638,18 @@ class _Checker:
                 wanted = f"exactly {least} argument" + ("s" if least > 1 else "")
             else:
                 wanted = f"{least} to {most} arguments"
-            self.refuse(14, node, f"{name}() takes {wanted}, got {count}")
+            hint = ""
+            if name in ("min", "max") and count > least:
+                hint = (
+                    f": the derivative of a {name} compares every pair of its "
+                    "terms, so keep it to a few"
+                )
+            self.refuse(14, node, f"{name}() takes {wanted}, got {count}{hint}")
 
     def visit_constant(self, node: ast.Constant) -> None:
         value = node.value
         if isinstance(value, str | bytes):
-            self.refuse(8, node, f"text in quotes ({value!r}) is not allowed")
+            self.refuse(8, node, "text in quotes is not allowed in a formula")
         elif isinstance(value, bool) or value is None or value is Ellipsis:
             self.refuse(13, node, f"'{value!r}' is not a number")
         elif isinstance(value, int | float):
@@ -664,8 +720,18 @@ class _Builder:
             result = self.power(node)
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
             result = self.call(node.func.id, node)
+            if (
+                isinstance(result, sympy.Min | sympy.Max)
+                and len(result.args) > MAX_MINMAX_ARGUMENTS
+            ):
+                # Max(a, Max(b, c)) is Max(a, b, c): nested calls count together.
+                raise ExpressionError(
+                    f"{node.func.id}() of more than {MAX_MINMAX_ARGUMENTS} terms in "
+                    f"all (nested {node.func.id} calls merge into one): the "
+                    "derivative compares every pair of terms, so keep it to a few"
+                )
         else:  # pragma: no cover - the checker refuses everything else first
-            raise ExpressionError(f"'{_source(node)}' is not allowed in a formula")
+            raise ExpressionError(f"{_source(node)} is not allowed in a formula")
         self.check_result(result, node)
         return result
 
@@ -685,7 +751,7 @@ class _Builder:
                 part = -part
             elif isinstance(op, ast.Div):
                 if part == 0:
-                    raise ExpressionError(f"division by zero in '{_source(node)}'")
+                    raise ExpressionError(f"division by zero in {_source(node)}")
                 part = sympy.Pow(part, -1)
             parts.append(part)
         return parts
@@ -697,7 +763,7 @@ class _Builder:
             size = abs(float(exponent))
             if size > MAX_EXPONENT:
                 raise ExpressionError(
-                    f"exponent in '{_source(node)}' is too large: powers are limited "
+                    f"exponent in {_source(node)} is too large: powers are limited "
                     f"to ±{MAX_EXPONENT}"
                 )
             if not base.free_symbols:
@@ -705,19 +771,18 @@ class _Builder:
                 # the size of the result with logarithms first.
                 magnitude = abs(float(base))
                 if magnitude == 0 and float(exponent) < 0:
-                    raise ExpressionError(f"division by zero in '{_source(node)}'")
+                    raise ExpressionError(f"division by zero in {_source(node)}")
                 if magnitude != 0:
                     digits = float(exponent) * math.log10(magnitude)
                     if abs(digits) > MAX_CONSTANT_LOG10:
                         raise ExpressionError(
-                            f"'{_source(node)}' is out of range (about 10^{digits:.0f})"
+                            f"{_source(node)} is out of range (about 10^{digits:.0f})"
                             f": constants must stay within 1e±{MAX_CONSTANT_LOG10}"
                         )
         elif not base.free_symbols and not float(base) > 0:
             # (-1)**x is not real for most x, and 0**x has no derivative at all
             raise ExpressionError(
-                f"'{_source(node)}': a number raised to a variable power must be "
-                "positive"
+                f"{_source(node)}: a number raised to a variable power must be positive"
             )
         return sympy.Pow(base, exponent)
 
@@ -727,13 +792,13 @@ class _Builder:
         growing = name in _GROWING and not args[0].free_symbols
         if growing and abs(float(args[0])) > MAX_EXP_ARGUMENT:
             raise ExpressionError(
-                f"'{_source(node)}' is out of range: the argument of {name} must "
+                f"{_source(node)} is out of range: the argument of {name} must "
                 f"stay within ±{MAX_EXP_ARGUMENT:g}"
             )
         if name == "log" and len(args) == 2:
             if not args[1].free_symbols and not (0 < float(args[1]) != 1):
                 raise ExpressionError(
-                    f"the base of '{_source(node)}' must be positive and not 1"
+                    f"the base of {_source(node)} must be positive and not 1"
                 )
             # log(a, b) is log(a) / log(b): check both parts, not only the quotient
             for part in args:
@@ -743,15 +808,15 @@ class _Builder:
     def check_result(self, result: sympy.Expr, node: ast.AST) -> None:
         """Refuse infinities, non-real constants and constants beyond 1e±300."""
         if not isinstance(result, sympy.Expr):  # pragma: no cover - defensive
-            raise ExpressionError(f"'{_source(node)}' is not a number")
+            raise ExpressionError(f"{_source(node)} is not a number")
         if result.has(*_UNDEFINED):
             raise ExpressionError(
-                f"'{_source(node)}' is undefined: it divides by zero or is infinite"
+                f"{_source(node)} is undefined: it divides by zero or is infinite"
             )
         if result.free_symbols or result == 0:
             return
         out_of_range = ExpressionError(
-            f"'{_source(node)}' is out of range: constants must stay within "
+            f"{_source(node)} is out of range: constants must stay within "
             f"1e±{MAX_CONSTANT_LOG10}"
         )
         if result.is_Rational:
@@ -762,7 +827,7 @@ class _Builder:
             return
         real, imaginary = result.evalf(15).as_real_imag()
         if imaginary != 0:
-            raise ExpressionError(f"'{_source(node)}' is not a real number")
+            raise ExpressionError(f"{_source(node)} is not a real number")
         limit = 10.0**MAX_CONSTANT_LOG10
         if real != 0 and not 1 / limit <= abs(real) <= limit:
             raise out_of_range
@@ -844,26 +909,35 @@ def parse_expression(text: str, variables: tuple[str, ...] = ("x", "y")) -> symp
         tree = ast.parse(source, mode="eval")
     except SyntaxError as error:
         raise ExpressionError(
-            f"could not read the formula '{source}': {error.msg}"
+            f"could not read the formula ({error.msg}): check for a missing number, "
+            "operator or bracket"
         ) from None
     if _nesting_depth(tree) > MAX_NESTING_DEPTH:
         raise ExpressionError(
             f"the formula is nested too deeply (more than {MAX_NESTING_DEPTH} levels)"
         )
     numbers = _Checker(source, variables).check(tree)
+    _check_parts(tree)
     symbols = dict(zip(variables, _symbols(variables), strict=True))
     try:
         expr = _Builder(symbols, numbers).build(tree)
     except ExpressionError:
         raise
-    except (ArithmeticError, TypeError, ValueError, RecursionError) as error:
-        raise ExpressionError(f"could not build the formula: {error}") from None
+    except (ArithmeticError, TypeError, ValueError, RuntimeError) as error:
+        raise ExpressionError(
+            f"could not build the formula ({type(error).__name__}): simplify it"
+        ) from None
     if expr.has(sympy.I):  # pragma: no cover - every constant was checked above
         raise ExpressionError("the formula has values that are not real numbers")
+    if _tree_size(expr, MAX_EXPRESSION_NODES) > MAX_EXPRESSION_NODES:
+        raise ExpressionError(
+            f"the formula is too large: it has more than {MAX_EXPRESSION_NODES} "
+            "parts once built; shorten it"
+        )
     for power in expr.atoms(sympy.Pow):
         if not power.exp.free_symbols and abs(float(power.exp)) > MAX_EXPONENT:
             raise ExpressionError(
-                f"the formula makes the power '{power}': exponents are limited to "
+                f"the formula makes the power {str(power)!r}: exponents are limited to "
                 f"±{MAX_EXPONENT}"
             )
     return expr
@@ -871,8 +945,6 @@ def parse_expression(text: str, variables: tuple[str, ...] = ("x", "y")) -> symp
 
 # --- derivatives and numeric callables -------------------------------------------
 
-# Functions that may appear in f, its gradient or its Hessian and that the numpy
-# printer of lambdify knows (DiracDelta is given below).
 # Functions that lambdify can evaluate: the vocabulary's own (sqrt builds a Pow
 # and log(x, b) a quotient of logs, so neither adds a class), plus what
 # differentiation brings in (the derivatives of abs, sign, min and max).
@@ -920,6 +992,91 @@ def _lambdify(
     return sympy.lambdify(symbols, [_numpy_ready(e) for e in exprs], modules=_MODULES)
 
 
+# --- one point in plain Python floats ---------------------------------------------
+# At a single point, Python floats and the math module are several times faster
+# than numpy scalars. They differ from numpy only where f is not a finite real:
+# math raises (log(-1), exp(1000), 1/0) and ** may give a complex number, where
+# numpy gives nan or inf. Such a point is recomputed with numpy, so every
+# non-finite answer is numpy's. The helpers below keep a nan from hiding behind a
+# comparison (Python's max(1, nan) is 1), and fabs refuses a complex number that
+# abs would turn into a real one.
+
+
+def _scalar_sign(value: float) -> float:
+    if value > 0:
+        return 1.0
+    if value < 0:
+        return -1.0
+    return 0.0 if value == 0 else math.nan
+
+
+def _scalar_heaviside(value: float, at_zero: float = 0.5) -> float:
+    if value > 0:
+        return 1.0
+    if value < 0:
+        return 0.0
+    return float(at_zero) if value == 0 else math.nan
+
+
+def _scalar_max(*values: float) -> float:
+    best = max(values)
+    return best if all(v == v for v in values) else math.nan
+
+
+def _scalar_min(*values: float) -> float:
+    least = min(values)
+    return least if all(v == v for v in values) else math.nan
+
+
+def _scalar_dirac_delta(value: float, *_: Any) -> float:
+    return 0.0
+
+
+_SCALAR_MODULES = [
+    {
+        "Heaviside": _scalar_heaviside,
+        "DiracDelta": _scalar_dirac_delta,
+        "Max": _scalar_max,
+        "Min": _scalar_min,
+        "scalar_sign": _scalar_sign,
+        "fabs": math.fabs,
+    },
+    "math",
+]
+# The Python printer writes abs and sign inline (abs(x), copysign(1, x)); as
+# undefined functions they are printed as calls to the helpers above.
+_SCALAR_NAMES = {
+    sympy.Abs: sympy.Function("fabs"),
+    sympy.sign: sympy.Function("scalar_sign"),
+}
+# What a scalar formula raises where numpy would give nan or inf (TypeError: a
+# complex number reached a real function or float()).
+_SCALAR_FAILURES = (ArithmeticError, ValueError, TypeError)
+
+
+def _lambdify_scalar(
+    symbols: Sequence[sympy.Symbol], exprs: Sequence[sympy.Expr]
+) -> Callable[..., list[Any]]:
+    """math-module code for a list of expressions, for one point of Python floats."""
+    ready = []
+    for expr in exprs:
+        expr = _numpy_ready(expr)
+        for kind, name in _SCALAR_NAMES.items():
+            if expr.has(kind):
+                expr = expr.replace(kind, name)
+        ready.append(expr)
+    return sympy.lambdify(symbols, ready, modules=_SCALAR_MODULES)
+
+
+def _finite_floats(values: Sequence[Any]) -> list[float] | None:
+    """``values`` as floats if every one is a finite real, else None."""
+    try:
+        floats = [float(v) for v in values]
+    except _SCALAR_FAILURES:
+        return None
+    return floats if all(math.isfinite(v) for v in floats) else None
+
+
 def _check_numeric(exprs: Sequence[sympy.Expr], what: str) -> None:
     """Refuse what lambdify could not turn into real numpy code."""
     for expr in exprs:
@@ -956,15 +1113,6 @@ def _distinct_entries(
                 index[i, j] = len(entries)
                 entries.append(matrix[i][j])
     return entries, index
-
-
-def _total_size(exprs: Sequence[sympy.Expr], limit: int) -> int:
-    total = 0
-    for expr in exprs:
-        total += _tree_size(expr, limit - total)
-        if total > limit:
-            break
-    return total
 
 
 @dataclass(frozen=True)
@@ -1022,6 +1170,7 @@ class SymbolicFunction:
     hessian_exprs: tuple[tuple[sympy.Expr, ...], ...]
     _value_fn: Callable[..., Any] = field(init=False, repr=False, compare=False)
     _gradient_fn: Callable[..., Any] = field(init=False, repr=False, compare=False)
+    _scalar_fn: Callable[..., Any] = field(init=False, repr=False, compare=False)
     _hessian_fn: Callable[..., Any] = field(init=False, repr=False, compare=False)
     _hessian_index: np.ndarray = field(init=False, repr=False, compare=False)
 
@@ -1042,6 +1191,11 @@ class SymbolicFunction:
             self, "_gradient_fn", _lambdify(symbols, self.gradient_exprs)
         )
         object.__setattr__(self, "_hessian_fn", _lambdify(symbols, entries))
+        object.__setattr__(
+            self,
+            "_scalar_fn",
+            _lambdify_scalar(symbols, [self.expr, *self.gradient_exprs]),
+        )
         object.__setattr__(self, "_hessian_index", index)
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -1101,15 +1255,31 @@ class SymbolicFunction:
             )
         return coordinates
 
+    def _at_point(self, coordinates: np.ndarray) -> list[float]:
+        """[f, ∂f/∂v...] at one point: Python floats first, numpy if not finite."""
+        try:
+            fast = _finite_floats(self._scalar_fn(*coordinates.tolist()))
+        except _SCALAR_FAILURES:
+            fast = None
+        if fast is not None:
+            return fast
+        with np.errstate(all="ignore"):
+            value = self._value_fn(*coordinates)[0]
+            gradient = self._gradient_fn(*coordinates)
+        return [float(value), *(float(g) for g in gradient)]
+
     def value(self, point: np.ndarray) -> float:
         """f at ``point`` (shape (n_vars,)); nan or inf where f is not finite."""
-        with np.errstate(all="ignore"):
-            return float(self._value_fn(*self._coordinates(point))[0])
+        return self._at_point(self._coordinates(point))[0]
 
     def gradient(self, point: np.ndarray) -> np.ndarray:
         """∇f at ``point`` (shape (n_vars,)); returns shape (n_vars,)."""
-        with np.errstate(all="ignore"):
-            return np.array(self._gradient_fn(*self._coordinates(point)), dtype=float)
+        return np.array(self._at_point(self._coordinates(point))[1:])
+
+    def value_and_gradient(self, point: np.ndarray) -> tuple[float, np.ndarray]:
+        """f and ∇f at ``point`` together, for a caller that needs both each step."""
+        values = self._at_point(self._coordinates(point))
+        return values[0], np.array(values[1:])
 
     def hessian(self, point: np.ndarray) -> np.ndarray:
         """The Hessian at ``point``; returns shape (n_vars, n_vars)."""
@@ -1201,7 +1371,8 @@ class SymbolicFunction:
         value = self.value(point)
         gradient = self.gradient(point)
         hessian = self.hessian(point)
-        gradient_norm = float(np.linalg.norm(gradient))
+        with np.errstate(all="ignore"):  # a huge gradient has an infinite norm
+            gradient_norm = float(np.linalg.norm(gradient))
         finite = np.isfinite(value) and np.isfinite(gradient_norm)
         if not (finite and np.all(np.isfinite(hessian))):
             return StationaryKind(
@@ -1263,10 +1434,124 @@ class SymbolicFunction:
         return StationaryKind(kind, sentence, shown, gradient_norm)
 
 
+def _derivative_size(expr: sympy.Basic, symbol: sympy.Symbol) -> int:
+    """About how many nodes ``diff(expr, symbol)`` has, estimated without building it.
+
+    Follows the rules sympy applies: a sum differentiates term by term; a product
+    gives one term per factor that depends on ``symbol`` (the whole product with
+    that factor replaced by its derivative); a power or a function repeats its
+    argument next to the argument's derivative (chain rule); min and max give one
+    Heaviside term per argument, each holding the other arguments. Shared subtrees
+    count each time, as printers and lambdify see them. Linear in the number of
+    distinct subtrees.
+    """
+    # (size, derivative size, depends on symbol), filled bottom-up without
+    # recursion so that a deep tree cannot exhaust the interpreter's stack.
+    seen: dict[sympy.Basic, tuple[int, int, bool]] = {}
+    stack: list[tuple[sympy.Basic, bool]] = [(expr, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if node in seen:
+            continue
+        if not children_done:
+            stack.append((node, True))
+            stack.extend((arg, False) for arg in node.args if arg not in seen)
+            continue
+        parts = [seen[arg] for arg in node.args]
+        size = 1 + sum(part[0] for part in parts)
+        depends = node == symbol or any(part[2] for part in parts)
+        varying = [part for part in parts if part[2]]
+        if not depends or node == symbol:
+            derivative = 1
+        elif isinstance(node, sympy.Add):
+            derivative = 1 + sum(d for _, d, _ in varying)
+        elif isinstance(node, sympy.Mul):
+            derivative = 1 + sum(size - s + d + 1 for s, d, _ in varying)
+        elif isinstance(node, sympy.Pow):
+            (base, d_base, _), (power, d_power, power_varies) = parts
+            derivative = base + power + d_base + 4
+            if power_varies:  # b^p (p' log b + p b'/b)
+                derivative += base + power + d_power + 4
+        elif isinstance(node, sympy.Min | sympy.Max):
+            derivative = 1 + sum(d + size + 4 for _, d, _ in varying)
+        else:  # f(a) -> f'(a) a', where f'(a) holds a copy or two of a
+            derivative = 1 + sum(d + 2 * s + 6 for s, d, _ in varying)
+        seen[node] = (size, derivative, depends)
+    return seen[expr][1]
+
+
+# The estimate is rarely below the real size (sympy cancels some terms it counts,
+# merges others), so only a clear excess refuses before building; the built
+# derivative is then measured exactly.
+_ESTIMATE_SLACK = 1.5
+
+
+def _too_complex(what: str, limit: int) -> ExpressionError:
+    return ExpressionError(
+        f"the formula is too complex to differentiate quickly: its {what} would "
+        f"have more than {limit} terms; simplify it"
+    )
+
+
+def _derivatives(
+    exprs: Sequence[sympy.Expr],
+    pairs: Sequence[tuple[int, sympy.Symbol]],
+    limit: int,
+    what: str,
+) -> list[sympy.Expr]:
+    """``diff(exprs[i], s)`` for each ``(i, s)`` in ``pairs``, within ``limit`` nodes.
+
+    Each derivative is estimated before sympy builds it and measured right after,
+    so an exploding formula stops at its first large part, before the rest.
+    """
+    built: list[sympy.Expr] = []
+    size = 0
+    for index, symbol in pairs:
+        if size + _derivative_size(exprs[index], symbol) > _ESTIMATE_SLACK * limit:
+            raise _too_complex(what, limit)
+        built.append(sympy.diff(exprs[index], symbol))
+        size += _tree_size(built[-1], limit - size)
+        if size > limit:
+            raise _too_complex(what, limit)
+    return built
+
+
+def _differentiate(
+    expr: sympy.Expr, symbols: tuple[sympy.Symbol, ...]
+) -> tuple[tuple[sympy.Expr, ...], tuple[tuple[sympy.Expr, ...], ...]]:
+    """The gradient and the Hessian of ``expr``, each bounded in size."""
+    n = len(symbols)
+    gradient = tuple(
+        _derivatives([expr], [(0, s) for s in symbols], MAX_GRADIENT_NODES, "gradient")
+    )
+    # Mixed partials agree (Schwarz), so differentiate the upper triangle only and
+    # mirror it: ∂²f/∂y∂x is the same object as ∂²f/∂x∂y.
+    pairs = [(i, j) for i in range(n) for j in range(i, n)]
+    upper = _derivatives(
+        gradient,
+        [(i, symbols[j]) for i, j in pairs],
+        MAX_HESSIAN_NODES,
+        "Hessian",
+    )
+    entries = dict(zip(pairs, upper, strict=True))
+    hessian = tuple(
+        tuple(entries[min(i, j), max(i, j)] for j in range(n)) for i in range(n)
+    )
+    _check_numeric([expr], "value")
+    _check_numeric(gradient, "gradient")
+    _check_numeric(upper, "Hessian")
+    return gradient, hessian
+
+
 def symbolic_function(
     text: str, variables: tuple[str, ...] = ("x", "y")
 ) -> SymbolicFunction:
     """Parse ``text`` and differentiate it symbolically, within time bounds.
+
+    Every size that makes sympy slow is bounded before the call it would slow
+    down: the formula's parts, min/max terms and kinks before sympy builds it,
+    each derivative's estimated size before sympy differentiates, the built sizes
+    before the Hessian and before compiling.
 
     Parameters
     ----------
@@ -1283,47 +1568,41 @@ def symbolic_function(
     ------
     ExpressionError
         If the text is refused, or if its derivatives grow beyond
-        ``MAX_GRADIENT_NODES`` / ``MAX_HESSIAN_NODES`` (which keeps differentiation
-        and compilation of any accepted formula well under a second).
+        ``MAX_GRADIENT_NODES`` / ``MAX_HESSIAN_NODES``. Nothing else: whatever
+        sympy raises on an accepted formula is reported as an ExpressionError.
     """
     variables = _check_variables(variables)
     expr = parse_expression(text, variables)
     symbols = _symbols(variables)
-    gradient = tuple(sympy.diff(expr, s) for s in symbols)
-    if _total_size(gradient, MAX_GRADIENT_NODES) > MAX_GRADIENT_NODES:
-        raise ExpressionError(
-            "the formula is too complex to differentiate quickly: its gradient has "
-            f"more than {MAX_GRADIENT_NODES} terms; simplify it"
+    try:
+        gradient, hessian = _differentiate(expr, symbols)
+        return SymbolicFunction(
+            text=text,
+            variables=variables,
+            expr=expr,
+            gradient_exprs=gradient,
+            hessian_exprs=hessian,
         )
-    # Mixed partials agree (Schwarz), so differentiate the upper triangle only and
-    # mirror it: ∂²f/∂y∂x is the same object as ∂²f/∂x∂y. The size is checked after
-    # each entry, so an exploding formula stops at its first large entry.
-    upper: dict[tuple[int, int], sympy.Expr] = {}
-    size = 0
-    for i in range(len(symbols)):
-        for j in range(i, len(symbols)):
-            upper[i, j] = sympy.diff(gradient[i], symbols[j])
-            size += _tree_size(upper[i, j], MAX_HESSIAN_NODES - size)
-            if size > MAX_HESSIAN_NODES:
-                raise ExpressionError(
-                    "the formula is too complex to differentiate quickly: its "
-                    f"Hessian has more than {MAX_HESSIAN_NODES} terms; simplify it"
-                )
-    hessian = tuple(
-        tuple(upper[min(i, j), max(i, j)] for j in range(len(symbols)))
-        for i in range(len(symbols))
-    )
-    flat_hessian = list(upper.values())
-    _check_numeric([expr], "value")
-    _check_numeric(gradient, "gradient")
-    _check_numeric(flat_hessian, "Hessian")
-    return SymbolicFunction(
-        text=text,
-        variables=variables,
-        expr=expr,
-        gradient_exprs=gradient,
-        hessian_exprs=hessian,
-    )
+    except ExpressionError:
+        raise
+    except (ArithmeticError, TypeError, ValueError, RuntimeError) as error:
+        raise ExpressionError(
+            f"could not differentiate the formula ({type(error).__name__}): simplify it"
+        ) from None
+
+
+def try_symbolic(
+    text: str, variables: tuple[str, ...] = ("x", "y")
+) -> SymbolicFunction | ExpressionError:
+    """:func:`symbolic_function`, with a refusal returned instead of raised.
+
+    For caches: a refusal is a result that costs its work once. Both outcomes
+    pickle.
+    """
+    try:
+        return symbolic_function(text, variables)
+    except ExpressionError as error:
+        return error
 
 
 # --- presets ----------------------------------------------------------------------
