@@ -604,7 +604,7 @@ def section_local_minima() -> None:
     st.header("Local minima: where the claims apply")
     figure, stuck = contour(
         "rastrigin",
-        "Rastrigin: plain descent from (2.3, −1.6)",
+        "Rastrigin: descent from (2.3, −1.6)",
         arrows=False,
         domain=(-0.6, 3.4, -3.4, 0.6),  # the start, its dip and the global minimum
         best=(0.0, 0.0, 0.0),

@@ -4,6 +4,7 @@ The page is run directly as a script (the lead wires it into app.py's navigation
 """
 
 import ast
+import json
 import re
 from pathlib import Path
 
@@ -232,9 +233,30 @@ def test_the_code_section_follows_the_url_and_shows_runnable_code():
     assert "optim.Adam(" in torch_code and "BCEWithLogitsLoss" in torch_code
     assert "def gradient_steps():" in explorer_code
     updates = re.search(r"N_UPDATES = (\d+)", numpy_code).group(1)
-    assert f"The dashboard's run: {int(updates):,} updates" in texts(at.caption)
+    captions = texts(at.caption)
+    assert f"The dashboard's run: {int(updates):,} updates" in captions
     for code in (numpy_code, torch_code, explorer_code):
         ast.parse(code)
+    # Adam's η is a step in θ, not the plain-descent rate of 1.3 that left this run
+    # above its starting loss: the caption says why, and the run needs no warning.
+    assert "LEARNING_RATE = 0.001  # η₀" in numpy_code
+    assert "2/λ_max of plain descent does not apply" in unescaped(captions)
+    assert not at.warning
+
+
+def test_the_code_section_says_when_the_exported_run_went_wrong():
+    # Engel's food expenditure, SGD with momentum: single rows far from the
+    # average throw the velocity about, and the run ends above its starting loss.
+    at = AppTest.from_file(str(PAGE), default_timeout=60)
+    at.session_state["code_sample"] = "engel"
+    at.session_state["code_variant"] = "sgd"
+    at.session_state["code_rule"] = "momentum"
+    at.run()
+    assert not at.exception
+    [warning] = at.warning
+    shown = unescaped(warning.value)
+    assert "This run ended worse than it started" in shown
+    assert "Try η = 0.01" in shown
 
 
 @pytest.mark.parametrize("sample", ["seed", "auto_mpg", "ill_conditioned"])
@@ -253,3 +275,108 @@ def test_an_unknown_url_value_is_named_not_fatal():
     warnings = unescaped(texts(at.warning))
     assert "code_rule='Gradient magic'" in warnings
     assert "learn_eps='lots'" in warnings
+
+
+def test_link_values_are_shown_as_text_not_markdown():
+    at = open_page(code_sample="[Claim your prize](https://evil.example/a.png)")
+    assert not at.exception
+    shown = texts(at.warning)
+    assert "Claim your prize" in shown
+    assert "](" not in shown  # escaped: "\\]\\(", so no link and no image
+
+
+# -- Phones (390 px): formulas and titles fit, charts take their column's width ---------
+
+# Roughly how many characters wide a formula line renders, fractions counted by
+# their wider part and sub/superscripts at 0.7. Measured in Chromium at 390 px
+# (content column 358 px): width 27 renders 276 px wide, 23 renders 263 px.
+PHONE_FORMULA_WIDTH = 32
+
+
+def _group(tex: str, i: int) -> tuple[str, int]:
+    """The brace group opening at tex[i]: its content and the index after it."""
+    depth = 0
+    for j in range(i, len(tex)):
+        depth += {"{": 1, "}": -1}.get(tex[j], 0)
+        if depth == 0:
+            return tex[i + 1 : j], j + 1
+    return tex[i + 1 :], len(tex)
+
+
+def formula_width(tex: str) -> float:
+    """The estimated width of one line of LaTeX, in characters."""
+    total, i = 0.0, 0
+    while i < len(tex):
+        c = tex[i]
+        if c == "\\":
+            name = re.match(r"\\([A-Za-z]+|.)", tex[i:]).group(1)
+            i += 1 + len(name)
+            if name in ("frac", "tfrac", "underbrace"):
+                upper, i = _group(tex, i)
+                lower = ""
+                if name != "underbrace":
+                    lower, i = _group(tex, i)
+                total += max(formula_width(upper), formula_width(lower))
+            elif name == "text":
+                words, i = _group(tex, i)
+                total += len(words)
+            elif name in ("begin", "end"):
+                _, i = _group(tex, i)
+            else:
+                widths = {"left": 0, "right": 0, "lim": 3, ",": 0.3, "qquad": 2}
+                total += widths.get(name, 1)
+        elif c in "_^":
+            i += 1
+            part, i = _group(tex, i) if tex[i] == "{" else (tex[i], i + 1)
+            total += 0.7 * formula_width(part)
+        elif c in "{}& ":
+            i += 1
+        else:
+            total += 1.6 if c in "=<>+-" else 1  # an operator and its spacing
+            i += 1
+    return total
+
+
+def test_the_width_estimate_flags_the_old_one_line_formulas():
+    one_line = (
+        r"f'(x_{k+1}) = 2\,(x_{k+1} + 1) = (1 - 2\eta)\, f'(x_k)"
+        r"\quad\Longrightarrow\quad f'(x_k) = (1 - 2\eta)^k\, f'(x_0)"
+    )
+    assert formula_width(one_line) > 50
+    assert formula_width(r"x_{k+1} = x_k - \eta\, f'(x_k)") < 16
+
+
+def test_every_formula_line_fits_a_phone():
+    at = open_page()
+    for element in at.latex:
+        for line in formula_of(element).split(r"\\"):
+            assert formula_width(line) <= PHONE_FORMULA_WIDTH, line
+
+
+def test_chart_titles_fit_a_phone():
+    at = open_page()
+    for chart in at.get("vega_lite_chart"):
+        title = json.loads(chart.proto.spec).get("title", {})
+        for part in ("text", "subtitle"):
+            lines = title.get(part, [])
+            assert all(len(line) <= 40 for line in lines), lines
+    for chart in at.get("plotly_chart"):
+        title = json.loads(chart.proto.spec)["layout"]["title"]["text"]
+        assert len(title) <= 40, title
+
+
+def test_charts_and_tables_take_their_columns_width():
+    tree = ast.parse(PAGE.read_text(encoding="utf-8"))
+    calls = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("plotly_chart", "vega_lite_chart", "dataframe")
+    ]
+    assert len(calls) >= 8
+    for call in calls:
+        width = {k.arg: k.value for k in call.keywords}.get("width")
+        assert isinstance(width, ast.Constant) and width.value == "stretch", (
+            f"line {call.lineno}"
+        )
