@@ -4,8 +4,11 @@ User text is never executed. It is checked character by character, re-tokenized 
 small scanner (``^`` -> ``**``, implicit products such as ``2x``), parsed with
 ``ast.parse(mode="eval")``, checked node by node against a whitelist, and only then
 rebuilt by hand from ``sympy.Symbol``, ``sympy.Rational``, ``sympy.Add``, ``sympy.sin``.
-Every size that could cost time or memory (length, nesting, exponents, constants,
-derivative size) is bounded before the work that it would make expensive.
+Every size that could cost time or memory (length, nesting, parts of the formula,
+terms of min/max, kinks, exponents, constants, derivative sizes) is bounded before
+the work that it would make expensive, so any text is accepted or refused with an
+ExpressionError in well under a second. Error messages quote fragments with repr
+and never repeat the formula or text in quotes: the page shows them to visitors.
 """
 
 from __future__ import annotations
@@ -883,8 +886,10 @@ def parse_expression(text: str, variables: tuple[str, ...] = ("x", "y")) -> symp
     ExpressionError
         With a message naming the offending part: unknown names or functions,
         attribute access, subscripts, strings, keywords, lambdas, comprehensions,
-        comparisons, too long or too deeply nested input, too large numbers or
-        powers, division by zero, non-real constants.
+        comparisons, too long or too deeply nested input, more than ``MAX_NODES``
+        parts, more than ``MAX_MINMAX_ARGUMENTS`` terms in one min or max, more
+        than ``MAX_NON_SMOOTH`` calls of min, max, abs and sign, too large
+        numbers or powers, division by zero, non-real constants.
 
     Examples
     --------

@@ -868,6 +868,85 @@ def test_overflow_gives_inf_at_a_point_and_nan_on_a_grid_without_warnings() -> N
     assert np.isnan(grid[1])
 
 
+# Where Python floats raise or turn complex, the point value must be numpy's:
+# (formula, numpy reference of f and of its gradient, points with such places).
+POINT_CASES = [
+    (
+        "log(x) + sqrt(y)",
+        lambda a, b: np.log(a) + np.sqrt(b),
+        lambda a, b: (1 / a, 0.5 / np.sqrt(b)),
+        [(0.0, 1.0), (-1.0, 4.0), (2.0, -1.0), (2.0, 0.0), (1.5, 2.5)],
+    ),
+    (
+        "1/x + y",
+        lambda a, b: 1 / a + b,
+        lambda a, b: (-1 / a**2, 1.0),
+        [(0.0, 1.0), (-0.0, 2.0), (1e-200, 0.0), (0.5, 1.0)],
+    ),
+    (
+        "x^(1/3) + exp(y)",
+        lambda a, b: a ** (1 / 3) + np.exp(b),
+        lambda a, b: (a ** (-2 / 3) / 3, np.exp(b)),
+        [(-8.0, 0.0), (8.0, 1000.0), (0.0, 0.0), (27.0, -1000.0)],
+    ),
+    (
+        "x^0.5 y + acos(y)",
+        lambda a, b: a**0.5 * b + np.arccos(b),
+        lambda a, b: (0.5 * a**-0.5 * b, a**0.5 - 1 / np.sqrt(1 - b**2)),
+        [(-4.0, 0.5), (4.0, 2.0), (4.0, 1.0), (0.25, -0.5)],
+    ),
+    (
+        "max(x, y) + sign(x) x^2",
+        lambda a, b: np.maximum(a, b) + np.sign(a) * a**2,
+        lambda a, b: (
+            np.heaviside(a - b, 0.5) + 2 * np.abs(a),
+            np.heaviside(b - a, 0.5),
+        ),
+        [(1e150, 1.0), (np.nan, 1.0), (1.0, np.nan), (0.0, 0.0), (0.5, -0.5)],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "gradient", "points"),
+    POINT_CASES,
+    ids=[case[0] for case in POINT_CASES],
+)
+def test_point_values_match_numpy_including_nan_and_inf(
+    text: str,
+    value: Callable[[float, float], float],
+    gradient: Callable[[float, float], tuple[float, float]],
+    points: list[tuple[float, float]],
+) -> None:
+    function = symbolic_function(text)
+    for a, b in points:
+        with np.errstate(all="ignore"):
+            expected_f = float(value(np.float64(a), np.float64(b)))
+            expected_g = np.array(gradient(np.float64(a), np.float64(b)), dtype=float)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            f_value = function.value(np.array([a, b]))
+            f_gradient = function.gradient(np.array([a, b]))
+            both = function.value_and_gradient(np.array([a, b]))
+        np.testing.assert_allclose(f_value, expected_f, rtol=1e-12, err_msg=(a, b))
+        np.testing.assert_allclose(f_gradient, expected_g, rtol=1e-12, err_msg=(a, b))
+        np.testing.assert_array_equal(both[0], f_value)
+        np.testing.assert_array_equal(both[1], f_gradient)
+
+
+def test_point_value_accepts_lists_and_integers_and_returns_floats() -> None:
+    function = symbolic_function("x^2 + 3y")
+    assert function.value([2, 1]) == 7.0
+    assert type(function.value(np.array([2, 1]))) is float
+    gradient = function.gradient((2, 1))
+    assert gradient.dtype == np.float64
+    np.testing.assert_array_equal(gradient, [4.0, 3.0])
+    # a constant component (3) and a constant f come back as floats too
+    constant = symbolic_function("7")
+    assert constant.value_and_gradient(np.zeros(2))[0] == 7.0
+    np.testing.assert_array_equal(constant.gradient(np.zeros(2)), [0.0, 0.0])
+
+
 def test_one_variable_grid_and_integer_inputs() -> None:
     function = symbolic_function("x^-1 + x^2", ("x",))
     xs = np.arange(-2, 3)  # integers, including 0
