@@ -13,6 +13,7 @@ import numba
 import numpy as np
 
 from gddash.engine import losses
+from gddash.engine.kernels import read_only
 
 # Rows per tile: at d = 10 a tile (20 KB) stays in L1 from the product to the gradient.
 TILE = 256
@@ -82,8 +83,8 @@ def _tile_sums(X, residual, loss, grad):
     return total
 
 
-@numba.njit(inline="always")
-def _loss_sums(X, y, theta, start, stop, grad, scratch, terms):
+@numba.njit(**_OPTIONS)
+def sums(X, y, theta, start, stop, grad, scratch, loss):
     """Σ ℓ and Σ ∂ℓ/∂z · x over rows start..stop−1; the latter into grad.
 
     Sums are formed per tile and then added up, so that rounding grows with
@@ -93,7 +94,7 @@ def _loss_sums(X, y, theta, start, stop, grad, scratch, terms):
     d = X.shape[1]
     z = scratch[:TILE]
     residual = scratch[TILE : 2 * TILE]
-    loss = scratch[2 * TILE : 3 * TILE]
+    values = scratch[2 * TILE : 3 * TILE]
     tile_grad = scratch[3 * TILE : 3 * TILE + d]
     for j in range(d):
         grad[j] = 0.0
@@ -103,20 +104,11 @@ def _loss_sums(X, y, theta, start, stop, grad, scratch, terms):
         rows, ys = X[first : first + m], y[first : first + m]
         _tile_products(rows, theta, z[:m])
         for i in range(m):
-            loss[i], residual[i] = terms(z[i], ys[i])
-        total += _tile_sums(rows, residual[:m], loss[:m], tile_grad)
+            values[i], residual[i] = losses.terms(loss, z[i], ys[i])
+        total += _tile_sums(rows, residual[:m], values[:m], tile_grad)
         for j in range(d):
             grad[j] += tile_grad[j]
     return total
-
-
-# -- the entries: one per loss (see losses.py to add a loss) -------------------------
-@numba.njit(**_OPTIONS)
-def log_sums(X, y, theta, start, stop, grad, scratch):
-    return _loss_sums(X, y, theta, start, stop, grad, scratch, losses.log_terms)
-
-
-SUMS = {"log": log_sums}
 
 
 def loss_sums(
@@ -127,7 +119,7 @@ def loss_sums(
     stop: int,
     grad: np.ndarray,
     *,
-    loss: str = "log",
+    loss: str,
 ) -> float:
     """Σ ℓ and Σ ∂ℓ/∂z · x over rows start..stop−1 (the latter into grad).
 
@@ -142,4 +134,5 @@ def loss_sums(
             "do not describe the same rows and features"
         )
     scratch = np.empty(3 * TILE + d)
-    return SUMS[loss](X, y, theta, start, stop, grad, scratch)
+    X, y = read_only(X), read_only(y)  # one compiled type (see kernels.read_only)
+    return sums(X, y, theta, start, stop, grad, scratch, losses.LOSS_IDS[loss])

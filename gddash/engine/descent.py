@@ -5,8 +5,14 @@ A variant is only a batch-size policy: all rows (batch), one row (sgd) or b rows
 The loop is the same for all: advance θ, evaluate the full-data loss and
 gradient, record, check the stopping rules. Batch advances by one update with
 the full gradient it has just evaluated; the stochastic variants advance by an
-epoch of row updates in a compiled kernel that snapshots θ on the recording
+epoch of row updates in a compiled loop that snapshots θ on the recording
 grid, and the snapshots are then evaluated and checked together.
+
+Where the update happens: batch in ``_Run._advance_batch`` (``rules.apply_update``
+with the problem's full gradient); SGD in ``kernels._one_row_at_a_time``, the
+textbook θ ← θ − η ∂ℓ(xᵢ)/∂θ (run four rows at a time by its twin
+``kernels._four_rows_at_a_time``); mini-batch in ``kernels._batch_updates``.
+The loss ℓ is a piece from ``losses``.
 """
 
 from __future__ import annotations
@@ -74,7 +80,8 @@ def descend(problem: Problem, settings: Settings) -> Trace:
     """Run gradient descent on ``problem`` as ``settings`` say, and trace it.
 
     Each update is θ ← rule(θ, g, η_t) where g is the mean gradient over the
-    update's rows (all rows for batch). The caller's arrays are never modified.
+    update's rows (all rows for batch); for plain SGD that is θ ← θ − η ∂ℓ(xᵢ)/∂θ
+    (``kernels._one_row_at_a_time``). The caller's arrays are never modified.
 
     Parameters
     ----------

@@ -3,19 +3,17 @@
 Stochastic updates depend on each other (row i+1 sees the θ that row i wrote),
 so they cannot be vectorised across steps; compiled loops run them instead.
 
-The textbook loop is ``_one_row_at_a_time``: for each row, θ ← θ − η ∂ℓ/∂z · x.
-``_four_rows_at_a_time`` computes exactly the same updates (up to rounding; a
+The textbook loop is ``one_row_at_a_time``: for each row, θ ← θ − η ∂ℓ/∂z · x.
+``four_rows_at_a_time`` computes exactly the same updates (up to rounding; a
 test pins the two together) with a look-ahead that lets four rows share one
-pass over the features. ``_mean_gradient`` and ``_batch_updates`` do the same
-for mini-batches with any update rule and schedule. Every loop takes the loss's
-``derivative`` (``losses``) as its last argument; the entries at the bottom fix
-it per loss, and ``SGD`` and ``BATCH`` map a loss's name to them.
+pass over the features. ``mean_gradient`` and ``batch_updates`` do the same for
+mini-batches with any update rule and schedule. Every loop takes the loss by
+its number (``losses.LOSS_IDS``) and calls ``losses.derivative``.
 
 Compiled with numba's on-disk cache (``cache=True``): the first process
 compiles and writes the machine code beside this file (or, where that folder
 is read-only, in numba's user cache folder; ``NUMBA_CACHE_DIR`` overrides
-both), later processes load it. Loops are compiled one loss at a time, on
-first use; ``descent.warm_up`` compiles them all.
+both), later processes load it. ``descent.warm_up`` compiles them all.
 """
 
 from __future__ import annotations
@@ -36,12 +34,10 @@ _BATCH_OPTIONS = dict(
 # The one-row loops may also reorder their sums ("reassoc"): the result differs
 # from the order written by about 1e-16 and is the same on every run.
 _SGD_OPTIONS = _BATCH_OPTIONS | {"fastmath": {"contract", "reassoc"}}
-# Helpers inlined into each entry at numba's level: compiled with the entry's
-# options, and the loss they are given is then a global name, so the entry caches.
-_inline = numba.njit(inline="always")
-# The rules and schedules are compiled once, for every loss's loop.
-_learning_rate_at = numba.njit(**_BATCH_OPTIONS)(rules.learning_rate_at)
-_apply_update = numba.njit(**_BATCH_OPTIONS)(rules.apply_update)
+_sgd_jit = numba.njit(**_SGD_OPTIONS)
+_batch_jit = numba.njit(**_BATCH_OPTIONS)
+_learning_rate_at = _batch_jit(rules.learning_rate_at)
+_apply_update = _batch_jit(rules.apply_update)
 
 # A derivative beyond this magnitude means θ has blown up: stop before inf/nan spread.
 BLOW_UP = 1e150
@@ -69,8 +65,8 @@ class Schedule(NamedTuple):
 
 
 # -- one row at a time, and four ----------------------------------------------------
-@_inline
-def _one_row_at_a_time(X, y, theta, lr, start, stop, derivative):
+@_sgd_jit
+def one_row_at_a_time(X, y, theta, lr, start, stop, loss):
     """Plain SGD on rows start..stop−1: θ ← θ − η ∂ℓ(xᵢ)/∂θ = θ − η ℓ'(xᵢ·θ, yᵢ) xᵢ.
 
     Returns the row it stopped before: ``stop``, or the first row whose
@@ -81,7 +77,7 @@ def _one_row_at_a_time(X, y, theta, lr, start, stop, derivative):
         z = 0.0
         for j in range(d):
             z += X[i, j] * theta[j]
-        r = derivative(z, y[i])  # ∂ℓ/∂z
+        r = losses.derivative(loss, z, y[i])  # ∂ℓ/∂z
         if not abs(r) < BLOW_UP:  # NaN fails too
             return i
         for j in range(d):
@@ -89,9 +85,9 @@ def _one_row_at_a_time(X, y, theta, lr, start, stop, derivative):
     return stop
 
 
-@_inline
-def _four_rows_at_a_time(X, y, theta, lr, start, stop, derivative):
-    """The updates of ``_one_row_at_a_time`` on rows start..stop−1 (a multiple
+@_sgd_jit
+def four_rows_at_a_time(X, y, theta, lr, start, stop, loss):
+    """The updates of ``one_row_at_a_time`` on rows start..stop−1 (a multiple
     of four rows), four at a time; returns Σ |stepᵢ| (inf or NaN on blow-up).
 
     Row k of a group sees θ_k = θ − Σ_{l<k} s_l x_l, where s_l = η ℓ'_l is row
@@ -126,10 +122,12 @@ def _four_rows_at_a_time(X, y, theta, lr, start, stop, derivative):
             c31 += x3 * x1
             c32 += x3 * x2
         # Each z_k subtracts its newest step last, so it waits one multiply-add.
-        s0 = lr * derivative(a0, ys[0])
-        s1 = lr * derivative(a1 - s0 * c10, ys[1])
-        s2 = lr * derivative((a2 - s0 * c20) - s1 * c21, ys[2])
-        s3 = lr * derivative(((a3 - s0 * c30) - s1 * c31) - s2 * c32, ys[3])
+        s0 = lr * losses.derivative(loss, a0, ys[0])
+        s1 = lr * losses.derivative(loss, a1 - s0 * c10, ys[1])
+        s2 = lr * losses.derivative(loss, (a2 - s0 * c20) - s1 * c21, ys[2])
+        s3 = lr * losses.derivative(
+            loss, ((a3 - s0 * c30) - s1 * c31) - s2 * c32, ys[3]
+        )
         total += abs(s0) + abs(s1) + abs(s2) + abs(s3)
         p = i
     if stop > start:  # the last group's steps
@@ -140,21 +138,21 @@ def _four_rows_at_a_time(X, y, theta, lr, start, stop, derivative):
     return total
 
 
-@_inline
+@_batch_jit
 def _snapshot(path, row, theta):
     # An explicit loop: numba compiles path[row, :] = theta many times slower.
     for j in range(theta.shape[0]):
         path[row, j] = theta[j]
 
 
-@_inline
-def _sgd(X, y, theta, saved, lr, count, t, stride, path, grouped, derivative):
+@_sgd_jit
+def sgd_updates(X, y, theta, saved, lr, count, t, stride, path, grouped, loss):
     """``count`` plain SGD updates on rows 0..count−1, in order; the number done.
 
     Row k is update t + k + 1; θ is written to ``path[u // stride]`` after every
     update u that is a multiple of ``stride``. Fewer than ``count`` updates are
     done only when a derivative blew up, and θ is then as it was before that
-    row. ``grouped`` takes rows four at a time (``_four_rows_at_a_time``), else
+    row. ``grouped`` takes rows four at a time (``four_rows_at_a_time``), else
     one at a time; ``saved`` is room for a copy of θ.
     """
     d = theta.shape[0]
@@ -167,12 +165,12 @@ def _sgd(X, y, theta, saved, lr, count, t, stride, path, grouped, derivative):
             for j in range(d):
                 saved[j] = theta[j]
             i = stop - (stop - done) % 4
-            total = _four_rows_at_a_time(X, y, theta, lr, done, i, derivative)
+            total = four_rows_at_a_time(X, y, theta, lr, done, i, loss)
             if not total < lr * BLOW_UP:  # redo the stretch one row at a time
                 for j in range(d):
                     theta[j] = saved[j]
                 i = done
-        i = _one_row_at_a_time(X, y, theta, lr, i, stop, derivative)
+        i = one_row_at_a_time(X, y, theta, lr, i, stop, loss)
         if i < stop:
             return i
         t += stop - done
@@ -183,8 +181,8 @@ def _sgd(X, y, theta, saved, lr, count, t, stride, path, grouped, derivative):
 
 
 # -- mini-batches, any rule and schedule -------------------------------------------
-@_inline
-def _mean_gradient(X, y, start, stop, theta, grad, derivative):
+@_batch_jit
+def mean_gradient(X, y, start, stop, theta, grad, loss):
     """grad ← mean over rows start..stop−1 of ∂ℓ/∂z · x; False on blow-up.
 
     Rows go four at a time: their four dot products share one pass over the
@@ -203,10 +201,10 @@ def _mean_gradient(X, y, start, stop, theta, grad, derivative):
             a1 += rows[1, j] * t
             a2 += rows[2, j] * t
             a3 += rows[3, j] * t
-        r0 = derivative(a0, ys[0])
-        r1 = derivative(a1, ys[1])
-        r2 = derivative(a2, ys[2])
-        r3 = derivative(a3, ys[3])
+        r0 = losses.derivative(loss, a0, ys[0])
+        r1 = losses.derivative(loss, a1, ys[1])
+        r2 = losses.derivative(loss, a2, ys[2])
+        r3 = losses.derivative(loss, a3, ys[3])
         if not abs(r0) + abs(r1) + abs(r2) + abs(r3) < BLOW_UP:  # NaN fails too
             return False
         for j in range(d):
@@ -218,7 +216,7 @@ def _mean_gradient(X, y, start, stop, theta, grad, derivative):
         z = 0.0
         for j in range(d):
             z += X[i, j] * theta[j]
-        r = derivative(z, y[i])
+        r = losses.derivative(loss, z, y[i])
         if not abs(r) < BLOW_UP:
             return False
         for j in range(d):
@@ -230,14 +228,14 @@ def _mean_gradient(X, y, start, stop, theta, grad, derivative):
     return True
 
 
-@_inline
-def _batch_updates(
-    X, y, theta, grad, m, v, batch, count, t, stride, path, rule, schedule, derivative
+@_batch_jit
+def batch_updates(
+    X, y, theta, grad, m, v, batch, count, t, stride, path, rule, schedule, loss
 ):
     """``count`` updates of ``batch`` rows each from row 0: θ ← rule(θ, g, η_t).
 
     g is the batch's mean gradient, η_t the schedule's rate at update t; the
-    rule's state is in m and v. Snapshots and the result as in ``_sgd``.
+    rule's state is in m and v. Snapshots and the result as in ``sgd_updates``.
     """
     n = y.shape[0]
     start = 0
@@ -249,7 +247,7 @@ def _batch_updates(
             schedule.kind, schedule.learning_rate, t, schedule.updates_per_epoch,
             schedule.power_t, schedule.drop, schedule.step_epochs, schedule.decay,
         )  # fmt: skip
-        if not _mean_gradient(X, y, start, stop, theta, grad, derivative):
+        if not mean_gradient(X, y, start, stop, theta, grad, loss):
             return k
         _apply_update(
             rule.kind, theta, grad, lr, m, v, t, rule.beta1, rule.beta2, rule.eps
@@ -261,46 +259,17 @@ def _batch_updates(
     return count
 
 
-# -- the entries: one per loop and loss (see losses.py to add a loss) -----------------
-@numba.njit(**_SGD_OPTIONS)
-def sgd_squared(X, y, theta, saved, lr, count, t, stride, path, grouped):
-    return _sgd(
-        X, y, theta, saved, lr, count, t, stride, path, grouped,
-        losses.squared_derivative,
-    )  # fmt: skip
-
-
-@numba.njit(**_SGD_OPTIONS)
-def sgd_log(X, y, theta, saved, lr, count, t, stride, path, grouped):
-    return _sgd(
-        X, y, theta, saved, lr, count, t, stride, path, grouped,
-        losses.log_derivative,
-    )  # fmt: skip
-
-
-@numba.njit(**_BATCH_OPTIONS)
-def batch_squared(
-    X, y, theta, grad, m, v, batch, count, t, stride, path, rule, schedule
-):
-    return _batch_updates(
-        X, y, theta, grad, m, v, batch, count, t, stride, path, rule, schedule,
-        losses.squared_derivative,
-    )  # fmt: skip
-
-
-@numba.njit(**_BATCH_OPTIONS)
-def batch_log(X, y, theta, grad, m, v, batch, count, t, stride, path, rule, schedule):
-    return _batch_updates(
-        X, y, theta, grad, m, v, batch, count, t, stride, path, rule, schedule,
-        losses.log_derivative,
-    )  # fmt: skip
-
-
-SGD = {"squared": sgd_squared, "log": sgd_log}
-BATCH = {"squared": batch_squared, "log": batch_log}
-
-
 # -- the Python face: checks that keep every read and write inside the arrays ----------
+def read_only(a: np.ndarray) -> np.ndarray:
+    """A read-only view of ``a``: numba compiles a loop once per argument type,
+    and a data set's arrays are read-only, so every caller passes X and y so."""
+    if not a.flags.writeable:
+        return a
+    view = a.view()
+    view.flags.writeable = False
+    return view
+
+
 def _check(X, y, theta, path, count: int, t: int, stride: int, rows: int) -> None:
     """Refuse arguments a loop would read or write past (it checks no index)."""
     n, d = X.shape
@@ -331,13 +300,16 @@ def sgd_rows(
     path: np.ndarray,
     grouped: bool = True,
 ) -> int:
-    """Plain one-row updates on rows 0..count−1 of X, θ in place (see ``_sgd``).
+    """Plain one-row updates on rows 0..count−1 of X, θ in place (see ``sgd_updates``).
 
     Returns the number of updates done: ``count``, or fewer on blow-up.
     """
     _check(X, y, theta, path, count, t, stride, rows=count)
     saved = np.empty_like(theta)
-    return SGD[loss](X, y, theta, saved, learning_rate, count, t, stride, path, grouped)
+    return sgd_updates(
+        read_only(X), read_only(y), theta, saved, float(learning_rate), count, t,
+        stride, path, bool(grouped), losses.LOSS_IDS[loss],
+    )  # fmt: skip
 
 
 def batch_rows(
@@ -358,11 +330,14 @@ def batch_rows(
     v: np.ndarray,
 ) -> int:
     """Updates of ``batch_size`` rows each from row 0, θ, m, v in place
-    (see ``_batch_updates``); the number of updates done."""
+    (see ``batch_updates``); the number of updates done."""
     rows = (count - 1) * batch_size + 1 if count else 0
     _check(X, y, theta, path, count, t, stride, rows=rows)
     if batch_size < 1 or not grad.shape == m.shape == v.shape == theta.shape:
         raise ValueError("batch_size must be >= 1 and grad, m, v shaped like theta")
-    return BATCH[loss](
-        X, y, theta, grad, m, v, batch_size, count, t, stride, path, rule, schedule
-    )
+    rule = Rule(int(rule.kind), *(float(v) for v in rule[1:]))
+    schedule = Schedule(int(schedule.kind), *(float(v) for v in schedule[1:]))
+    return batch_updates(
+        read_only(X), read_only(y), theta, grad, m, v, batch_size, count, t, stride,
+        path, rule, schedule, losses.LOSS_IDS[loss],
+    )  # fmt: skip

@@ -7,24 +7,26 @@ A loss is three functions of (z, y), each a few lines:
     value(z, y)       ℓ itself
     terms(z, y)       (ℓ, ∂ℓ/∂z) together, for the full-data pass (``data_pass``)
 
-Every loop uses the same pieces: the one-row SGD update θ ← θ − η ∂ℓ/∂z · x, the
-mini-batch mean gradient and the full-data sums (``kernels``, ``data_pass``).
-``derivative`` sits on the SGD loop's dependency chain, so it is built for
-latency; ``terms`` runs over a tile of rows, so it is built for the compiler to
-vectorise (no libm call: ``exp_minus`` and ``log1p_unit`` below).
+Every loop uses the same pieces, through ``derivative`` and ``terms`` at the
+bottom, which pick a loss by its number: the one-row SGD update
+θ ← θ − η ∂ℓ/∂z · x, the mini-batch mean gradient (``kernels``) and the
+full-data sums (``data_pass``). The loss is the same for a whole run, so the
+branch is always predicted. ``*_derivative`` sits on the SGD loop's dependency
+chain, so it is built for latency; ``*_terms`` runs over a tile of rows, so it
+is built for the compiler to vectorise (no libm call: ``exp_minus`` and
+``log1p_unit`` below).
 
-To add a loss (Huber, say): write its three functions here, then give it a
-compiled entry in ``kernels.SGD``, ``kernels.BATCH`` and ``data_pass.SUMS`` (one
-three-line function each: numba caches a compiled loop on disk only when the
-loss it calls is a global name, not an argument).
+To add a loss (Huber, say): write its three functions here, give it a number
+in ``LOSS_IDS`` and a branch in ``derivative`` and ``terms``, and name it in
+its problem's ``loss`` (``problems``).
 
 To add a penalty R(θ) (L2, say: ½α‖θ‖², gradient αθ): write its gradient as a
 function of θ here and add it where a loop forms its gradient: after the mean
-over the rows in ``kernels._mean_gradient`` (mini-batch and, per row, SGD with a
-rule or schedule) and, for batch descent, beside ``Problem.evaluate``. The
-grouped SGD loop (``kernels._four_rows_at_a_time``) relies on every update being
-a multiple of the row xᵢ, which a penalty breaks: a penalised run takes the
-one-row loop (``kernels._one_row_at_a_time``), which adds ∇R(θ) to its step.
+over the rows in ``kernels._mean_gradient`` (mini-batch, and SGD with a rule or
+a schedule), in ``kernels.one_row_at_a_time`` (θ ← θ − η(∂ℓ/∂z · x + ∇R(θ))),
+and for batch descent beside ``Problem.evaluate``. The grouped SGD loop
+(``kernels.four_rows_at_a_time``) relies on every update being a multiple of
+the row xᵢ, which a penalty breaks: a penalised run takes the one-row loop.
 """
 
 from __future__ import annotations
@@ -34,9 +36,11 @@ import math
 import numba
 import numpy as np
 
-# Inlined into each loop at numba's level: no compile of their own, and a loop
-# that calls a global, not an argument, can be cached.
+# Inlined into each loop at numba's level: the loops call them once a row.
 _piece = numba.njit(inline="always", error_model="numpy")
+
+SQUARED, LOG = range(2)
+LOSS_IDS = {"squared": SQUARED, "log": LOG}
 
 
 # -- squared loss: ℓ = ½ (z − y)² -----------------------------------------------------
@@ -157,3 +161,20 @@ def log1p_unit(e):
     p = p * q + 2.0 / 3.0
     p = p * q + 2.0
     return s * p
+
+
+# -- a loss by its number: what the loops call ---------------------------------------
+@_piece
+def derivative(loss, z, y):
+    """∂ℓ/∂z of loss number ``loss`` (see ``LOSS_IDS``)."""
+    if loss == LOG:
+        return log_derivative(z, y)
+    return squared_derivative(z, y)
+
+
+@_piece
+def terms(loss, z, y):
+    """(ℓ, ∂ℓ/∂z) of loss number ``loss`` (see ``LOSS_IDS``)."""
+    if loss == LOG:
+        return log_terms(z, y)
+    return squared_terms(z, y)

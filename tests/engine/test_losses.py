@@ -74,7 +74,7 @@ def test_logistic_sums_equal_a_row_by_row_sum(scale, rows):
     y = (rng.random(rows) < 0.5).astype(float)
     theta = rng.standard_normal(4)
     grad = np.empty(4)
-    loss = data_pass.loss_sums(X, y, theta, 0, rows, grad)
+    loss = data_pass.loss_sums(X, y, theta, 0, rows, grad, loss="log")
     expected_loss, expected_grad = reference_sums(X, y, theta)
     assert loss == pytest.approx(expected_loss, rel=1e-13)
     np.testing.assert_allclose(grad, expected_grad, rtol=1e-12, atol=1e-12 * rows)
@@ -86,7 +86,7 @@ def test_logistic_sums_of_huge_margins_are_finite_and_silent():
     grad = np.empty(1)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        loss = data_pass.loss_sums(X, y, np.ones(1), 0, 4, grad)
+        loss = data_pass.loss_sums(X, y, np.ones(1), 0, 4, grad, loss="log")
     # Rows 2 and 3 are wrong by a margin of 1e4 each (loss 1e4, residual ∓1);
     # rows 1 and 4 are right by as much (loss e^−1e4 = 0, residual 0).
     assert loss == 2e4

@@ -1,0 +1,49 @@
+"""``warm_up`` compiles every loop the pages run, so no visitor waits for numba."""
+
+import numpy as np
+import pytest
+
+from gddash.engine import (
+    LinearRegression,
+    LogisticRegression,
+    Settings,
+    descend,
+    warm_up,
+)
+from gddash.engine import data_pass, kernels
+
+
+def compiled_signatures() -> dict[str, int]:
+    loops = (kernels.sgd_updates, kernels.batch_updates, data_pass.sums)
+    return {loop.__name__: len(loop.signatures) for loop in loops}
+
+
+def frozen(*arrays):
+    """Arrays as a prepared data set holds them: read-only."""
+    for a in arrays:
+        a.flags.writeable = False
+    return arrays
+
+
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_runs_like_the_pages_compile_nothing_after_warm_up(shuffle):
+    warm_up()
+    before = compiled_signatures()
+    rng = np.random.default_rng(0)
+    X = np.column_stack([np.ones(50), rng.standard_normal((50, 2))])
+    X, y, labels = frozen(X, X @ [1.0, 2.0, -1.0], (X[:, 1] > 0) * 1.0)
+    for problem in (LinearRegression(X, y), LogisticRegression(X, labels)):
+        for variant in ("batch", "sgd", "minibatch"):
+            for rule, schedule in (("plain", "constant"), ("adam", "invscaling")):
+                settings = Settings(
+                    variant=variant,
+                    rule=rule,
+                    schedule=schedule,
+                    learning_rate=1,  # an int: the loops take floats
+                    momentum=0,
+                    max_epochs=2,
+                    shuffle=shuffle,
+                )
+                descend(problem, settings)
+    assert compiled_signatures() == before
+    assert all(count == 1 for count in before.values())
