@@ -124,7 +124,9 @@ MIN_LOGISTIC_GRID = 10
 DIVERGED_REACH = 3.0  # slice range: at most this × the converging paths' reach
 WRAP_CHARS = 56  # characters per line of a Plotly title (a phone's width)
 MODEBAR_ROOM = 32  # px above a Plotly title, where the modebar sits
-CONTROLS_HEIGHT = 70  # px of an animation's Play button and step slider
+AXIS_ROOM = 56  # px under a flat plot for the x axis's tick labels and title
+LEGEND_ROW = 26  # px per row of a horizontal Plotly legend
+CONTROLS_HEIGHT = 110  # px of an animation's Play buttons and, under them, slider
 _SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
@@ -263,7 +265,12 @@ def _log_axis(values: np.ndarray | pd.Series, title: str) -> alt.Axis:
     high = math.ceil(math.log10(finite.max()))
     stride = max(1, math.ceil((high - low + 1) / 8))
     ticks = [10.0**k for k in range(low, high + stride, stride)]
-    return alt.Axis(values=ticks, format="~g", title=title, titleLimit=0)
+    # 0.01 to 1000 as decimals; beyond, "1e-6" and "1e6" (not 0.000001).
+    label = (
+        "datum.value >= 0.01 && datum.value < 10000 ? format(datum.value, '~g')"
+        " : replace(format(datum.value, '.0e'), 'e+', 'e')"
+    )
+    return alt.Axis(values=ticks, labelExpr=label, title=title, titleLimit=0)
 
 
 def _integer_like(values: np.ndarray) -> bool:
@@ -436,10 +443,12 @@ def _frame(
     log: bool = False,
     domain: list[float] | None = None,
     values: np.ndarray | None = None,
+    reference: str | None = None,
 ) -> _Frame:
     """Axes for ``comparison``'s variants; an explicit y domain clips the marks.
 
-    A log axis is labelled at the powers of ten spanned by ``values``.
+    A log axis is labelled at the powers of ten spanned by ``values``; a
+    ``reference`` line gets a grey legend entry after the variants.
     """
     axis = None
     if log:
@@ -448,7 +457,8 @@ def _frame(
             axis = _log_axis(values, y_title)
     else:
         scale = None if domain is None else alt.Scale(domain=domain)
-    color = _variant_color(_titles(comparison), _diverged(comparison))
+    extra = None if reference is None else {reference: REFERENCE_COLOR}
+    color = _variant_color(_titles(comparison), _diverged(comparison), extra=extra)
     legend = alt.selection_point(fields=["variant"], bind="legend", name="legend")
     return _Frame(x, y_title, scale, domain is not None, color, legend, axis)
 
@@ -521,44 +531,26 @@ def _band_layer(frame: _Frame, bands: pd.DataFrame, what: str) -> alt.Chart:
     )
 
 
-def _rule_layers(
-    frame: _Frame, value: float, label: str, field: str
-) -> list[alt.Chart]:
-    """A dashed horizontal reference line at ``value``, labelled above its right end.
+def _rule_layer(frame: _Frame, value: float, label: str, field: str) -> alt.Chart:
+    """A dashed grey horizontal line at ``value``, named in the legend.
 
-    The curves start at the left, high above the line, and end on or near it at
-    the right; a bold label just above the right end, drawn last, stays clear of
-    lines that have converged onto the rule.
+    Curves run along the line as they converge, and a stochastic one crosses
+    it all the time, so a label on the plot would sit under them: the name
+    goes in the legend (``_frame(reference=label)``) and in the tooltip.
     """
-    data = pd.DataFrame({field: [value], "label": [label]})
-    rule = (
+    data = pd.DataFrame({field: [value], "variant": [label], "label": [label]})
+    return (
         alt.Chart(data)
-        .mark_rule(color=REFERENCE_COLOR, strokeDash=[4, 3], strokeWidth=1.5)
+        .mark_rule(strokeDash=[4, 3], strokeWidth=1.5)
         .encode(
             y=frame.y_enc(field),
+            color=frame.color,
             tooltip=[
                 _tip("label", title="line"),
                 _tip(field, "quantitative", title="value", format=".8g"),
             ],
         )
     )
-    text = (
-        alt.Chart(data)
-        .mark_text(
-            align="right",
-            baseline="bottom",
-            dx=-4,
-            dy=-5,
-            fontWeight="bold",
-            color=REFERENCE_COLOR,
-        )
-        .encode(
-            y=frame.y_enc(field),
-            x=alt.value("width"),
-            text=alt.Text(field="label", type="nominal"),
-        )
-    )
-    return [rule, text]
 
 
 def loss_curves(
@@ -608,21 +600,29 @@ def loss_curves(
         first = comparison.primary(next(iter(comparison.traces)))
         target = max(compare.target_loss(first, optimum) - optimum.loss, floor)
         spanned = np.concatenate([rows["gap"], bands["low"], bands["high"], [target]])
+        near = "within 1% of the optimal loss"
         frame = _frame(
-            comparison, x, "loss − optimal loss (log)", log=True, values=spanned
+            comparison,
+            x,
+            "loss − optimal loss (log)",
+            log=True,
+            values=spanned,
+            reference=near,
         )
         title = "Training loss above the optimum (log scale)"
         subtitle.append(
             f"Gap to the {_optimum_label(optimum)} L* = {optimum.loss:.6g}; "
             f"gaps below {floor:.1e} are drawn at {floor:.1e}."
         )
-        rule = _rule_layers(frame, target, "within 1% of the optimal loss", "gap")
+        rule = _rule_layer(frame, target, near, "gap")
     else:
         y_field = "loss"
         domain = _linear_y_domain(comparison, rows)
-        frame = _frame(comparison, x, "loss", domain=domain)
+        frame = _frame(
+            comparison, x, "loss", domain=domain, reference=_optimum_label(optimum)
+        )
         title = "Training loss" + (" and validation loss" if validation else "")
-        rule = _rule_layers(frame, optimum.loss, _optimum_label(optimum), "loss")
+        rule = _rule_layer(frame, optimum.loss, _optimum_label(optimum), "loss")
         if validation:
             subtitle.append("Dashed: validation loss.")
         if frame.clip:
@@ -646,7 +646,7 @@ def loss_curves(
         tooltip.append(_tip("gap", "quantitative", title="loss − L*", format=".6g"))
     lines = _line_layers(frame, rows, y_field, tooltip, dashed=validation)
     band = [] if bands.empty else [_band_layer(frame, bands, y_field)]
-    chart = alt.layer(*band, *lines, *rule).properties(
+    chart = alt.layer(*band, *lines, rule).properties(
         title=alt.TitleParams(title, subtitle=subtitle, anchor="start"),
         height=CURVES_HEIGHT,
     )
@@ -656,11 +656,11 @@ def loss_curves(
         _sentence(
             f"Line chart: {title}",
             f"{shown.capitalize()} of {', '.join(_titles(comparison))} against "
-            f"{X_AXES[x]}, with a dashed line at "
+            f"{X_AXES[x]}, with a dashed line "
             + (
-                "within 1% of the optimal loss"
+                "where the loss is within 1% of the optimal loss"
                 if log_scale
-                else _optimum_label(optimum)
+                else f"at the {_optimum_label(optimum)}"
             ),
             *subtitle,
         ),
@@ -800,7 +800,15 @@ def gradient_norms(comparison: Comparison, *, x: str = "epochs") -> alt.LayerCha
     rows = _line_rows(lines, x, "grad_norm")
     eps = comparison.settings.descent.eps
     spanned = np.concatenate([rows["grad_norm"], [eps] if eps > 0 else []])
-    frame = _frame(comparison, x, "‖∇L‖ (log)", log=True, values=spanned)
+    threshold = "ε (convergence threshold)"
+    frame = _frame(
+        comparison,
+        x,
+        "‖∇L‖ (log)",
+        log=True,
+        values=spanned,
+        reference=threshold if eps > 0 else None,
+    )
     tooltip = [
         _tip("variant"),
         _tip(x, "quantitative", title=X_AXES[x], format=_X_FORMATS[x]),
@@ -808,7 +816,7 @@ def gradient_norms(comparison: Comparison, *, x: str = "epochs") -> alt.LayerCha
     ]
     layers = _line_layers(frame, rows, "grad_norm", tooltip, dashed=False)
     if eps > 0:
-        layers += _rule_layers(frame, eps, "ε (convergence threshold)", "grad_norm")
+        layers.append(_rule_layer(frame, eps, threshold, "grad_norm"))
     title = "Gradient norm of the full-data loss"
     subtitle = ["Converged when ‖∇L‖ ≤ ε."] if eps > 0 else []
     # The height holds title, axes and legend too (Streamlit fits the chart in
@@ -1187,14 +1195,40 @@ def _layout(
         title=block,
         height=height,
         uirevision=uirevision,
-        margin={"l": 10, "r": 10, "t": top, "b": 10 if not flat else 40},
+        margin={"l": 10, "r": 10, "t": top, "b": 10},
+        meta={"description": _sentence(title, what, note)},
+    )
+    if flat:
+        _legend_under_axis(fig)
+    else:
+        fig.update_layout(
+            legend={"orientation": "h", "yanchor": "top", "y": 0.0, "x": 0}
+        )
+
+
+def _legend_rows(fig: go.Figure) -> int:
+    """Rows of a horizontal legend on a phone, which fits about two entries."""
+    entries = sum(
+        1
+        for trace in fig.data
+        if trace.type not in ("surface", "contour") and trace.showlegend is not False
+    )
+    return math.ceil(entries / 2)
+
+
+def _legend_under_axis(fig: go.Figure, below: int = 0, axis: int = AXIS_ROOM) -> None:
+    """The legend at the bottom of the figure, under ``axis`` px for the x axis's
+    labels and title and ``below`` px of controls, never on them."""
+    fig.update_layout(
+        margin={"b": axis + below + LEGEND_ROW * _legend_rows(fig)},
         legend={
             "orientation": "h",
-            "yanchor": "top",
-            "y": -0.16 if flat else 0.0,
-            "x": 0,
+            "yref": "container",
+            "yanchor": "bottom",
+            "y": 0.0,
+            "xanchor": "left",
+            "x": 0.0,
         },
-        meta={"description": _sentence(title, what, note)},
     )
 
 
@@ -1203,7 +1237,8 @@ def description(chart: alt.TopLevelMixin | go.Figure) -> str:
 
     An Altair chart's ``description`` (Vega makes it the chart's accessible
     name) or a Plotly figure's ``layout.meta["description"]``: plotly.js names
-    no figure, so a page shows this beside it (as plain text, not Markdown).
+    no figure, so the page passes this as the element's accessible name
+    (Streamlit's ``alt=``) or shows it beside the figure as plain text.
     """
     if isinstance(chart, go.Figure):
         meta = chart.layout.meta
@@ -2088,6 +2123,7 @@ def animate_paths(
                 "xanchor": "left",
                 "yanchor": "bottom",
                 "showarrow": False,
+                "align": "left",
                 "font": {"size": 13},
                 "name": "readout",
             }
@@ -2110,32 +2146,18 @@ def animate_paths(
         "transition": {"duration": 0},
     }
     pause = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}
-    # From the top: title, read-out, plot, Play and slider (70 px), legend. The
-    # legend gets a row per two entries: a phone fits about two side by side.
-    entries = sum(
-        1
-        for trace in fig.data[:first]
-        if trace.type not in ("surface", "contour") and trace.showlegend is not False
-    )
+    # From the top: title, read-out, plot, (x axis), Play and slider, legend.
     read_out = max((_lines(text) for text in texts.values()), default=0)
     top = (fig.layout.margin.t or MODEBAR_ROOM + 40) + 20 * read_out
-    bottom = (fig.layout.margin.b or 10) + CONTROLS_HEIGHT + 22 * math.ceil(entries / 2)
+    axis = 0 if three_d else AXIS_ROOM
     meta = fig.layout.meta if isinstance(fig.layout.meta, dict) else {}
     said = _sentence(
         meta.get("description", ""),
         "Play and the step slider move a marker along each path",
     )
     fig.update_layout(
-        margin={"t": top, "b": bottom},
+        margin={"t": top},
         meta={**meta, "description": said},
-        legend={
-            "orientation": "h",
-            "yref": "container",
-            "yanchor": "bottom",
-            "y": 0.0,
-            "xanchor": "left",
-            "x": 0.0,
-        },
         updatemenus=[
             {
                 "type": "buttons",
@@ -2144,7 +2166,12 @@ def animate_paths(
                 "y": -0.02,
                 "xanchor": "left",
                 "yanchor": "top",
-                "pad": {"r": 8, "t": 8},
+                "pad": {"r": 8, "t": 8 + axis},
+                # Plotly's near-white buttons would hide the theme's light
+                # text in dark mode: a translucent grey suits both themes.
+                "bgcolor": "rgba(128, 128, 128, 0.2)",
+                "bordercolor": REFERENCE_COLOR,
+                "showactive": False,
                 "buttons": [
                     {"label": "▶ Play", "method": "animate", "args": [None, play]},
                     {"label": "❚❚ Pause", "method": "animate",
@@ -2154,12 +2181,16 @@ def animate_paths(
         ],
         sliders=[
             {
+                # Under the buttons at full width, its "step" read-out at the
+                # right: beside the buttons it would overlap them on a phone.
                 "active": 0,
-                "x": 0.18,
-                "len": 0.82,
+                "x": 0.0,
+                "len": 1.0,
                 "y": -0.02,
                 "yanchor": "top",
-                "currentvalue": {"prefix": "step ", "font": {"size": 12}},
+                "pad": {"t": 44 + axis},
+                "currentvalue": {"prefix": "step ", "font": {"size": 12},
+                                 "xanchor": "right"},
                 "steps": [
                     {"label": label, "method": "animate",
                      "args": [[label], {**pause, "frame": {"duration": 0,
@@ -2169,6 +2200,7 @@ def animate_paths(
             }
         ],
     )  # fmt: skip
+    _legend_under_axis(fig, below=CONTROLS_HEIGHT, axis=axis)
     return fig
 
 
@@ -2242,11 +2274,11 @@ def curve_figure(
     fig.update_layout(
         title=block,
         height=height,
-        margin={"l": 10, "r": 10, "t": top, "b": 10},
+        margin={"l": 10, "r": 10, "t": top},
         xaxis={"title": {"text": var}},
         yaxis={"title": {"text": f"f({var})"}, "range": y_range},
-        legend={"orientation": "h", "y": -0.15},
         uirevision="keep",
         meta={"description": _sentence(title, what)},
     )
+    _legend_under_axis(fig)
     return fig

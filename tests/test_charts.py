@@ -187,8 +187,12 @@ def test_a_variant_keeps_its_colour_when_others_are_left_out(single):
         line, _ = primary_lines(charts.loss_curves(result).to_dict())
         scale = line["encoding"]["color"]["scale"]
         titles = [VARIANT_TITLES[v] for v in result.traces]
-        assert scale["domain"] == titles
-        assert scale["range"] == [VARIANT_COLORS[t] for t in titles]
+        reference = "optimal loss (closed form)"  # the rule, last and grey
+        assert scale["domain"] == [*titles, reference]
+        assert scale["range"] == [
+            *(VARIANT_COLORS[t] for t in titles),
+            charts.REFERENCE_COLOR,
+        ]
 
 
 # --------------------------------------------------------------------------------------
@@ -214,8 +218,6 @@ def test_the_optimum_rule_sits_at_the_closed_form_loss(comparison):
     value, label = rule_value(spec)
     assert value == comparison.optimum.loss
     assert label == "optimal loss (closed form)"
-    (text,) = layers_of(spec, "text")
-    assert rows_of(spec, text)["label"][0] == label
 
 
 def test_the_optimum_rule_of_a_log_loss_says_newton(classification):
@@ -1199,16 +1201,28 @@ def test_log_axes_over_many_decades_skip_decades_to_keep_eight_labels():
     assert np.all(np.diff(ticks) == np.diff(ticks)[0])
 
 
-def test_the_optimum_label_is_bold_above_the_right_end_of_its_line(comparison):
-    spec = charts.loss_curves(comparison).to_dict()
-    text = spec["layer"][-1]  # drawn last, over the curves
-    assert mark_of(text) == "text"
-    assert text["encoding"]["x"] == {"value": "width"}
-    mark = text["mark"]
-    assert (mark["align"], mark["baseline"], mark["fontWeight"]) == (
-        "right", "bottom", "bold"
-    )  # fmt: skip
-    assert mark["dy"] < 0
+@pytest.mark.parametrize("log_scale", [False, True])
+def test_reference_lines_are_named_in_the_legend_not_under_the_curves(
+    comparison, single, log_scale
+):
+    for spec in (
+        charts.loss_curves(comparison, log_scale=log_scale).to_dict(),
+        charts.gradient_norms(single).to_dict(),
+    ):
+        assert not layers_of(spec, "text")  # no label for the curves to cover
+        (rule,) = layers_of(spec, "rule")
+        _, label = rule_value(spec)
+        color = rule["encoding"]["color"]
+        assert rows_of(spec, rule)[color["field"]][0] == label
+        assert color["scale"]["domain"][-1] == label
+        assert color["scale"]["range"][-1] == charts.REFERENCE_COLOR
+        assert rule["mark"]["strokeDash"] == [4, 3]
+
+
+def test_log_axis_labels_read_as_decimals_or_short_powers_of_ten():
+    axis = charts._log_axis(np.array([1e-6, 1.0, 1e6]), "t").to_dict()
+    assert axis["values"] == [1e-6, 1e-4, 1e-2, 1.0, 1e2, 1e4, 1e6]  # 13 decades
+    assert "'~g'" in axis["labelExpr"] and "'.0e'" in axis["labelExpr"]
 
 
 def year_dataset():
@@ -1321,3 +1335,25 @@ def test_an_animated_figure_puts_its_legend_under_the_controls_not_on_the_read_o
     legend = fig.layout.legend
     assert (legend.yref, legend.y, legend.yanchor) == ("container", 0.0, "bottom")
     assert fig.layout.margin.b >= charts.CONTROLS_HEIGHT + 22  # controls + legend
+
+
+def test_flat_figures_put_the_legend_under_the_x_axis_title(line_grid):
+    paths = [hostile_path(name) for name in ("Plain", "Momentum", "Adam")]
+    xs = np.linspace(-1, 1, 9)
+    for fig in (
+        charts.contour_figure(line_grid, paths, title="c", current_point=(0, 0, 0)),
+        charts.curve_figure(xs, xs**2, paths, title="f", current=(0.0, 0.0, 0.0)),
+    ):
+        legend = fig.layout.legend
+        assert (legend.yref, legend.y, legend.yanchor) == ("container", 0.0, "bottom")
+        entries = sum(
+            t.showlegend is not False for t in fig.data if t.type != "contour"
+        )
+        rows = -(-entries // 2)  # two entries a row on a phone
+        assert fig.layout.margin.b >= charts.AXIS_ROOM + charts.LEGEND_ROW * rows
+    animated = charts.animate_paths(fig, paths, three_d=False)
+    controls = animated.layout.updatemenus[0]
+    assert controls.pad.t >= charts.AXIS_ROOM  # the buttons clear the axis title
+    assert animated.layout.margin.b >= (
+        charts.AXIS_ROOM + charts.CONTROLS_HEIGHT + charts.LEGEND_ROW * 3
+    )
