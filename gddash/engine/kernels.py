@@ -138,13 +138,6 @@ def four_rows_at_a_time(X, y, theta, lr, start, stop, loss):
     return total
 
 
-@_batch_jit
-def _snapshot(path, row, theta):
-    # An explicit loop: numba compiles path[row, :] = theta many times slower.
-    for j in range(theta.shape[0]):
-        path[row, j] = theta[j]
-
-
 @_sgd_jit
 def sgd_updates(X, y, theta, saved, lr, count, t, stride, path, grouped, loss):
     """``count`` plain SGD updates on rows 0..count−1, in order; the number done.
@@ -156,7 +149,7 @@ def sgd_updates(X, y, theta, saved, lr, count, t, stride, path, grouped, loss):
     one at a time; ``saved`` is room for a copy of θ.
     """
     d = theta.shape[0]
-    done = 0
+    done = np.int64(0)  # not the literal 0, which numba would compile callees for
     while done < count:
         # A stretch runs up to the next snapshot (or the end).
         stop = done + min(count - done, (t // stride + 1) * stride - t)
@@ -175,8 +168,9 @@ def sgd_updates(X, y, theta, saved, lr, count, t, stride, path, grouped, loss):
             return i
         t += stop - done
         done = stop
-        if t % stride == 0:
-            _snapshot(path, t // stride, theta)
+        if t % stride == 0:  # a snapshot (a loop: numba compiles path[k] = θ slowly)
+            for j in range(d):
+                path[t // stride, j] = theta[j]
     return done
 
 
@@ -238,7 +232,7 @@ def batch_updates(
     rule's state is in m and v. Snapshots and the result as in ``sgd_updates``.
     """
     n = y.shape[0]
-    start = 0
+    start = np.int64(0)  # not the literal 0 (see sgd_updates)
     next_snapshot = (t // stride + 1) * stride  # a counter, not a modulo per update
     for k in range(count):
         stop = min(start + batch, n)
@@ -254,7 +248,8 @@ def batch_updates(
         )
         start = stop
         if t == next_snapshot:
-            _snapshot(path, t // stride, theta)
+            for j in range(theta.shape[0]):
+                path[t // stride, j] = theta[j]
             next_snapshot += stride
     return count
 
