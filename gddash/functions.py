@@ -54,7 +54,7 @@ MAX_MINMAX_ARGUMENTS = 4  # terms of one min or max, nested calls merged
 MAX_NON_SMOOTH = 8  # calls of min, max, abs and sign in one formula
 MAX_EXPRESSION_NODES = 400  # nodes of the built sympy expression
 MAX_GRADIENT_NODES = 600  # nodes in all partial derivatives together
-MAX_HESSIAN_NODES = 3_000  # nodes in the distinct second derivatives together
+MAX_HESSIAN_NODES = 2_500  # nodes in the distinct second derivatives together
 
 # --- vocabulary -------------------------------------------------------------------
 
