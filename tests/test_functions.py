@@ -324,9 +324,17 @@ def test_dunder_attribute_chain_is_refused_without_running(
     assert not canary.exists()
 
 
-def test_module_source_never_evaluates_text() -> None:
-    """The module calls none of the evaluating builtins or sympy's string parsers."""
-    path = Path(functions.__file__)
+PACKAGE_MODULES = sorted(Path(functions.__file__).parent.glob("*.py"))
+
+
+def test_the_package_holds_the_parser_the_maths_and_the_presets() -> None:
+    names = {path.stem for path in PACKAGE_MODULES}
+    assert {"__init__", "parse", "symbolic", "presets"} <= names
+
+
+@pytest.mark.parametrize("path", PACKAGE_MODULES, ids=lambda path: path.name)
+def test_module_source_never_evaluates_text(path: Path) -> None:
+    """No module calls the evaluating builtins or sympy's string parsers."""
     source = path.read_text(encoding="utf-8")
     for forbidden in ("eval(", "exec(", "sympify(", "parse_expr("):
         assert forbidden not in source
