@@ -35,7 +35,7 @@ import os
 import re
 import warnings
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -44,11 +44,14 @@ from typing import IO, Literal
 import numpy as np
 import pandas as pd
 
+from gddash import limits
 from gddash.errors import DataError, SettingsError
 
 __all__ = [
     "DATA_DIR",
+    "MAX_CELLS",
     "MAX_COLUMNS",
+    "MAX_LINE_BYTES",
     "MAX_ROWS",
     "MISSING_MARKERS",
     "NUMERIC_SHARE",
@@ -64,8 +67,10 @@ __all__ = [
     "samples",
 ]
 
-MAX_ROWS = 1_000_000
-MAX_COLUMNS = 200
+MAX_ROWS = limits.MAX_ROWS
+MAX_COLUMNS = limits.MAX_COLUMNS
+MAX_CELLS = limits.MAX_CELLS
+MAX_LINE_BYTES = limits.MAX_LINE_BYTES
 NUMERIC_SHARE = 0.8
 MISSING_MARKERS = ("", "NA", "N/A", "NaN", "null", "None", "?", "-")
 
@@ -88,7 +93,8 @@ _DELIMITER_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "'|'"}
 _EXCEL_SEPARATOR = re.compile(r"sep=([,;\t|])")
 _SNIFF_BYTES = 64 * 1024
 _SNIFF_ROWS = 200
-_UTF8_CHUNK = 1 << 20
+_SCAN_BYTES = 1 << 20  # block size when walking the raw bytes
+_QUOTE, _LF, _CR = ord('"'), ord("\n"), ord("\r")
 _CONSISTENT = 0.9  # share of sniffed rows whose field count matches the header's
 _BLOCK_ROWS = 1 << 15  # rows per block when streaming columns through a buffer
 
@@ -165,24 +171,39 @@ class _Dialect:
 
 
 def read_csv(
-    source: CsvSource, *, max_rows: int = MAX_ROWS, max_columns: int = MAX_COLUMNS
+    source: CsvSource,
+    *,
+    max_rows: int = MAX_ROWS,
+    max_columns: int = MAX_COLUMNS,
+    max_cells: int = MAX_CELLS,
+    max_line_bytes: int = MAX_LINE_BYTES,
 ) -> pd.DataFrame:
     """Read a user's CSV file into a DataFrame, or explain why it cannot be used.
 
-    The file is sniffed on a small prefix (encoding, delimiter among ``,`` ``;``
-    tab ``|``, decimal commas, header), parsed once by pandas' C parser, and only
-    the columns that did not come out numeric are looked at again.
+    The raw bytes are checked first, without decoding them: no line may be longer
+    than ``max_line_bytes``, no row may hold more values than the header, and rows
+    × columns must stay within ``max_cells``, so that a hostile file is refused
+    before the parser allocates anything for it. The file is then sniffed on a
+    small prefix (encoding, delimiter among ``,`` ``;`` tab ``|``, decimal
+    commas, header), parsed once by pandas' C parser, and only the columns that
+    did not come out numeric are looked at again.
 
     Parameters
     ----------
-    source : bytes, binary file object or path
-        The CSV content: raw bytes, a binary file object such as ``io.BytesIO`` or
-        Streamlit's ``UploadedFile`` (read whole, from the start when it has
-        ``getvalue``), or a path to a file.
+    source : bytes, memoryview, binary file object or path
+        The CSV content: raw bytes or any buffer (read in place, not copied), a
+        binary file object such as ``io.BytesIO`` or Streamlit's ``UploadedFile``
+        (its buffer is used in place when it has ``getbuffer``, else it is read
+        whole), or a path to a file.
     max_rows : int, default MAX_ROWS (1,000,000)
         Largest number of data rows accepted.
     max_columns : int, default MAX_COLUMNS (200)
         Largest number of columns accepted.
+    max_cells : int, default MAX_CELLS (4,000,000)
+        Largest number of data rows × columns accepted.
+    max_line_bytes : int, default MAX_LINE_BYTES (65,536)
+        Longest line (and longest row, when a quoted value spans lines) accepted,
+        in bytes.
 
     Returns
     -------
@@ -199,15 +220,21 @@ def read_csv(
     DataError
         For an empty, binary, compressed or malformed file, a file with a header
         only or fewer than 2 data rows, duplicate column names, no numeric column,
-        or more rows or columns than the limits.
+        a row with more values than the header, an unclosed quote, or more rows,
+        columns, cells or bytes per line than the limits.
     """
-    _check_limits(max_rows, max_columns)
+    caps = _Caps(max_rows, max_columns, max_cells, max_line_bytes)
     notes: list[str] = []
-    data = _source_bytes(source)
-    data = _refuse_non_text(data, notes)
+    data = _refuse_non_text(_source_view(source), notes)
     encoding = _detect_encoding(data, notes)
-    dialect = _sniff(data, encoding, (max_rows, max_columns), notes)
-    df = _parse(data, dialect, max_rows, max_columns)
+    if encoding == "utf-8-sig":
+        data = data[len(codecs.BOM_UTF8) :]  # a view: the parser then reads UTF-8
+    raw = np.frombuffer(data, dtype=np.uint8)
+    _check_line_lengths(raw, caps)
+    dialect = _sniff(data, encoding, caps, notes)
+    _check_records(raw, dialect, caps)
+    del raw
+    df = _parse(data, dialect, caps)
     first_row = dialect.skip_lines + (2 if dialect.has_header else 1)
     invalid = _repair_columns(df, data, dialect, first_row, notes)
     df = _drop_unnamed(_drop_empty_rows(df, notes), dialect, notes)
@@ -230,70 +257,109 @@ def read_csv(
     return df
 
 
-def _check_limits(max_rows: int, max_columns: int) -> None:
-    if not isinstance(max_rows, int) or max_rows < 2:
-        raise SettingsError(
-            "The 'max_rows' parameter must be an integer >= 2. "
-            f"Got {max_rows!r} instead."
-        )
-    if not isinstance(max_columns, int) or max_columns < 1:
-        raise SettingsError(
-            "The 'max_columns' parameter must be an integer >= 1. "
-            f"Got {max_columns!r} instead."
+@dataclass(frozen=True)
+class _Caps:
+    """The limits one ``read_csv`` call enforces, validated."""
+
+    rows: int
+    columns: int
+    cells: int
+    line_bytes: int
+
+    def __post_init__(self) -> None:
+        for option, value, low in (
+            ("max_rows", self.rows, 2),
+            ("max_columns", self.columns, 1),
+            ("max_cells", self.cells, 2),
+            ("max_line_bytes", self.line_bytes, 1),
+        ):
+            if not isinstance(value, int) or isinstance(value, bool) or value < low:
+                raise SettingsError(
+                    f"The '{option}' parameter must be an integer >= {low}. "
+                    f"Got {value!r} instead."
+                )
+
+    def sentence(self) -> str:
+        """E.g. 'at most 1,000,000 data rows and 200 columns, and at most ...'."""
+        return (
+            f"at most {self.rows:,} data rows and {self.columns:,} columns, and at "
+            f"most {self.cells:,} cells (data rows × columns)"
         )
 
 
-def _source_bytes(source: CsvSource) -> bytes:
-    """Return the whole content of ``source`` as bytes, without copying bytes."""
-    if isinstance(source, bytes):
-        return source
-    if isinstance(source, bytearray | memoryview):
-        return bytes(source)
+def _source_view(source: CsvSource) -> memoryview:
+    """The whole content of ``source`` as a flat byte view, copying no buffer."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        return _flat(memoryview(source))
     if isinstance(source, str | os.PathLike):
         if isinstance(source, str) and "\n" in source:
             raise TypeError("read_csv takes bytes or a path, not CSV text: encode it.")
         path = Path(source)
         try:
-            return path.read_bytes()
+            return memoryview(path.read_bytes())
         except FileNotFoundError:
             raise DataError(f"No file at '{path}'. Check the path.") from None
         except IsADirectoryError:
             raise DataError(
                 f"'{path}' is a folder, not a file. Pick a CSV file."
             ) from None
-    getvalue = getattr(source, "getvalue", None)
-    content = getvalue() if callable(getvalue) else source.read()
+    getbuffer = getattr(source, "getbuffer", None)  # io.BytesIO, UploadedFile
+    content = getbuffer() if callable(getbuffer) else source.read()
     if isinstance(content, str):
         raise TypeError("read_csv needs a binary file object: open the file with 'rb'.")
-    return bytes(content)
+    return _flat(memoryview(content))
 
 
-def _refuse_non_text(data: bytes, notes: list[str]) -> bytes:
+def _flat(view: memoryview) -> memoryview:
+    """A one-dimensional view of unsigned bytes over the same memory."""
+    return view if view.format == "B" and view.ndim == 1 else view.cast("B")
+
+
+class _ViewReader(io.RawIOBase):
+    """A read-only binary stream over a byte view, for the parser (no copy)."""
+
+    def __init__(self, view: memoryview) -> None:
+        super().__init__()
+        self._view = view
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        chunk = self._view[self._position : self._position + len(buffer)]
+        buffer[: len(chunk)] = chunk
+        self._position += len(chunk)
+        return len(chunk)
+
+
+def _stream(data: memoryview) -> io.BufferedReader:
+    return io.BufferedReader(_ViewReader(data), buffer_size=_SCAN_BYTES)
+
+
+def _blocks(data: memoryview, size: int = _SCAN_BYTES) -> Iterator[bytes]:
+    """Successive pieces of ``data`` as bytes, ``size`` at a time (small copies)."""
+    for start in range(0, len(data), size):
+        yield data[start : start + size].tobytes()
+
+
+def _refuse_non_text(data: memoryview, notes: list[str]) -> memoryview:
     """Refuse empty and binary files; re-encode UTF-16 text (Excel's) as UTF-8."""
-    if not data or data.isspace():  # isspace stops at the first other byte; no copy
+    if all(block.isspace() for block in _blocks(data)):  # also true when empty
         raise DataError(
             "The file is empty. Upload a CSV text file with a header line "
             "and at least 2 rows of data."
         )
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            text = data.decode("utf-16")
-        except UnicodeDecodeError:
-            raise DataError(
-                "The file starts like UTF-16 text but is not valid UTF-16. "
-                "Save it again as 'CSV UTF-8'."
-            ) from None
-        notes.append(
-            "The file was UTF-16 text (Excel's 'Unicode text'); it was read as such."
-        )
-        return text.encode("utf-8")
+    head = data[:_SNIFF_BYTES].tobytes()
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _utf16_to_utf8(data, notes)
     for signature, what in _SIGNATURES:
-        if data.startswith(signature):
+        if head.startswith(signature):
             raise DataError(
                 f"This file is {what}, not a CSV text file. Open it in the program "
                 "that made it and save or export it as 'CSV UTF-8 (comma delimited)'."
             )
-    if b"\x00" in data[:_SNIFF_BYTES]:
+    if b"\x00" in head:
         raise DataError(
             "This file is not text (it contains NUL bytes), so it is not a CSV file. "
             "Export your table as 'CSV UTF-8 (comma delimited)' and upload that."
@@ -301,9 +367,29 @@ def _refuse_non_text(data: bytes, notes: list[str]) -> bytes:
     return data
 
 
-def _detect_encoding(data: bytes, notes: list[str]) -> str:
+def _utf16_to_utf8(data: memoryview, notes: list[str]) -> memoryview:
+    """UTF-16 text re-encoded as UTF-8 block by block (no whole-file string)."""
+    decoder = codecs.getincrementaldecoder("utf-16")()
+    out = bytearray()
+    try:
+        for start in range(0, len(data), _SCAN_BYTES):
+            block = data[start : start + _SCAN_BYTES]
+            text = decoder.decode(block, final=start + _SCAN_BYTES >= len(data))
+            out += text.encode("utf-8")
+    except UnicodeDecodeError:
+        raise DataError(
+            "The file starts like UTF-16 text but is not valid UTF-16. "
+            "Save it again as 'CSV UTF-8'."
+        ) from None
+    notes.append(
+        "The file was UTF-16 text (Excel's 'Unicode text'); it was read as such."
+    )
+    return memoryview(out)
+
+
+def _detect_encoding(data: memoryview, notes: list[str]) -> str:
     """The encoding to parse with: UTF-8 (BOM or not), else cp1252 or Latin-1."""
-    if data.startswith(codecs.BOM_UTF8):
+    if data[: len(codecs.BOM_UTF8)] == codecs.BOM_UTF8:
         bad = _first_invalid_utf8(data)
         if bad is None:
             notes.append(
@@ -313,13 +399,15 @@ def _detect_encoding(data: bytes, notes: list[str]) -> str:
             return "utf-8-sig"
     else:
         # isascii is a fast C scan; most files never need the full UTF-8 check.
-        bad = None if data.isascii() else _first_invalid_utf8(data)
+        ascii_only = all(block.isascii() for block in _blocks(data))
+        bad = None if ascii_only else _first_invalid_utf8(data)
         if bad is None:
             return "utf-8"
-    line = data.count(b"\n", 0, bad) + 1
+    line = _count_line_ends(np.frombuffer(data, dtype=np.uint8)[:bad]) + 1
     # Windows-1252 leaves five bytes undefined; Latin-1 decodes every byte.
     encoding = "cp1252"
-    if any(b in data for b in (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")):
+    undefined = (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")
+    if any(b in block for block in _blocks(data) for b in undefined):
         encoding = "latin-1"
     label = "Windows-1252 (Western European)" if encoding == "cp1252" else "Latin-1"
     notes.append(
@@ -329,27 +417,282 @@ def _detect_encoding(data: bytes, notes: list[str]) -> str:
     return encoding
 
 
-def _first_invalid_utf8(data: bytes) -> int | None:
+def _first_invalid_utf8(data: memoryview) -> int | None:
     """Offset of the first byte that breaks UTF-8, or None; decodes in chunks."""
     decoder = codecs.getincrementaldecoder("utf-8")()
-    for start in range(0, len(data), _UTF8_CHUNK):
+    for start in range(0, len(data), _SCAN_BYTES):
         # error.start counts from the bytes carried over from the previous chunk
         pending = len(decoder.getstate()[0])
         try:
             decoder.decode(
-                data[start : start + _UTF8_CHUNK],
-                final=start + _UTF8_CHUNK >= len(data),
+                data[start : start + _SCAN_BYTES],
+                final=start + _SCAN_BYTES >= len(data),
             )
         except UnicodeDecodeError as error:
             return max(0, start - pending + error.start)
     return None
 
 
-def _sniff(
-    data: bytes, encoding: str, limits: tuple[int, int], notes: list[str]
-) -> _Dialect:
+# --- The raw-byte checks -----------------------------------------------------------
+# A line ends at "\n", or at a "\r" not followed by "\n" (old Mac files), as for
+# pandas' C parser. The checks walk the bytes in blocks of _SCAN_BYTES with numpy,
+# so their memory stays a few blocks whatever the file holds.
+
+
+def _line_ends(raw: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """Offsets, relative to ``start``, of the line ends in ``raw[start:stop]``."""
+    block = raw[start:stop]
+    ends = block == _LF
+    returns = block == _CR
+    if returns.any():
+        followed = np.empty_like(ends)
+        followed[:-1] = ends[1:]
+        followed[-1] = stop < len(raw) and raw[stop] == _LF
+        ends |= returns & ~followed
+    return np.flatnonzero(ends)
+
+
+def _count_line_ends(raw: np.ndarray) -> int:
+    return sum(
+        len(_line_ends(raw, start, min(start + _SCAN_BYTES, len(raw))))
+        for start in range(0, len(raw), _SCAN_BYTES)
+    )
+
+
+def _check_line_lengths(raw: np.ndarray, caps: _Caps) -> None:
+    """Refuse the first line longer than ``caps.line_bytes``, quotes or not.
+
+    A long line is what makes a parser build one column per value: checked before
+    anything is decoded or split, it bounds every later step.
+    """
+    lines, line_start = 0, 0  # line ends seen so far; offset of the open line
+    for start in range(0, len(raw), _SCAN_BYTES):
+        ends = _line_ends(raw, start, min(start + _SCAN_BYTES, len(raw))) + start
+        if len(ends):
+            starts = np.concatenate(([line_start], ends[:-1] + 1))
+            over = np.flatnonzero(ends - starts > caps.line_bytes)
+            if len(over):
+                first = int(over[0])
+                _refuse_long_line(
+                    lines + first + 1, int(ends[first] - starts[first]), caps
+                )
+            lines, line_start = lines + len(ends), int(ends[-1]) + 1
+    if len(raw) - line_start > caps.line_bytes:
+        _refuse_long_line(lines + 1, len(raw) - line_start, caps)
+
+
+def _refuse_long_line(line: int, length: int, caps: _Caps) -> None:
+    which = "The first line (the header)" if line == 1 else f"Line {line:,}"
+    raise DataError(
+        f"{which} of the file is {length:,} bytes long, more than the limit of "
+        f"{caps.line_bytes:,} bytes for one line. Keep only the columns you need "
+        f"(at most {caps.columns:,}) and check that every row of the table ends "
+        "with a line break; a file this shape is usually not a table."
+    )
+
+
+@dataclass(frozen=True)
+class _Records:
+    """What the quote-aware walk over the bytes found (see ``_check_records``)."""
+
+    count: int  # records (rows of the file: header, data, blank lines) in all
+    first_extra: tuple[int, int, int] | None  # (record, line, values) of a long row
+    first_long: tuple[int, int] | None  # (line, bytes) of a row over the limit
+    open_quote_line: int | None  # line where the row with an unclosed quote starts
+
+
+def _walk_records(
+    raw: np.ndarray, delimiter: str, width: int, first_data: int, limit: int
+) -> _Records:
+    """Find rows (records) in the raw bytes as pandas' C parser splits them.
+
+    A quote opens a quoted value only at the start of a value (after a
+    delimiter, a line end or the start of the file); inside one, a run of quotes
+    of even length is escaped quotes and a run of odd length closes it. So each
+    run of quotes maps the state (inside or outside quotes) by one of three
+    maps: identity (even run), toggle (odd run at the start of a value), or
+    "outside" (odd run elsewhere: it closes a value if one is open and is a
+    literal character otherwise). The state after each run is then the parity of
+    the toggles since the last "outside" run: prefix sums, no Python loop. Line
+    ends and delimiters outside quotes end records and values.
+
+    Stops at the first record after ``first_data`` with more than ``width``
+    values or more than ``limit`` bytes.
+    """
+    sep = ord(delimiter)
+    quoted = 0  # state at the start of the block: 1 inside a quoted value
+    records, record_start, record_line, record_seps = 0, 0, 1, 0
+    lines = 0
+    start = 0
+    while start < len(raw):
+        stop = _block_stop(raw, start)
+        block = raw[start:stop]
+        runs, after = _quote_states(raw, start, stop, sep, quoted)
+        ends = _line_ends(raw, start, stop)
+        record_ends = ends[_outside(ends, runs, after, quoted)]
+        seps = np.flatnonzero(block == sep)
+        seps = seps[_outside(seps, runs, after, quoted)]
+        if len(record_ends):
+            before = np.searchsorted(seps, record_ends)
+            values = np.diff(before, prepend=0) + 1
+            values[0] += record_seps
+            starts = np.concatenate(([record_start], record_ends[:-1] + start + 1))
+            lengths = record_ends + start - starts
+            index = records + np.arange(len(record_ends))
+            bad = ((index >= first_data) & (values > width)) | (lengths > limit)
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                line = record_line
+                if i:
+                    line = lines + int(np.searchsorted(ends, record_ends[i - 1])) + 2
+                return _Records(
+                    int(index[i]) + 1,
+                    (int(index[i]), line, int(values[i]))
+                    if index[i] >= first_data and values[i] > width
+                    else None,
+                    (line, int(lengths[i])) if lengths[i] > limit else None,
+                    None,
+                )
+            last = record_ends[-1]
+            records += len(record_ends)
+            record_start = int(last) + start + 1
+            record_line = lines + int(np.searchsorted(ends, last)) + 2
+            record_seps = len(seps) - int(before[-1])
+        else:
+            record_seps += len(seps)
+        lines += len(ends)
+        if len(runs):
+            quoted = int(after[-1])
+        start = stop
+    if quoted:
+        return _Records(records + 1, None, None, record_line)
+    if record_start < len(raw):  # a last row without a line end
+        values, length = record_seps + 1, len(raw) - record_start
+        extra = records >= first_data and values > width
+        if extra or length > limit:
+            return _Records(
+                records + 1,
+                (records, record_line, values) if extra else None,
+                (record_line, length) if length > limit else None,
+                None,
+            )
+        records += 1
+    return _Records(records, None, None, None)
+
+
+def _block_stop(raw: np.ndarray, start: int) -> int:
+    """End of the block starting at ``start``, moved so no run of quotes is cut."""
+    stop = min(start + _SCAN_BYTES, len(raw))
+    while stop < len(raw) and raw[stop - 1] == _QUOTE and raw[stop] == _QUOTE:
+        window = raw[stop : stop + _SCAN_BYTES] != _QUOTE
+        stop += int(np.argmax(window)) if window.any() else len(window)
+    return stop
+
+
+def _quote_states(
+    raw: np.ndarray, start: int, stop: int, sep: int, quoted: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Offsets of the runs of quotes in ``raw[start:stop]`` and the state after each.
+
+    ``quoted`` is the state before the block (1 inside a quoted value).
+    """
+    is_quote = (raw[start:stop] == _QUOTE).view(np.int8)
+    edges = np.diff(is_quote, prepend=np.int8(0), append=np.int8(0))
+    runs = np.flatnonzero(edges == 1)
+    if not len(runs):
+        return runs, runs
+    odd = ((np.flatnonzero(edges == -1) - runs) & 1).astype(bool)
+    previous = raw[np.maximum(runs + start - 1, 0)]
+    at_value_start = (previous == sep) | (previous == _LF) | (previous == _CR)
+    at_value_start[(runs + start) == 0] = True
+    toggles = np.cumsum(odd & at_value_start)
+    closes = np.where(odd & ~at_value_start, np.arange(len(runs)), -1)
+    last_close = np.maximum.accumulate(closes)
+    since = toggles - np.where(last_close >= 0, toggles[np.maximum(last_close, 0)], 0)
+    after = (since + np.where(last_close >= 0, 0, quoted)) & 1
+    return runs, after
+
+
+def _outside(
+    offsets: np.ndarray, runs: np.ndarray, after: np.ndarray, quoted: int
+) -> np.ndarray:
+    """Which bytes at ``offsets`` of a block lie outside quoted values."""
+    if not len(runs):
+        return np.full(len(offsets), not quoted)
+    k = np.searchsorted(runs, offsets) - 1  # the last run of quotes before each
+    return np.where(k >= 0, after[np.maximum(k, 0)], quoted) == 0
+
+
+def _check_records(raw: np.ndarray, dialect: _Dialect, caps: _Caps) -> None:
+    """Refuse, before parsing, rows with more values than the header, an unclosed
+    quote, a row (spanning lines) over the byte limit, and too many rows or cells.
+    """
+    width = len(dialect.names)
+    first_data = dialect.skip_lines + int(dialect.has_header)
+    found = _walk_records(raw, dialect.delimiter, width, first_data, caps.line_bytes)
+    separator = _DELIMITER_NAMES[dialect.delimiter]
+    if found.open_quote_line is not None:
+        raise DataError(
+            "A quoted value is never closed (a '\"' without its partner): it is in "
+            f"the row that starts on line {found.open_quote_line:,}. Fix the quotes "
+            "in the file: every value that starts with '\"' must end with one."
+        )
+    if found.first_long is not None:
+        line, length = found.first_long
+        raise DataError(
+            f"The row that starts on line {line:,} is {length:,} bytes long, more than "
+            f"the limit of {caps.line_bytes:,} bytes for one row: a quoted value in it "
+            "spans several lines. Check that every '\"' that opens a value also "
+            "closes it, and shorten or remove the long values."
+        )
+    if found.first_extra is not None:
+        record, line, values = found.first_extra
+        if record == first_data:
+            raise DataError(
+                f"Row {record + 1} has {values:,} values but the header has {width} "
+                f"(values are separated by {separator}). A value probably contains "
+                "the separator: put quotes around that value, or remove the extra "
+                "separator; if the first column has no header, give it one."
+            )
+        raise DataError(_extra_values_message(line, values, width, separator))
+    rows = found.count - first_data
+    if rows > caps.rows:
+        raise DataError(
+            f"The file has more than {caps.rows:,} data rows ({rows:,}), more than the "
+            f"limit: {caps.sentence()}. Upload a sample of the rows (for example "
+            f"every {_ordinal(-(-rows // caps.rows))} row)."
+        )
+    if rows * width > caps.cells:
+        step = _ordinal(-(-rows * width // caps.cells))
+        raise DataError(
+            f"The file has {rows:,} data rows × {width:,} columns = {rows * width:,} "
+            f"cells, more than the limit of {caps.cells:,} cells that one upload may "
+            "hold in memory. Remove the columns you do not need, or upload a sample "
+            f"of the rows (for example every {step} row)."
+        )
+
+
+def _extra_values_message(
+    line: int | str, saw: int | str, width: int | str, separator: str
+) -> str:
+    return (
+        f"Line {line} of the file has {saw} values but the header has {width} "
+        f"(values are separated by {separator}). A value probably contains the "
+        "separator: put quotes around that value, or remove the extra separator."
+    )
+
+
+def _ordinal(n: int) -> str:
+    """'2nd', '3rd', '10th', '21st'."""
+    suffix = (
+        "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    )
+    return f"{n}{suffix}"
+
+
+def _sniff(data: memoryview, encoding: str, caps: _Caps, notes: list[str]) -> _Dialect:
     """Find delimiter, decimal mark, header and leading blank lines on a prefix."""
-    text, complete = _prefix_text(data, encoding)
+    text, complete = _prefix_text(data, encoding, caps.line_bytes)
     skip, start = 0, 0
     while (end := text.find("\n", start)) >= 0 and not text[start:end].strip():
         skip, start = skip + 1, end + 1  # blank lines before the header
@@ -371,10 +714,10 @@ def _sniff(
         delimiter, rows = _choose_delimiter(text[start:], complete)
     decimal, thousands = _choose_decimal(rows[1:], delimiter)
     header = [cell.strip() for cell in rows[0]] if rows else []
-    if len(header) > limits[1]:
+    if len(header) > caps.columns:
         raise DataError(
-            f"The file has {len(header)} columns, more than the limit: "
-            f"{_limits(*limits)}. Keep only the columns you need and upload again."
+            f"The file has {len(header):,} columns, more than the limit: "
+            f"{caps.sentence()}. Keep only the columns you need and upload again."
         )
     has_header = not all(_PLAIN_NUMBER.fullmatch(cell) for cell in header)
     names, unnamed = _column_names(rows[0] if rows else [], has_header, notes)
@@ -383,20 +726,27 @@ def _sniff(
     )
 
 
-def _prefix_text(data: bytes, encoding: str) -> tuple[str, bool]:
-    """Decode the first ~64 KiB, cut at a line end so no character is split."""
-    if len(data) <= _SNIFF_BYTES:
-        return data.decode(encoding), True
-    end = data.rfind(b"\n", 0, _SNIFF_BYTES)
-    if end < 0:  # a first line longer than the prefix: take the first line whole
-        end = data.find(b"\n")
-        end = len(data) if end < 0 else end
-    return data[:end].decode(encoding), end >= len(data)
+def _prefix_text(data: memoryview, encoding: str, line_bytes: int) -> tuple[str, bool]:
+    """Decode the first ~64 KiB, cut at a line end so no character is split.
+
+    When the first line is longer than that, it is taken whole: the line-length
+    check has bounded it by ``line_bytes`` already.
+    """
+    head = data[: max(_SNIFF_BYTES, line_bytes + 2)].tobytes()
+    if len(head) == len(data):
+        return head.decode(encoding), True
+    end = max(head.rfind(b"\n", 0, _SNIFF_BYTES), head.rfind(b"\r", 0, _SNIFF_BYTES))
+    if end < 0:  # a first line longer than the prefix
+        ends = [i for i in (head.find(b"\n"), head.find(b"\r")) if i >= 0]
+        end = min(ends, default=len(head))
+    return head[:end].decode(encoding, errors="replace"), False
 
 
 def _split_rows(text: str, delimiter: str, complete: bool) -> list[list[str]]:
     """Split the prefix with the csv module (quotes, embedded delimiters/newlines)."""
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter, quotechar='"')
+    # newline="": lines end at "\n", "\r\n" or a lone "\r", as for the parser
+    lines = io.StringIO(text, newline="")
+    reader = csv.reader(lines, delimiter=delimiter, quotechar='"')
     rows: list[list[str]] = []
     # A broken quote in the prefix stops the reader: score on what was read.
     with contextlib.suppress(csv.Error):
@@ -484,24 +834,24 @@ def _column_names(
     return tuple(names), blanks
 
 
-def _parse(
-    data: bytes, dialect: _Dialect, max_rows: int, max_columns: int
-) -> pd.DataFrame:
+def _parse(data: memoryview, dialect: _Dialect, caps: _Caps) -> pd.DataFrame:
     """One pass of pandas' C parser with the sniffed dialect; errors -> DataError."""
     try:
         with warnings.catch_warnings():
             # Mixed chunks of a large file give object columns; we repair them below.
             warnings.simplefilter("ignore", pd.errors.DtypeWarning)
-            # A first data row longer than the header is silently cut short, with
-            # only this warning: make it an error.
+            # A first data row longer than the header would be cut short with only
+            # this warning (the raw-byte check refuses such rows first).
             warnings.simplefilter("error", pd.errors.ParserWarning)
             df = pd.read_csv(
-                io.BytesIO(data),
-                **_parse_options(dialect),
-                nrows=max_rows + 1,
+                _stream(data), **_parse_options(dialect), nrows=caps.rows + 1
             )
     except pd.errors.ParserWarning:
-        raise DataError(_explain_long_first_row(data, dialect)) from None
+        raise DataError(
+            f"Row {dialect.skip_lines + 2} has more values than the header "
+            f"({len(dialect.names)}). A value probably contains the separator: put "
+            "quotes around that value, or remove the extra separator."
+        ) from None
     except pd.errors.EmptyDataError:
         raise DataError(
             "The file has no columns. Upload a CSV text file with a header line "
@@ -509,26 +859,26 @@ def _parse(
         ) from None
     except pd.errors.ParserError as error:
         raise DataError(_explain_parser_error(str(error), dialect)) from None
-    if len(df) > max_rows:
+    if len(df) > caps.rows:
         raise DataError(
-            f"The file has more than {max_rows:,} data rows, more than the limit: "
-            f"{_limits(max_rows, max_columns)}. Upload a sample of the rows (for "
-            "example every 10th row)."
+            f"The file has more than {caps.rows:,} data rows, more than the limit: "
+            f"{caps.sentence()}. Upload a sample of the rows (for example every "
+            "10th row)."
         )
     return df
 
 
-def _limits(max_rows: int, max_columns: int) -> str:
-    return f"at most {max_rows:,} data rows and {max_columns:,} columns"
-
-
 def _parse_options(dialect: _Dialect) -> dict[str, object]:
-    """Keyword arguments of ``pandas.read_csv`` that reproduce the sniffed dialect."""
+    """Keyword arguments of ``pandas.read_csv`` that reproduce the sniffed dialect.
+
+    A UTF-8 byte-order mark has been cut off the bytes already, so the parser
+    reads plain UTF-8 (natively, without a text wrapper).
+    """
     return {
         "sep": dialect.delimiter,
         "decimal": dialect.decimal,
         "thousands": dialect.thousands,
-        "encoding": dialect.encoding,
+        "encoding": "utf-8" if dialect.encoding == "utf-8-sig" else dialect.encoding,
         "header": 0 if dialect.has_header else None,
         "names": list(dialect.names) or None,
         "skiprows": dialect.skip_lines,
@@ -541,33 +891,13 @@ def _parse_options(dialect: _Dialect) -> dict[str, object]:
     }
 
 
-def _explain_long_first_row(data: bytes, dialect: _Dialect) -> str:
-    """The message for a first data row with more values than the header."""
-    text, complete = _prefix_text(data, dialect.encoding)
-    rows = _split_rows(text, dialect.delimiter, complete)[int(dialect.has_header) :]
-    width = len(dialect.names)
-    extra = next((i for i, row in enumerate(rows) if len(row) > width), 0)
-    row = dialect.skip_lines + int(dialect.has_header) + extra + 1
-    saw = len(rows[extra]) if rows else width + 1
-    return (
-        f"Row {row} has {saw} values but the header has {width} (values are "
-        f"separated by {_DELIMITER_NAMES[dialect.delimiter]}). A value probably "
-        "contains the separator: put quotes around that value, or remove the extra "
-        "separator; if the first column has no header, give it one."
-    )
-
-
 def _explain_parser_error(message: str, dialect: _Dialect) -> str:
     """Turn the C parser's message into one a spreadsheet user can act on."""
     separator = _DELIMITER_NAMES[dialect.delimiter]
     match = _C_ERROR.search(message)
     if match:
         expected, line, saw = match.groups()
-        return (
-            f"Line {line} of the file has {saw} values but the header has {expected} "
-            f"(values are separated by {separator}). A value probably contains the "
-            "separator: put quotes around that value, or remove the extra separator."
-        )
+        return _extra_values_message(line, saw, expected, separator)
     if "EOF inside string" in message:
         return (
             "A quoted value is never closed (a '\"' without its partner). "
@@ -580,7 +910,11 @@ def _explain_parser_error(message: str, dialect: _Dialect) -> str:
 
 
 def _repair_columns(
-    df: pd.DataFrame, data: bytes, dialect: _Dialect, first_row: int, notes: list[str]
+    df: pd.DataFrame,
+    data: memoryview,
+    dialect: _Dialect,
+    first_row: int,
+    notes: list[str],
 ) -> dict[str, int]:
     """Make float columns finite and mostly-numeric text columns numeric, in place.
 
@@ -604,7 +938,7 @@ def _clear_infinite(
     df: pd.DataFrame,
     name: str,
     position: int,
-    data: bytes,
+    data: memoryview,
     dialect: _Dialect,
     first_row: int,
     notes: list[str],
@@ -626,11 +960,11 @@ def _clear_infinite(
     return len(rows)
 
 
-def _raw_cell(data: bytes, dialect: _Dialect, position: int, row: int) -> str:
+def _raw_cell(data: memoryview, dialect: _Dialect, position: int, row: int) -> str:
     """The text of one cell as written in the file (re-reads up to that row only)."""
     options = _parse_options(dialect) | {"na_values": None, "keep_default_na": False}
     cells = pd.read_csv(
-        io.BytesIO(data), **options, usecols=[position], dtype=str, nrows=row + 1
+        _stream(data), **options, usecols=[position], dtype=str, nrows=row + 1
     )
     return str(cells.iloc[row, 0])
 

@@ -23,7 +23,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gddash.data import (
+    MAX_CELLS,
     MAX_COLUMNS,
+    MAX_LINE_BYTES,
     MAX_ROWS,
     NUMERIC_SHARE,
     ColumnSummary,
@@ -144,6 +146,8 @@ def test_too_many_columns_states_the_limits():
 def test_default_limits():
     assert MAX_ROWS == 1_000_000
     assert MAX_COLUMNS == 200
+    assert MAX_CELLS == 4_000_000
+    assert MAX_LINE_BYTES == 65_536
 
 
 def test_a_row_with_too_many_values_names_the_line_and_the_fix():
@@ -166,7 +170,17 @@ def test_an_unclosed_quote_is_refused():
     assert "Fix the quotes" in message
 
 
-@pytest.mark.parametrize(("limit", "value"), [("max_rows", 1), ("max_columns", 0)])
+@pytest.mark.parametrize(
+    ("limit", "value"),
+    [
+        ("max_rows", 1),
+        ("max_columns", 0),
+        ("max_cells", 1),
+        ("max_line_bytes", 0),
+        ("max_rows", 2.5),
+        ("max_columns", True),
+    ],
+)
 def test_bad_limits_are_settings_errors(limit, value):
     with pytest.raises(SettingsError, match=f"The '{limit}' parameter must be"):
         read("a,b\n1,2\n3,4\n", **{limit: value})
