@@ -508,7 +508,9 @@ def parse_expression(text: str, variables: tuple[str, ...] = ("x", "y")) -> symp
         expr = _Builder(symbols, numbers).build(tree)
     except ExpressionError:
         raise
-    except (ArithmeticError, TypeError, ValueError, RuntimeError) as error:
+    except Exception as error:
+        # A visitor gets a refusal, never a traceback, whatever sympy raises
+        # on a formula the checks let through.
         raise ExpressionError(
             f"could not build the formula ({type(error).__name__}): simplify it"
         ) from None

@@ -671,7 +671,9 @@ def symbolic_function(
         )
     except ExpressionError:
         raise
-    except (ArithmeticError, TypeError, ValueError, RuntimeError) as error:
+    except Exception as error:
+        # A visitor gets a refusal, never a traceback, whatever sympy raises
+        # on a formula the checks let through.
         raise ExpressionError(
             f"could not differentiate the formula ({type(error).__name__}): simplify it"
         ) from None
