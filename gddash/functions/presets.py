@@ -11,8 +11,6 @@ from gddash.functions.symbolic import (
     symbolic_function,
 )
 
-# --- presets ----------------------------------------------------------------------
-
 
 @dataclass(frozen=True)
 class Preset:
