@@ -446,6 +446,96 @@ def test_explorer_script_refuses_what_the_parser_refuses():
 
 
 # --------------------------------------------------------------------------------------
+# Advice: a learning rate per rule, and the check of a run before it is handed over
+# --------------------------------------------------------------------------------------
+
+
+def code_run(dataset, variant, rule, rate):
+    """The learn page's exported run (20 epochs, batches of 32) at ``rate``."""
+    settings = CompareSettings(
+        variants=(variant,),
+        batch_size=32,
+        epochs=20.0,
+        descent=Settings(learning_rate=rate, rule=rule),
+    ).settings_for(variant)
+    return descend(compare.problem_for(dataset), settings), settings
+
+
+def test_plain_and_momentum_rates_follow_the_trace_of_the_data(datasets):
+    line = datasets["linear"]
+    optimum = compare.optimum_for(line)
+    trace_of = np.trace(line.X.T @ line.X) / line.n_samples
+    plain = codegen.rule_rate(line, "plain", 1000, optimum, Settings())
+    assert plain.learning_rate == float(f"{1 / trace_of:.2g}")
+    momentum = codegen.rule_rate(line, "momentum", 1000, optimum, Settings())
+    assert momentum.learning_rate == float(f"{plain.learning_rate * 0.1:.2g}")
+    assert "(1 − β)" in momentum.reason
+
+
+def test_adaptive_rates_cover_the_distance_to_the_optimum(datasets):
+    line = datasets["linear"]
+    optimum = compare.optimum_for(line)
+    distance = np.max(np.abs(np.linalg.lstsq(line.X, line.y, rcond=None)[0]))
+    rates = {
+        rule: codegen.rule_rate(line, rule, 400, optimum, Settings()).learning_rate
+        for rule in ("adam", "rmsprop", "adagrad")
+    }
+    assert rates["adam"] == float(f"{3 * distance / 400:.1g}")
+    # RMSProp's first step is η/√(1 − ρ) ≈ 32η: it may not exceed the distance.
+    assert rates["rmsprop"] <= distance * np.sqrt(1 - Settings().beta2) * 1.5
+    # AdaGrad's steps shrink like η/√t: 400 of them travel about 2η√400 = 40η.
+    assert rates["adagrad"] == float(f"{3 * distance / 40:.1g}")
+
+
+def test_the_issues_run_is_flagged_and_the_suggested_rate_fixes_it():
+    # Breast cancer, SGD, Adam at η = 1.3 ends above its starting loss ln 2.
+    dataset = sample_dataset("breast_cancer")
+    optimum = compare.optimum_for(dataset)
+    trace, settings = code_run(dataset, "sgd", "adam", 1.3)
+    assert trace.loss[0] == pytest.approx(np.log(2))
+    assert trace.final_loss > np.log(2)
+    check = codegen.check_run(trace, dataset, settings, optimum)
+    assert check is not None and check.kind == "worse"
+    assert "ended worse than it started" in check.text
+    assert check.suggested_rate < 0.01
+    better, settings = code_run(dataset, "sgd", "adam", check.suggested_rate)
+    assert codegen.check_run(better, dataset, settings, optimum) is None
+    assert better.final_loss < optimum.loss + 0.01
+
+
+def test_a_diverged_run_is_flagged_with_the_stable_rate(datasets):
+    line = datasets["linear"]
+    optimum = compare.optimum_for(line)
+    trace, settings = code_run(line, "batch", "plain", 5.0)  # far above 2/λ_max
+    check = codegen.check_run(trace, line, settings, optimum)
+    assert check.kind == "diverged"
+    assert check.suggested_rate == compare.suggested_learning_rate(line)
+
+
+def test_a_slow_adaptive_run_is_told_to_take_larger_steps():
+    diabetes = sample_dataset("diabetes")  # an unscaled target: θ* is far from 0
+    optimum = compare.optimum_for(diabetes)
+    trace, settings = code_run(diabetes, "batch", "adam", 0.001)
+    check = codegen.check_run(trace, diabetes, settings, optimum)
+    assert check.kind == "slow"
+    assert check.suggested_rate > 1.0
+    better, settings = code_run(diabetes, "batch", "adam", check.suggested_rate)
+    assert codegen.check_run(better, diabetes, settings, optimum) is None
+
+
+def test_a_bouncing_sgd_run_is_told_to_take_smaller_steps():
+    diabetes = sample_dataset("diabetes")
+    optimum = compare.optimum_for(diabetes)
+    rate = codegen.rule_rate(diabetes, "momentum", 1, optimum, Settings())
+    trace, settings = code_run(diabetes, "sgd", "momentum", rate.learning_rate)
+    check = codegen.check_run(trace, diabetes, settings, optimum)
+    assert check.kind == "noisy"
+    assert check.suggested_rate < settings.learning_rate
+    better, settings = code_run(diabetes, "sgd", "momentum", check.suggested_rate)
+    assert codegen.check_run(better, diabetes, settings, optimum) is None
+
+
+# --------------------------------------------------------------------------------------
 # Every generated script is valid, lint-clean Python
 # --------------------------------------------------------------------------------------
 

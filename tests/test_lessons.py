@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from gddash import compare, data, lessons
+from gddash import codegen, compare, data, lessons
+from gddash.codegen import advice
 from gddash.compare import CompareSettings
 from gddash.engine import Objective, Settings, descend
 from gddash.functions import get_preset, symbolic_function
@@ -228,18 +229,8 @@ def test_spec_of_drops_altairs_view_size():
 
 
 # --------------------------------------------------------------------------------------
-# The code section: a rate per rule, and the check of the exported run
+# The code section: the exported run's settings
 # --------------------------------------------------------------------------------------
-
-
-def test_plain_and_momentum_rates_follow_the_trace_of_the_data(line):
-    optimum = compare.optimum_for(line)
-    trace_of = np.trace(line.X.T @ line.X) / line.n_samples
-    plain = lessons.rule_rate(line, "plain", 1000, optimum, Settings())
-    assert plain.learning_rate == float(f"{1 / trace_of:.2g}")
-    momentum = lessons.rule_rate(line, "momentum", 1000, optimum, Settings())
-    assert momentum.learning_rate == float(f"{plain.learning_rate * 0.1:.2g}")
-    assert "(1 − β)" in momentum.reason
 
 
 def test_adams_rate_is_a_step_in_theta_not_a_curvature_bound(breast_cancer):
@@ -249,59 +240,13 @@ def test_adams_rate_is_a_step_in_theta_not_a_curvature_bound(breast_cancer):
         C=np.inf, fit_intercept=False, tol=1e-12, max_iter=10_000
     ).fit(breast_cancer.X, breast_cancer.y)
     distance = np.max(np.abs(reference.coef_[0]))
-    assert lessons.travel(breast_cancer, optimum) == pytest.approx(distance, rel=1e-4)
+    assert advice.travel(breast_cancer, optimum) == pytest.approx(distance, rel=1e-4)
     settings, choice = lessons.code_settings(breast_cancer, "sgd", "adam", optimum)
     n_updates = breast_cancer.n_samples * 20
     assert choice.learning_rate == float(f"{3 * distance / n_updates:.1g}")
     assert 0.001 <= choice.learning_rate <= 0.01
     assert settings.descent.learning_rate == choice.learning_rate
     assert "2/λ_max of plain descent does not apply" in choice.reason
-
-
-def test_the_issues_run_is_flagged_and_the_suggested_rate_fixes_it(breast_cancer):
-    # Breast cancer, SGD, Adam at η = 1.3 ends above its starting loss ln 2.
-    optimum = compare.optimum_for(breast_cancer)
-    trace, settings = run(breast_cancer, "sgd", "adam", 1.3)
-    assert trace.loss[0] == pytest.approx(math.log(2))
-    assert trace.final_loss > math.log(2)
-    check = lessons.check_run(trace, breast_cancer, settings, optimum)
-    assert check is not None and check.kind == "worse"
-    assert "ended worse than it started" in check.text
-    assert check.suggested_rate < 0.01
-    better, settings = run(breast_cancer, "sgd", "adam", check.suggested_rate)
-    assert lessons.check_run(better, breast_cancer, settings, optimum) is None
-    assert better.final_loss < optimum.loss + 0.01
-
-
-def test_a_diverged_run_is_flagged_with_the_stable_rate(line):
-    optimum = compare.optimum_for(line)
-    trace, settings = run(line, "batch", "plain", 5.0)  # far above 2/λ_max
-    check = lessons.check_run(trace, line, settings, optimum)
-    assert check.kind == "diverged"
-    assert check.suggested_rate == compare.suggested_learning_rate(line)
-
-
-def test_a_slow_adaptive_run_is_told_to_take_larger_steps():
-    diabetes = sample("diabetes")  # an unscaled target: θ* is far from 0
-    optimum = compare.optimum_for(diabetes)
-    trace, settings = run(diabetes, "batch", "adam", 0.001)
-    check = lessons.check_run(trace, diabetes, settings, optimum)
-    assert check.kind == "slow"
-    assert check.suggested_rate > 1.0
-    better, settings = run(diabetes, "batch", "adam", check.suggested_rate)
-    assert lessons.check_run(better, diabetes, settings, optimum) is None
-
-
-def test_a_bouncing_sgd_run_is_told_to_take_smaller_steps():
-    diabetes = sample("diabetes")
-    optimum = compare.optimum_for(diabetes)
-    settings, _ = lessons.code_settings(diabetes, "sgd", "momentum", optimum)
-    trace, engine = run(diabetes, "sgd", "momentum", settings.descent.learning_rate)
-    check = lessons.check_run(trace, diabetes, engine, optimum)
-    assert check.kind == "noisy"
-    assert check.suggested_rate < engine.learning_rate
-    better, engine = run(diabetes, "sgd", "momentum", check.suggested_rate)
-    assert lessons.check_run(better, diabetes, engine, optimum) is None
 
 
 @pytest.mark.parametrize("variant", ["batch", "sgd", "minibatch"])
@@ -312,4 +257,4 @@ def test_every_default_export_on_the_line_passes_its_check(line, variant, rule):
     optimum = compare.optimum_for(line)
     settings, _ = lessons.code_settings(line, variant, rule, optimum)
     trace, engine = run(line, variant, rule, settings.descent.learning_rate)
-    assert lessons.check_run(trace, line, engine, optimum) is None
+    assert codegen.check_run(trace, line, engine, optimum) is None

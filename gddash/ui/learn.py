@@ -696,7 +696,7 @@ def section_code() -> None:
         f"final loss {trace.final_loss:.6g}, θ = ({plain.literal(theta)}). "
         f"η = {settings.descent.learning_rate:g}: {plain.literal(rate.reason)}"
     )
-    check = lessons.check_run(trace, dataset, settings.settings_for(variant), optimum)
+    check = codegen.check_run(trace, dataset, settings.settings_for(variant), optimum)
     numpy_tab, torch_tab, function_tab = st.tabs(
         ["numpy", "PyTorch", "A formula (explorer)"]
     )

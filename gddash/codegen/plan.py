@@ -1,0 +1,135 @@
+"""What the engine will do on a dataset, and the prepared CSV the scripts read.
+
+``plan_run`` restates ``gddash.engine.plan`` in numbers a script can use (batch
+size, updates per epoch, budget); ``prepared_csv`` writes the prepared rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from gddash.compare import VARIANT_TITLES, CompareSettings
+from gddash.data import Dataset
+from gddash.engine import Settings, plan
+from gddash.errors import SettingsError
+from gddash.export import csv_bytes
+
+DATA_FILE = "gddash-prepared.csv"
+
+# --------------------------------------------------------------------------------------
+# What the engine will do: batch size, updates per epoch, budget
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """How the engine runs one variant on one dataset, in numbers a script can use.
+
+    Attributes
+    ----------
+    settings : Settings
+        The engine settings of the run (``CompareSettings.settings_for``).
+    variant : str
+        The variant asked for.
+    ran_as : {"batch", "sgd", "minibatch"}
+        The variant that runs: a mini-batch as large as the data is batch.
+    batch_size : int
+        Rows per update (n_samples for batch).
+    updates_per_epoch : int
+        1 for batch, ⌈n / batch_size⌉ otherwise.
+    n_updates : int
+        Updates the script runs: the trace's count when given, else the budget.
+    from_trace : bool
+        Whether ``n_updates`` came from a dashboard trace.
+    """
+
+    settings: Settings
+    variant: str
+    ran_as: str
+    batch_size: int
+    updates_per_epoch: int
+    n_updates: int
+    from_trace: bool
+
+
+def plan_run(
+    dataset: Dataset,
+    settings: CompareSettings,
+    variant: str,
+    n_updates: int | None = None,
+) -> RunPlan:
+    """The engine's batch size and budget for ``variant`` on ``dataset``.
+
+    ``gddash.engine.plan`` decides them: batch uses every row, SGD one,
+    mini-batch ``min(batch_size, n)``; a batch size >= n runs as batch; the
+    budget is ⌈max_epochs · updates_per_epoch⌉ updates, capped by
+    ``max_updates``.
+
+    Raises
+    ------
+    SettingsError
+        For an unknown variant, a negative ``n_updates`` or a start point of the
+        wrong length.
+    """
+    if variant not in VARIANT_TITLES:
+        raise SettingsError(
+            f"The 'variant' parameter must be one of {tuple(VARIANT_TITLES)}. "
+            f"Got {variant!r} instead."
+        )
+    if n_updates is not None and (
+        isinstance(n_updates, bool)
+        or not isinstance(n_updates, int | np.integer)
+        or n_updates < 0
+    ):
+        raise SettingsError(
+            "The 'n_updates' parameter must be an int in [0, inf) or None. "
+            f"Got {n_updates!r} instead."
+        )
+    engine = settings.settings_for(variant)
+    n = dataset.n_samples
+    if engine.theta0 is not None and len(engine.theta0) != dataset.n_features:
+        raise SettingsError(
+            f"theta0 has {len(engine.theta0)} values but the data has "
+            f"{dataset.n_features} columns."
+        )
+    planned = plan(n, engine)
+    return RunPlan(
+        settings=engine,
+        variant=variant,
+        ran_as="batch" if planned.as_batch else variant,
+        batch_size=planned.batch_size,
+        updates_per_epoch=planned.updates_per_epoch,
+        n_updates=planned.n_updates if n_updates is None else int(n_updates),
+        from_trace=n_updates is not None,
+    )
+
+
+def prepared_csv(dataset: Dataset) -> bytes:
+    """The prepared training rows as CSV: the columns of X, then the target.
+
+    Values are written with 17 significant digits, so every float64 reads back
+    exactly. Validation rows (held out by the dashboard) are not included. A
+    column name a spreadsheet would run as a formula (``=…``, ``+…``, ``-…``,
+    ``@…``) is written with a leading ``'`` (``gddash.export.csv_bytes``).
+
+    Parameters
+    ----------
+    dataset : Dataset
+
+    Returns
+    -------
+    bytes
+        UTF-8 CSV with a header of ``feature_names`` (intercept included) and
+        ``target_name``.
+    """
+    # Built from one array, so that a target named like a column cannot replace it.
+    frame = pd.DataFrame(
+        np.column_stack([dataset.X, dataset.y]),
+        columns=[*dataset.feature_names, dataset.target_name],
+    )
+    # The scripts skip the header row, so a name escaped for spreadsheets
+    # (a leading ') changes nothing they compute.
+    return csv_bytes(frame, float_format="%.17g")

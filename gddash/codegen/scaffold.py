@@ -1,0 +1,154 @@
+"""The parts both data scripts share: their opening comment and the batch loop."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from gddash.codegen.plan import RunPlan
+from gddash.codegen.rules import RULE_WORDS, SCHEDULE_WORDS
+from gddash.codegen.text import fill, indented, names_comment, number
+from gddash.compare import VARIANT_TITLES
+from gddash.data import Dataset
+from gddash.engine import Settings
+
+
+def updates_constant(plan: RunPlan) -> str:
+    if plan.from_trace:
+        return f"{plan.n_updates}  # as many updates as the dashboard's run"
+    return f"{plan.n_updates}  # the whole budget (max_epochs, max_updates)"
+
+
+# --------------------------------------------------------------------------------------
+# Data scripts: shared pieces
+# --------------------------------------------------------------------------------------
+
+
+def data_header(
+    dataset: Dataset, plan: RunPlan, data_file: str, library: str, script: str
+) -> list[str]:
+    """The opening comment of a data script: what it reproduces and how to run it."""
+    s = plan.settings
+    task = "linear regression" if dataset.task == "linear" else "logistic regression"
+    loss = (
+        "½ · mean squared error, L(θ) = 1/(2m) Σ (xᵢ·θ − yᵢ)²"
+        if dataset.task == "linear"
+        else "mean log-loss, L(θ) = 1/m Σ log(1 + e^zᵢ) − yᵢ zᵢ with zᵢ = xᵢ·θ"
+    )
+    standardized = bool(np.any(dataset.means != 0) or np.any(dataset.scales != 1))
+    prepared = []
+    if dataset.has_intercept:
+        prepared.append("a leading column of ones (intercept)")
+    prepared.append("standardized features" if standardized else "features as given")
+    if plan.ran_as == "batch":
+        rows = f"all {dataset.n_samples:,} rows per update"
+    elif plan.ran_as == "sgd":
+        rows = "1 row per update"
+    else:
+        rows = f"{plan.batch_size} rows per update (the last batch may be shorter)"
+    if plan.ran_as != "batch":
+        order = (
+            f"rows reshuffled every epoch, np.random.default_rng({s.seed})"
+            if s.shuffle
+            else "rows in file order every epoch"
+        )
+        rows += f"; {order}"
+    rule = RULE_WORDS[s.rule]
+    extra = {
+        "momentum": f" (β = {s.momentum:g})",
+        "nesterov": f" (β = {s.momentum:g})",
+        "adagrad": f" (ε = {s.adaptive_eps:g})",
+        "rmsprop": f" (ρ = {s.beta2:g}, ε = {s.adaptive_eps:g})",
+        "adam": f" (β₁ = {s.momentum:g}, β₂ = {s.beta2:g}, ε = {s.adaptive_eps:g})",
+    }.get(s.rule, "")
+    start = "θ = 0" if s.theta0 is None else f"θ = {list(s.theta0)}"
+    held_out = (
+        ""
+        if dataset.X_val is None
+        else f" The {len(dataset.X_val):,} validation rows it held out are not in it."
+    )
+    if plan.from_trace:
+        updates = f"{plan.n_updates:,}, where the dashboard's run stopped."
+    else:
+        updates = (
+            f"{plan.n_updates:,}, the whole budget (the dashboard stops earlier "
+            f"when ‖∇L‖ <= ε = {s.eps:g}, or when the loss stalls)."
+        )
+    lines = [
+        f"{VARIANT_TITLES[plan.variant]} gradient descent with the {rule} update "
+        f"rule, in {library}: a gddash run, reproduced.",
+        "",
+        f"Data:     {data_file}, the {dataset.n_samples:,} prepared training rows "
+        f"the dashboard used ({task}; target {dataset.target_name!r}; "
+        f"{', '.join(prepared)}).{held_out}",
+        f"Columns:  {names_comment(dataset.feature_names)}",
+        f"Loss:     {loss}",
+        f"Variant:  {VARIANT_TITLES[plan.ran_as]}, {rows}.",
+    ]
+    if plan.variant != plan.ran_as:
+        lines.append(
+            f"Note:     the mini-batch size {s.batch_size} is not smaller than the "
+            "number of rows, so this is batch descent."
+        )
+    lines += [
+        f"Rule:     {rule} update{extra}; learning rate η₀ = {s.learning_rate:g}, "
+        f"schedule {SCHEDULE_WORDS[s.schedule]}.",
+        f"Start:    {start}.",
+        f"Updates:  {updates}",
+        "Match:    the final θ agrees with the dashboard's to about 1e-8. Only "
+        "floating-point rounding differs (the dashboard adds the same numbers in "
+        "another order): invisible when the run settles, amplified when it does "
+        "not. A run that diverged, or bounced about chaotically with too large a "
+        "step, goes the same way here but ends at other numbers.",
+        "",
+        f"Run it:   python {script}    (with {data_file} in the same folder; "
+        f"needs {'numpy' if library == 'numpy' else 'numpy and torch'})",
+    ]
+    return lines
+
+
+def start_line(settings: Settings) -> str:
+    if settings.theta0 is None:
+        return "theta = np.zeros(X.shape[1])  # start at θ = 0, as the dashboard does"
+    values = ", ".join(number(v) for v in settings.theta0)
+    return f"theta = np.array([{values}])  # the dashboard's start"
+
+
+def batches_loop(shuffle: bool, xp: str, body: str) -> tuple[list[str], str]:
+    """Set-up lines and loop of a stochastic variant, the same in both scripts.
+
+    Epochs of consecutive BATCH_SIZE rows of a row order (a fresh permutation
+    from SEED each epoch, or file order) until N_UPDATES. ``body`` runs once per
+    batch with ``rows`` in scope and counts ``t``; ``xp`` ("np" or "torch") is
+    the module whose arrays hold the order.
+    """
+    setup = []
+    if shuffle:
+        setup.append(
+            "rng = np.random.default_rng(SEED)  # the dashboard's random numbers"
+        )
+        permutation = "rng.permutation(n)"
+        if xp != "np":
+            permutation = f"{xp}.from_numpy({permutation})"
+        order = f"order = {permutation}  # a fresh shuffle every epoch"
+    else:
+        setup.append(f"order = {xp}.arange(n)  # no shuffling: file order every epoch")
+        order = ""
+    setup.append("t = 0  # updates done so far")
+    loop = fill(
+        """
+        while t < N_UPDATES:
+        $order
+            for start in range(0, n, BATCH_SIZE):  # consecutive rows of the order
+                if t == N_UPDATES:
+                    break
+                rows = order[start : start + BATCH_SIZE]  # the last may be shorter
+        $body
+        """,
+        order=indented(order, 4) if order else "",
+        body=indented(body, 8),
+    )
+    if not order:
+        loop = re.sub(r"\n\s*\n", "\n", loop)
+    return setup, loop
