@@ -40,5 +40,7 @@ def csv_bytes(frame: pd.DataFrame, **to_csv: object) -> bytes:
     Extra keyword arguments go to ``DataFrame.to_csv`` (e.g. ``float_format``).
     """
     buffer = io.StringIO()
-    safe_frame(frame).to_csv(buffer, index=False, lineterminator="\n", **to_csv)
+    # RFC 4180's CRLF line ends: the writer then quotes any cell holding a CR or
+    # an LF, which would otherwise split a row in two.
+    safe_frame(frame).to_csv(buffer, index=False, lineterminator="\r\n", **to_csv)
     return buffer.getvalue().encode("utf-8")

@@ -1,0 +1,43 @@
+"""Exports open safely in a spreadsheet (OWASP's CSV-injection guidance)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pandas as pd
+import pytest
+
+from gddash import export
+
+FORMULAS = [
+    '=HYPERLINK("http://x","y")',
+    "+cmd|' /C calc'!A0",
+    "@SUM(1)",
+    "-2+3",
+    "\tTAB",
+    "\rCR",
+]
+
+
+@pytest.mark.parametrize("text", FORMULAS)
+def test_a_header_or_text_cell_that_starts_a_formula_is_quoted(text):
+    frame = pd.DataFrame({text: [text, "plain"], "x": [1.5, -2.0]})
+    written = export.csv_bytes(frame).decode()
+    rows = list(csv.reader(io.StringIO(written, newline="")))
+    assert rows[0] == ["'" + text, "x"]
+    assert rows[1] == ["'" + text, "1.5"]
+    assert rows[2] == ["plain", "-2.0"]
+
+
+def test_numbers_stay_numbers_even_when_negative():
+    frame = pd.DataFrame({"loss": [-1.25, 3e-17], "n": [-3, 4]})
+    back = pd.read_csv(io.BytesIO(export.csv_bytes(frame, float_format="%.17g")))
+    assert back["loss"].tolist() == [-1.25, 3e-17]
+    assert back["n"].tolist() == [-3, 4]
+
+
+def test_the_callers_frame_is_not_changed():
+    frame = pd.DataFrame({"=a": ["=b"]})
+    export.csv_bytes(frame)
+    assert list(frame.columns) == ["=a"] and frame.iloc[0, 0] == "=b"
