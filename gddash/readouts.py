@@ -82,38 +82,46 @@ def readout_caption(trace: Trace, title: str = ""):
     return caption
 
 
-def unbounded_note(trace: Trace, maximize: bool) -> str | None:
+def unbounded_note(trace: Trace, value, maximize: bool) -> str | None:
     """A sentence when the run's trouble is the function, not the learning rate.
 
-    f can have no minimum (or, climbing, no maximum) in the direction the path
-    took: the values then keep improving while the gradient does not shrink
-    (e.g. f = 1/x + y falls forever as y decreases), or they run off to infinity
-    in the improving direction (ascent on x² + y²). Lowering the rate or raising
-    the budget cannot help there, so the read-out says so instead.
+    From the last finite point the run reached, ``value`` (f as a callable of a
+    point) is evaluated along the direction the run was moving (−∇f, or +∇f when
+    climbing) at distances 1, 10, …, 10⁶. If f improves at every one of them and
+    by more than a thousand, it has no minimum (maximum) that way: e.g. ascent on
+    x² + y², or f = 1/x + y falling forever as y decreases. A smaller rate or a
+    larger budget cannot help there, so the read-out says so.
     """
     if trace.status == "converged":
         return None
-    values = np.asarray(trace.loss, dtype=float)
-    grads = np.asarray(trace.grad_norm, dtype=float)
-    finite = np.isfinite(values) & np.isfinite(grads)
-    if finite.sum() < 3:
+    ok = np.isfinite(trace.path).all(axis=1) & np.isfinite(trace.gradient).all(axis=1)
+    if not ok.any():
         return None
-    better = -values[finite] if not maximize else values[finite]
-    steps = np.diff(better)
-    steadily = np.mean(steps > 0) >= 0.95
-    blows_up_well = trace.status == "diverged" and steadily
-    gradient_holds = grads[finite][-1] >= 0.5 * grads[finite][0]
-    runs_on = trace.status == "max_iter" and steadily and gradient_holds
-    if not (blows_up_well or runs_on):
+    k = np.flatnonzero(ok)[-1]
+    point, gradient = trace.path[k], trace.gradient[k]
+    norm = float(np.linalg.norm(gradient))
+    if norm == 0:
         return None
-    direction = "above" if maximize else "below"
+    sign = 1.0 if maximize else -1.0
+    direction = sign * gradient / norm
+    better = []
+    with np.errstate(all="ignore"):
+        for t in (0.0, *(10.0**j for j in range(7))):
+            f = float(value(point + t * direction))
+            if np.isnan(f):
+                return None
+            better.append(sign * f)
+    gains = np.diff(better)
+    if not (np.all(gains > 0) and better[-1] - better[0] > 1e3):
+        return None
+    direction_word = "above" if maximize else "below"
     extremum = "maximum" if maximize else "minimum"
     return (
-        f"f looks unbounded {direction} along this path: its value kept "
-        f"{'rising' if maximize else 'falling'} at every step while the gradient did "
-        f"not shrink, so there is no {extremum} in that direction to reach. A "
-        "smaller learning rate or a larger budget would not change that; try "
-        "another start point or the other direction."
+        f"f looks unbounded {direction_word} in the direction this run was moving: "
+        f"it keeps {'rising' if maximize else 'falling'} as far as 10⁶ from the last "
+        f"point, so there is no {extremum} that way to reach. A smaller learning "
+        "rate or a larger budget would not change that; try another start point or "
+        "the other direction."
     )
 
 

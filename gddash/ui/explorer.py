@@ -305,7 +305,7 @@ st.subheader("Where each path stopped")
 for rule, trace in traces.items():
     end = trace.path[-1]
     line = f"**{titles.RULE[rule]}** — {trace.message}"
-    note = readouts.unbounded_note(trace, maximize=goal == "maximize")
+    note = readouts.unbounded_note(trace, f.value, maximize=goal == "maximize")
     if note is not None:
         line += f" {note}"
     elif np.isfinite(end).all() and trace.status != "diverged":

@@ -1,0 +1,85 @@
+"""The comparison table as people read it."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gddash import compare, data, table
+
+
+@pytest.fixture(scope="module")
+def comparison():
+    frame = data.read_csv(data.load_sample("diabetes"))
+    dataset = data.prepare(frame, "progression", ["bmi", "bp", "s5"])
+    settings = compare.CompareSettings(
+        descent=compare.Settings(learning_rate=3.0), epochs=3.0
+    )
+    return compare.run(dataset, settings)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (0.123456789, "0.1235"),
+        (1234.5678, "1235"),
+        (126415059573613540.0, "1.26e+17"),
+        (7.64e37, "7.64e+37"),
+        (-2.5e36, "-2.50e+36"),
+        (3.2e-9, "3.20e-9"),
+        (0.0, "0"),
+        (None, "—"),
+        (math.nan, "—"),
+        (math.inf, "∞"),
+    ],
+)
+def test_numbers_are_shown_to_a_few_significant_digits(value, shown):
+    assert table.readable(value) == shown
+
+
+def test_the_columns_people_compare_first_come_first_and_the_message_goes(comparison):
+    shown = table.ordered(comparison.table)
+    assert list(shown.columns[:5]) == [
+        "variant",
+        "status",
+        "final loss",
+        "gap to optimum",
+        "R²",
+    ]
+    assert "message" not in shown
+    assert "loss spread over seeds" not in shown  # one seed: nothing to show
+
+
+def test_a_diverged_run_shows_words_not_meaningless_numbers(comparison):
+    raw = comparison.table
+    diverged = int((raw["status"] == "diverged").sum())
+    assert diverged >= 1
+    shown = table.ordered(raw)
+    meaningless = [
+        c for c in shown.columns if c not in ("variant", "status", *table.COUNTS)
+    ]
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", table.styled(raw).to_html())
+    assert cells.count("diverged") == diverged * len(meaningless)
+    assert cells.count("Diverged") == diverged
+    assert not any(
+        "e+3" in c or len(c) > 12 for c in cells if c not in shown.variant.tolist()
+    )
+
+
+def test_the_best_value_of_each_column_is_marked_among_runs_that_did_not_diverge():
+    raw = pd.DataFrame(
+        {
+            "variant": ["Batch", "Stochastic (SGD)", "Mini-batch"],
+            "status": ["max_iter", "diverged", "converged"],
+            "message": ["", "", ""],
+            "final loss": [2.0, np.inf, 1.0],
+            "R²": [0.5, -1e30, 0.9],
+        }
+    )
+    html = table.styled(raw).to_html()
+    assert html.count(table.BEST_STYLE.split(";")[0]) == 2  # final loss and R²
+    assert "Budget used up" in html and "Converged" in html
