@@ -21,8 +21,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from gddash import charts, compare
-from gddash.codegen import RateChoice, rule_rate
+from gddash import charts, codegen, compare
+from gddash.codegen import RateChoice, RunCheck, rule_rate
 from gddash.compare import VARIANT_TITLES, CompareSettings, Comparison, Optimum
 from gddash.data import Dataset
 from gddash.engine import Settings, Trace, conditioning, descend, plan
@@ -180,6 +180,22 @@ def curve_of(
     """A function of one variable on n points of [lo, hi]."""
     xs = np.linspace(lo, hi, n)
     return xs, f.values_on_grid(xs)
+
+
+def curve_with_paths(
+    f: SymbolicFunction,
+    span: tuple[float, float],
+    runs: Sequence[tuple[Trace, str, str]],
+    title: str,
+    **options: Any,
+):
+    """A 1-D function over ``span`` with runs drawn on it: (trace, name, colour).
+
+    ``options`` go to ``charts.curve_figure`` (``y_range``, ``height``).
+    """
+    xs, fx = curve_of(f, *span)
+    paths = [path_of(trace, name, color) for trace, name, color in runs]
+    return charts.curve_figure(xs, fx, paths, title=title, **options)
 
 
 def function_grid(
@@ -631,3 +647,47 @@ def code_settings(
         descent=Settings(learning_rate=choice.learning_rate, rule=rule),
     )
     return settings, choice
+
+
+@dataclass(frozen=True)
+class CodeExport:
+    """The code section's run and the scripts that redo it."""
+
+    settings: CompareSettings
+    rate: RateChoice  # the learning rate and why
+    trace: Trace
+    numpy_text: str
+    torch_text: str
+    check: RunCheck | None  # None: the run is fine to hand over
+
+
+def code_export(
+    dataset: Dataset,
+    variant: str,
+    rule: str,
+    *,
+    problem=None,
+    optimum: Optimum | None = None,
+    run_one: RunOne = descend,
+) -> CodeExport:
+    """Run ``code_settings`` and write the numpy and PyTorch scripts that redo it.
+
+    Raises
+    ------
+    SettingsError
+        For an unknown variant (``codegen.plan_run``).
+    """
+    problem = compare.problem_for(dataset) if problem is None else problem
+    optimum = compare.optimum_for(dataset, problem) if optimum is None else optimum
+    settings, rate = code_settings(dataset, variant, rule, optimum)
+    engine = settings.settings_for(variant)
+    trace = run_one(problem, engine)
+    n_updates = trace.n_updates
+    return CodeExport(
+        settings,
+        rate,
+        trace,
+        codegen.numpy_script(dataset, settings, variant, n_updates=n_updates),
+        codegen.torch_script(dataset, settings, variant, n_updates=n_updates),
+        codegen.check_run(trace, dataset, engine, optimum),
+    )

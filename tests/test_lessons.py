@@ -258,3 +258,27 @@ def test_every_default_export_on_the_line_passes_its_check(line, variant, rule):
     settings, _ = lessons.code_settings(line, variant, rule, optimum)
     trace, engine = run(line, variant, rule, settings.descent.learning_rate)
     assert codegen.check_run(trace, line, engine, optimum) is None
+
+
+def test_code_export_writes_the_scripts_of_the_run_it_made(breast_cancer):
+    export = lessons.code_export(breast_cancer, "sgd", "adam")
+    engine = export.settings.settings_for("sgd")
+    assert engine.learning_rate == export.rate.learning_rate
+    trace = descend(compare.problem_for(breast_cancer), engine)
+    assert np.array_equal(export.trace.theta, trace.theta)  # same seed, same path
+    for text in (export.numpy_text, export.torch_text):
+        assert f"N_UPDATES = {trace.n_updates}  #" in text
+        assert f"LEARNING_RATE = {engine.learning_rate!r}  # η₀" in text
+    assert export.check is None
+
+
+def test_curve_with_paths_draws_the_function_and_each_run():
+    f = symbolic_function("x^2", ("x",))
+    trace = descend(objective(f), Settings(learning_rate=0.1, theta0=(2.0,)))
+    figure = lessons.curve_with_paths(
+        f, (-3.0, 3.0), [(trace, "descent", "#000000")], "A parabola"
+    )
+    xs = np.asarray(figure.data[0].x)
+    assert xs[0] == -3.0 and xs[-1] == 3.0
+    np.testing.assert_allclose(np.asarray(figure.data[0].y), xs**2)
+    assert any(item.name == "descent" for item in figure.data)

@@ -19,8 +19,8 @@ from gddash.lessons import TYPES_SETTINGS
 from gddash.ui import cache, links
 
 # --------------------------------------------------------------------------------------
-# Formulas (every LaTeX string the page renders besides those sympy prints). Each
-# line stays short, so that a phone shows it whole.
+# Formulas: every LaTeX string the page renders besides those sympy prints (the
+# tests find them by their F_ names). Each line stays short, for a phone.
 # --------------------------------------------------------------------------------------
 
 F_DESCENT = r"x_{k+1} = x_k - \eta\, f'(x_k)"
@@ -63,21 +63,6 @@ F_STABLE = (
     r" &\lambda_{\max}\text{: top eigenvalue of } \tfrac{1}{m} X^{\top} X"
     r" \end{aligned}"
 )
-FORMULAS = (
-    F_DESCENT,
-    F_ASCENT,
-    F_PARABOLA,
-    F_SHRINK,
-    F_STOP,
-    F_STOP_MANY,
-    F_PARTIAL,
-    F_UNIT,
-    F_NABLA,
-    F_UPDATE,
-    F_AVERAGE,
-    F_ESTIMATES,
-    F_STABLE,
-)
 
 # --------------------------------------------------------------------------------------
 # Fixed set-ups of the demonstrations (the runs' settings live in gddash.lessons)
@@ -112,6 +97,13 @@ UP_COLOR = charts.RULE_COLORS["momentum"]
 def show(spec: dict) -> None:
     """A cached Vega-Lite spec as a chart, the width of its container."""
     st.vega_lite_chart(spec, width="stretch")
+
+
+def table(frame, formats: dict[str, str] | None = None) -> None:
+    """A frame as a table the width of its container, columns formatted by name."""
+    number = st.column_config.NumberColumn
+    config = {c: number(format=f) for c, f in (formats or {}).items()}
+    st.dataframe(frame, hide_index=True, width="stretch", column_config=config)
 
 
 def sample_dataset(key: str) -> tuple[str, Dataset]:
@@ -217,6 +209,13 @@ def epsilon_view(eps: float) -> tuple[Trace, dict]:
     return trace, lessons.spec_of(charts.slope_decay(trace, eps))
 
 
+@st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
+def code_export(key: str, variant: str, rule: str) -> lessons.CodeExport:
+    """The code section's run on a sample and the scripts that redo it."""
+    dataset, shared = on_sample(key)
+    return lessons.code_export(dataset, variant, rule, **shared)
+
+
 @st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
 def prepared_csv(dataset_id: str, _dataset: Dataset) -> bytes:
     """The CSV the generated scripts read, once per prepared dataset."""
@@ -262,20 +261,16 @@ def section_steps() -> None:
         st.latex(F_PARABOLA)
         st.latex(F_DESCENT)
     with right:
-        xs, fx = lessons.curve_of(preset_function("parabola"), -3.5, 3.5)
-        st.plotly_chart(
-            charts.curve_figure(
-                xs,
-                fx,
-                [lessons.path_of(parabola, f"descent, η = {rate:g}", STEP_COLOR)],
-                title=f"Descent from x₀ = {x0:g}",
-                y_range=(0.0, 20.0),
-                height=360,
-            ),
-            key="steps_curve",
-            width="stretch",
+        figure = lessons.curve_with_paths(
+            preset_function("parabola"),
+            (-3.5, 3.5),
+            [(parabola, f"descent, η = {rate:g}", STEP_COLOR)],
+            f"Descent from x₀ = {x0:g}",
+            y_range=(0.0, 20.0),
+            height=360,
         )
-    st.dataframe(lessons.first_steps(parabola), hide_index=True, width="stretch")
+        st.plotly_chart(figure, key="steps_curve", width="stretch")
+    table(lessons.first_steps(parabola))
     st.caption(
         f"The first steps: each one is −η·f′(x_k) = −{rate:g}·f′(x_k), so they "
         f"shrink as the slope flattens. The run stopped after {parabola.n_updates} "
@@ -312,22 +307,18 @@ def section_ascent() -> None:
             "*nearest* minimum or maximum, not the best one."
         )
     with right:
-        xs, fx = lessons.curve_of(preset_function("double_well"), -2.2, 2.2)
-        st.plotly_chart(
-            charts.curve_figure(
-                xs,
-                fx,
-                [
-                    lessons.path_of(down, "descent: x − η f′(x)", STEP_COLOR),
-                    lessons.path_of(up, "ascent: x + η f′(x)", UP_COLOR),
-                ],
-                title="Same start, opposite signs",
-                y_range=(-5.0, 6.0),
-                height=380,
-            ),
-            key="ascent_curve",
-            width="stretch",
+        figure = lessons.curve_with_paths(
+            preset_function("double_well"),
+            (-2.2, 2.2),
+            [
+                (down, "descent: x − η f′(x)", STEP_COLOR),
+                (up, "ascent: x + η f′(x)", UP_COLOR),
+            ],
+            "Same start, opposite signs",
+            y_range=(-5.0, 6.0),
+            height=380,
         )
+        st.plotly_chart(figure, key="ascent_curve", width="stretch")
 
 
 def section_stopping() -> None:
@@ -398,7 +389,7 @@ def epsilon_demo() -> None:
         f"With ε = {eps:g}: **{trace.n_updates} updates**, status *{trace.status}*. "
         f"{plain.literal(trace.message)} The last recorded points:"
     )
-    st.dataframe(lessons.last_steps(trace), hide_index=True, width="stretch")
+    table(lessons.last_steps(trace))
 
 
 def section_gradient() -> None:
@@ -456,15 +447,7 @@ def section_gradient() -> None:
         f"({exact[0]:g}, {exact[1]:g}) as h shrinks — until h is so small that "
         "rounding in f(x + h eᵢ) − f(x) takes over and the error grows again."
     )
-    st.dataframe(
-        quotients,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            c: st.column_config.NumberColumn(format="%.3g")
-            for c in ("error along x", "error along y")
-        },
-    )
+    table(quotients, {"error along x": "%.3g", "error along y": "%.3g"})
 
 
 def section_types() -> None:
@@ -501,15 +484,7 @@ def section_types() -> None:
 def batch_claims(types: Comparison) -> None:
     errors = gradient_errors(TYPES_SAMPLE, (1, TYPES_SETTINGS.batch_size, 200))
     st.markdown(lessons.batch_story(types, errors))
-    st.dataframe(
-        errors,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            c: st.column_config.NumberColumn(format="percent")
-            for c in ("mean error", "worst error")
-        },
-    )
+    table(errors, {"mean error": "percent", "worst error": "percent"})
     st.markdown(
         "**− Computationally expensive, memory intensive.** Each update reads every "
         "row: a full pass over the data per step, rows × features × 8 bytes of "
@@ -530,16 +505,8 @@ def minibatch_claims(types: Comparison) -> None:
     with left:
         show(spec)
     with right:
-        st.dataframe(
-            sweep,
-            hide_index=True,
-            width="stretch",
-            column_config={
-                "gap to optimum": st.column_config.NumberColumn(format="%.3g"),
-                "loss rose on": st.column_config.NumberColumn(format="percent"),
-                "seconds": st.column_config.NumberColumn(format="%.2g"),
-            },
-        )
+        formats = {"gap to optimum": "%.3g", "loss rose on": "percent"}
+        table(sweep, formats | {"seconds": "%.2g"})
 
 
 def cost_claims(types: Comparison) -> None:
@@ -550,16 +517,14 @@ def cost_claims(types: Comparison) -> None:
         f"{lessons.COST_SETTINGS.batch_size}); memory per update is the input an "
         "update reads at once, rows × features × 8 bytes."
     )
-    st.dataframe(
+    table(
         cost,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "bytes per update": st.column_config.NumberColumn(format="%d"),
-            "seconds for the epoch": st.column_config.NumberColumn(format="%.3g"),
-            "µs per update": st.column_config.NumberColumn(format="%.3g"),
-            "loss after the epoch": st.column_config.NumberColumn(format="%.5g"),
-            "gap to optimum": st.column_config.NumberColumn(format="%.3g"),
+        {
+            "bytes per update": "%d",
+            "seconds for the epoch": "%.3g",
+            "µs per update": "%.3g",
+            "loss after the epoch": "%.5g",
+            "gap to optimum": "%.3g",
         },
     )
     st.markdown(lessons.cost_story(cost, one_pass))
@@ -671,22 +636,11 @@ def section_code() -> None:
     )
     try:
         dataset_id, dataset = sample_dataset(key)
-        optimum = cache.optimum(dataset_id, dataset)
-        settings, rate = lessons.code_settings(dataset, variant, rule, optimum)
-        trace = run_on(
-            dataset_id,
-            settings.settings_for(variant),
-            cache.problem(dataset_id, dataset),
-        )
-        numpy_text = codegen.numpy_script(
-            dataset, settings, variant, n_updates=trace.n_updates
-        )
-        torch_text = codegen.torch_script(
-            dataset, settings, variant, n_updates=trace.n_updates
-        )
+        export = code_export(key, variant, rule)
     except GddashError as error:
         st.error(plain.literal(str(error)))
         return
+    trace = export.trace
     theta = ", ".join(
         f"{name} {value:.6g}"
         for name, value in zip(dataset.feature_names, trace.theta, strict=True)
@@ -694,23 +648,22 @@ def section_code() -> None:
     st.caption(
         f"The dashboard's run: {trace.n_updates:,} updates, status *{trace.status}*, "
         f"final loss {trace.final_loss:.6g}, θ = ({plain.literal(theta)}). "
-        f"η = {settings.descent.learning_rate:g}: {plain.literal(rate.reason)}"
+        f"η = {export.rate.learning_rate:g}: {plain.literal(export.rate.reason)}"
     )
-    check = codegen.check_run(trace, dataset, settings.settings_for(variant), optimum)
     numpy_tab, torch_tab, function_tab = st.tabs(
         ["numpy", "PyTorch", "A formula (explorer)"]
     )
     with numpy_tab:
-        st.code(numpy_text, language="python", height=560)
+        st.code(export.numpy_text, language="python", height=560)
     with torch_tab:
-        st.code(torch_text, language="python", height=560)
+        st.code(export.torch_text, language="python", height=560)
     with function_tab:
         function_code(rule)
-    if check is not None:  # said before the downloads, not after
-        st.warning(plain.literal(check.text), icon=":material/warning:")
+    if export.check is not None:  # said before the downloads, not after
+        st.warning(plain.literal(export.check.text), icon=":material/warning:")
     downloads = (
-        ("numpy script", numpy_text, "gddash_numpy.py", "download_numpy"),
-        ("PyTorch script", torch_text, "gddash_torch.py", "download_torch"),
+        ("numpy script", export.numpy_text, "gddash_numpy.py", "download_numpy"),
+        ("PyTorch script", export.torch_text, "gddash_torch.py", "download_torch"),
         ("Prepared data (CSV)", None, codegen.DATA_FILE, "download_csv"),
     )
     for column, (label, text, name, key) in zip(st.columns(3), downloads, strict=True):
