@@ -1,0 +1,165 @@
+"""Hostile and unlucky input on the pages: shown as text, bounded before it runs.
+
+Every Markdown-rendering element of a page is rendered here with an independent
+CommonMark renderer (bare-URL autolinks on): no link and no image may come out
+of a visitor's file, column names or link values.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from markdown_it import MarkdownIt
+from streamlit.testing.v1 import AppTest
+
+from gddash import limits
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+EXPLORER = "gddash/ui/explorer.py"
+RENDERER = MarkdownIt("commonmark", {"linkify": True}).enable(["linkify", "table"])
+TRAP = "![t](http://127.0.0.1:9/t.png) [Click to claim](https://evil.example) www.evil.example"
+ODD_NAMES = [
+    "time:s",
+    "size.m2",
+    "a[0]",
+    "back\\slash",
+    'say "hi"',
+    "it's",
+    "$cost$",
+    "*star*",
+    "_under_",
+    "<b>bold</b>",
+    "naïve 温度",
+]
+
+
+def open_app(page: str | None = None, **query) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
+    if page is not None:
+        at.run()
+        at.switch_page(page)
+        for key in list(at.query_params):
+            del at.query_params[key]
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def upload(at: AppTest, name: str, frame: pd.DataFrame) -> AppTest:
+    if at.session_state["source"] != "upload":
+        at.get("button_group")[0].set_value("upload").run()
+    content = frame.to_csv(index=False).encode()
+    at.file_uploader[0].set_value((name, content, "text/csv"))
+    return at.run()
+
+
+def markdown_bodies(at: AppTest) -> list[str]:
+    """Every text the page renders as Markdown, with the kind of element."""
+    bodies = []
+    for kind in ("markdown", "caption", "warning", "error", "info", "success", "title"):
+        bodies += [str(e.value) for e in getattr(at, kind)]
+    bodies += [str(e.label) for e in at.expander]
+    return bodies
+
+
+def assert_no_link_or_image(at: AppTest) -> None:
+    for body in markdown_bodies(at):
+        html = RENDERER.render(body)
+        assert "<a " not in html and "<img" not in html, body
+
+
+def test_link_values_carrying_markdown_are_named_as_text_not_rendered():
+    at = open_app(lr=TRAP, features=[TRAP], target=TRAP, rule=TRAP)
+    assert not at.exception
+    warnings = "\n".join(str(w.value) for w in at.warning)
+    assert "The link's" in warnings
+    assert_no_link_or_image(at)
+    assert len(at.get("vega_lite_chart")) >= 2  # the page still runs on defaults
+
+
+def test_an_explorer_link_carrying_markdown_is_refused_as_text():
+    at = open_app(EXPLORER, f=TRAP, eta=TRAP, x0=TRAP)
+    assert not at.exception
+    assert at.error or at.warning
+    assert_no_link_or_image(at)
+
+
+@pytest.fixture(scope="module")
+def odd_frame() -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    columns = {name: rng.normal(size=80) for name in ODD_NAMES}
+    columns["target [y]: $"] = sum(columns.values()) + rng.normal(size=80) * 0.1
+    return pd.DataFrame(columns)
+
+
+def test_columns_with_odd_names_draw_every_element_and_render_as_text(odd_frame):
+    at = open_app()
+    at = upload(at, f"{TRAP}.csv", odd_frame)
+    assert not at.exception
+    at.selectbox(key="target").set_value("target [y]: $")
+    at.multiselect(key="features").set_value(ODD_NAMES)
+    next(b for b in at.button if "Run comparison" in str(b.label)).click()
+    at = at.run()
+    assert not at.exception
+    assert len(at.get("vega_lite_chart")) == 3  # curves, gradient norms, fit
+    assert len(at.get("plotly_chart")) == 2  # surface and contours
+    assert_no_link_or_image(at)
+
+
+@pytest.mark.parametrize("name", ["time:s", "size.m2", "a[0]", "<b>bold</b>"])
+def test_a_one_feature_fit_with_an_odd_column_name_draws(name):
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=60)
+    frame = pd.DataFrame({name: x, "y": 2 * x + 1 + rng.normal(size=60) * 0.1})
+    at = upload(open_app(), "one.csv", frame)
+    assert not at.exception
+    assert at.multiselect(key="features").value == [name]
+    # The fit view draws fitted lines for one feature (tests/test_charts.py
+    # checks that its encodings find the rows for such names).
+    assert len(at.get("vega_lite_chart")) == 3
+
+
+def test_a_comparison_over_the_work_budget_is_refused_before_it_runs():
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame(rng.normal(size=(3000, 60))).add_prefix("x")
+    frame["y"] = frame.sum(axis=1)
+    at = upload(open_app(epochs="5000"), "wide.csv", frame)
+    assert not at.exception
+    warnings = "\n".join(str(w.value) for w in at.warning)
+    assert "million row × parameter products" in warnings
+    assert f"{limits.COMPARISON_WORK / 1e6:,.0f} million" in warnings
+    assert not any("variant" in df.value.columns for df in at.dataframe)
+
+
+def test_an_explorer_run_over_the_step_budget_is_refused_with_what_to_lower():
+    rules = ["plain", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
+    at = open_app(EXPLORER, rules=rules, iters="10000", eta="1e-9")
+    assert not at.exception
+    warnings = "\n".join(str(w.value) for w in at.warning)
+    assert "60,000 steps" in warnings and "Lower the max iterations to" in warnings
+    assert not at.metric  # nothing ran
+
+
+def test_the_refusal_of_a_file_is_kept_and_does_not_rerun_the_reader(monkeypatch):
+    calls = []
+    from gddash import data
+
+    real = data.read_csv
+
+    def counting(raw, *args, **kwargs):
+        calls.append(1)
+        return real(raw, *args, **kwargs)
+
+    monkeypatch.setattr(data, "read_csv", counting)
+    at = open_app(source="upload")
+    at.file_uploader[0].set_value(
+        ("bad.csv", b"\x89PNG\r\n\x1a\n\x00binary", "text/csv")
+    )
+    at = at.run()
+    assert "could not be used" in "\n".join(str(e.value) for e in at.error)
+    at.run()  # any rerun (a widget, a chart option) of the same refused file
+    assert not at.exception
+    assert len(calls) == 1
