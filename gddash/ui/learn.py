@@ -660,7 +660,11 @@ def section_code() -> None:
     with function_tab:
         function_code(rule)
     if export.check is not None:  # said before the downloads, not after
-        st.warning(plain.literal(export.check.text), icon=":material/warning:")
+        st.warning(
+            plain.literal(export.check.text)
+            + f" In the scripts, η is {plain.code('LEARNING_RATE')}.",
+            icon=":material/warning:",
+        )
     downloads = (
         ("numpy script", export.numpy_text, "gddash_numpy.py", "download_numpy"),
         ("PyTorch script", export.torch_text, "gddash_torch.py", "download_torch"),

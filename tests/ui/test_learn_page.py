@@ -254,6 +254,7 @@ def test_the_code_section_says_when_the_exported_run_went_wrong():
     shown = unescaped(warning.value)
     assert "This run ended worse than it started" in shown
     assert "Try η = 0.01" in shown
+    assert "In the scripts, η is ` LEARNING_RATE `." in warning.value
 
 
 @pytest.mark.parametrize("sample", ["seed", "auto_mpg", "ill_conditioned"])
