@@ -68,11 +68,16 @@ def rule_rate(
     n_updates = max(int(n_updates), 1)
     if rule not in ADAPTIVE:
         rate = compare.suggested_learning_rate(dataset)
-        curvature = "4/trace" if dataset.task == "logistic" else "1/trace"
-        reason = (
-            f"{curvature} of XᵀX/m, half the bound within which one-row updates "
-            "stay stable"
-        )
+        if dataset.task == "logistic":
+            reason = (
+                "4/trace of XᵀX/m: the log-loss curves at most a quarter as much as "
+                "the squared loss, whose one-row updates stay stable below 2/trace"
+            )
+        else:
+            reason = (
+                "1/trace of XᵀX/m, half of 2/trace, below which one-row updates "
+                "stay stable (and batch too: trace ≥ λ_max)"
+            )
         if rule in ("momentum", "nesterov"):
             rate = float(f"{rate * (1 - base.momentum):.2g}")
             reason += (
@@ -175,14 +180,18 @@ def check_run(
             f"{end:.4g} after {trace.n_updates:,} updates (optimal {best:.4g}); "
             f"η = {rate:g} is too large for it."
         )
-    elif end - best <= GAP_SHARE * (start - best):
+    elif end - best <= GAP_SHARE * max(start - best, 0.0):
         return None
     elif closest - best <= GAP_SHARE * (end - best):
         kind = "noisy"
+        why = (
+            "each step overshoots the minimum"
+            if trace.variant == "batch"
+            else "the noise of its few-row gradients keeps it bouncing"
+        )
         sentence = (
             f"This run came within {closest - best:.3g} of the optimal loss "
-            f"{best:.4g} but ended {end - best:.3g} above it: at η = {rate:g} the "
-            "noise of its row-by-row gradients keeps it bouncing."
+            f"{best:.4g} but ended {end - best:.3g} above it: at η = {rate:g} {why}."
         )
     else:
         kind, too_large = "slow", False
