@@ -860,14 +860,20 @@ def summary_table(rows: list[Row], checks: list[Check]) -> str:
             continue
         other = row.ratio(built=not target.judge_built)
         aside = "descend only" if target.judge_built else "incl. build"
-        note = "" if other is None else f"{aside}: {fmt_ratio(other)}"
+        notes = [] if other is None else [f"{aside}: {fmt_ratio(other)}"]
         if target.issue != 14:
-            note += f"; issue {target.issue}'s target"
+            notes.append(f"issue {target.issue}'s target")
         if row.noise > NOISY:
-            note += f"; noisy ({row.noise:.0%})"
+            notes.append(f"noisy ({row.noise:.0%})")
         ok = target.met(row.judged)
         lines.append(
-            [target.title, fmt_ratio(row.judged), target.text, verdict(ok, True), note]
+            [
+                target.title,
+                fmt_ratio(row.judged),
+                target.text,
+                verdict(ok, True),
+                "; ".join(notes),
+            ]
         )
     for c in checks:
         lines.append([c.what, c.measured, c.target, verdict(c.ok, True), c.comment])

@@ -13,7 +13,10 @@ its number (``losses.LOSS_IDS``) and calls ``losses.derivative``.
 Compiled with numba's on-disk cache (``cache=True``): the first process
 compiles and writes the machine code beside this file (or, where that folder
 is read-only, in numba's user cache folder; ``NUMBA_CACHE_DIR`` overrides
-both), later processes load it. ``descent.warm_up`` compiles them all.
+both), later processes load it. ``descent.warm_up`` compiles them all. numba
+notices when this file changes, not when ``losses.py`` or ``rules.py`` (whose
+functions are compiled into these loops) do: after editing those, delete the
+cache (``gddash/engine/__pycache__/*.nbi`` and ``*.nbc``).
 """
 
 from __future__ import annotations

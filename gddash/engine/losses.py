@@ -18,7 +18,8 @@ is built for the compiler to vectorise (no libm call: ``exp_minus`` and
 
 To add a loss (Huber, say): write its three functions here, give it a number
 in ``LOSS_IDS`` and a branch in ``derivative`` and ``terms``, and name it in
-its problem's ``loss`` (``problems``).
+its problem's ``loss`` (``problems``). Then clear numba's cache of the
+compiled loops, which does not notice edits to this file (see ``kernels``).
 
 To add a penalty R(θ) (L2, say: ½α‖θ‖², gradient αθ): write its gradient as a
 function of θ here and add it where a loop forms its gradient: after the mean

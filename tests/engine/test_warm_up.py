@@ -7,10 +7,11 @@ from gddash.engine import (
     LinearRegression,
     LogisticRegression,
     Settings,
+    data_pass,
     descend,
+    kernels,
     warm_up,
 )
-from gddash.engine import data_pass, kernels
 
 
 def compiled_signatures() -> dict[str, int]:
