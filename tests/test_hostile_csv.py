@@ -21,7 +21,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import gddash.data as data_module
 from gddash import limits
 from gddash.data import (
     MAX_CELLS,
@@ -31,6 +30,7 @@ from gddash.data import (
     PrepareOptions,
     prepare,
     read_csv,
+    scan,
 )
 from gddash.errors import DataError
 
@@ -305,8 +305,8 @@ def test_the_row_walk_agrees_with_pandas(pieces, delimiter, block):
     content = f"h1{delimiter}h2{delimiter}h3\n{''.join(pieces)}".encode()
     raw = np.frombuffer(content, dtype=np.uint8)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(data_module, "_SCAN_BYTES", block)  # blocks cut anywhere
-        found = data_module._walk_records(raw, delimiter, 3, 1, len(content))
+        patch.setattr(scan, "_SCAN_BYTES", block)  # blocks cut anywhere
+        found = scan._walk_records(raw, delimiter, 3, 1, len(content))
     clean = found.first_extra is None and found.open_quote_line is None
     expected = ("ok", found.count - 1) if clean else ("refused", 0)
     assert pandas_verdict(content, delimiter) == expected
@@ -320,6 +320,7 @@ CHILD = """
 import json, resource, sys
 import numpy as np
 import gddash.data as data
+from gddash.errors import DataError
 
 def peak_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -340,7 +341,7 @@ elif case == "wide at the cell limit":
     content = head + (row + b"\\n") * 19_999
 try:
     outcome = data.read_csv(memoryview(content)).shape
-except data.DataError as error:
+except DataError as error:
     outcome = str(error)
 print(json.dumps({"mb": peak_mb() - before, "size": len(content), "outcome": str(outcome)}))
 """
