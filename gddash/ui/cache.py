@@ -247,10 +247,8 @@ def loss_slice(
 def _symbolic(
     text: str, variables: tuple[str, ...]
 ) -> functions.SymbolicFunction | ExpressionError:
-    try:
-        return functions.symbolic_function(text, variables)
-    except ExpressionError as error:
-        return error  # a refusal is cached like a result: it costs its work once
+    # A refusal is cached like a result: a hostile link costs its work once.
+    return functions.try_symbolic(text, variables)
 
 
 def symbolic(text: str, variables: tuple[str, ...]) -> functions.SymbolicFunction:
