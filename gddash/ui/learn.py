@@ -604,11 +604,11 @@ def section_code() -> None:
     st.header("Take the code with you")
     st.markdown(
         "Pick a bundled sample, a variant and an update rule. The dashboard runs it "
-        "(20 epochs, mini-batches of 32, shuffled with seed 0, a learning rate "
-        "chosen for the rule) and writes a numpy script and a PyTorch script that redo "
-        "exactly that run: same prepared data, same row order, same formulas. Run "
-        "either next to the prepared CSV and it prints the same final θ to about "
-        "1e-8."
+        f"({lessons.CODE_EPOCHS:g} epochs, mini-batches of {lessons.CODE_BATCH}, "
+        "shuffled with seed 0, a learning rate chosen for the rule) and writes a "
+        "numpy script and a PyTorch script that redo exactly that run: same "
+        "prepared data, same row order, same formulas. Run either next to the "
+        "prepared CSV and it prints the same final θ to about 1e-8."
     )
     a, b, c = st.columns([2, 2, 1])
     key = a.selectbox(
