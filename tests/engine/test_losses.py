@@ -122,3 +122,41 @@ def test_the_log_loss_value_is_stable_where_the_naive_formula_overflows():
     assert losses.log_value(0.0, 1.0) == pytest.approx(math.log(2.0), rel=1e-15)
     assert losses.squared_value(3.0, 1.0) == 2.0
     assert losses.squared_derivative(3.0, 1.0) == 2.0
+
+
+STALE = (
+    "the compiled loops disagree with losses.py as it is now: if you edited "
+    "losses.py or rules.py, numba's cache is stale; delete "
+    "gddash/engine/__pycache__/*.nbi and *.nbc"
+)
+
+
+@pytest.mark.parametrize("loss", sorted(losses.LOSS_IDS))
+def test_every_loss_reaches_the_compiled_loops_as_written(loss):
+    # The loops against the loss's own Python source (py_func), for every loss
+    # in LOSS_IDS: a new loss that is not wired in, or a stale cache, fails here.
+    from gddash.engine import kernels
+
+    number = losses.LOSS_IDS[loss]
+    rng = np.random.default_rng(9)
+    X, y = rng.standard_normal((8, 3)), (rng.random(8) < 0.5) * 1.0
+    theta = rng.standard_normal(3)
+    expected = theta.copy()
+    for x, label in zip(X, y, strict=True):
+        r = losses.derivative.py_func(number, float(x @ expected), label)
+        expected = expected - 0.1 * r * x
+    got = theta.copy()
+    kernels.sgd_rows(
+        X, y, got, loss=loss, learning_rate=0.1, count=8, t=0, stride=9,
+        path=np.empty((1, 3)), grouped=False,
+    )  # fmt: skip
+    np.testing.assert_allclose(got, expected, rtol=1e-13, err_msg=STALE)
+    grad = np.empty(3)
+    total = data_pass.loss_sums(X, y, theta, 0, 8, grad, loss=loss)
+    z = X @ theta
+    value_and_slope = [
+        losses.terms.py_func(number, v, t) for v, t in zip(z, y, strict=True)
+    ]
+    values, slopes = np.array(value_and_slope).T
+    assert total == pytest.approx(values.sum(), rel=1e-13), STALE
+    np.testing.assert_allclose(grad, X.T @ slopes, rtol=1e-12, err_msg=STALE)
