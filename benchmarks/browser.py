@@ -8,8 +8,15 @@ for a server of one's own.
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import subprocess
+import sys
+import time
 import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 CHROMIUM = os.environ.get("GDDASH_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -67,3 +74,59 @@ def healthy(url: str) -> bool:
             return response.status == 200
     except OSError:
         return False
+
+
+def start_server(log: Path | None = None) -> tuple[subprocess.Popen, str]:
+    """``streamlit run app.py`` on a free port of 127.0.0.1: (process, url), healthy.
+
+    The file watcher is off, so edits to the tree during a run do not rerun pages.
+    """
+    port = free_port()
+    command = [sys.executable, "-m", "streamlit", "run", "app.py"]
+    command += ["--server.port", str(port), "--server.headless", "true"]
+    command += ["--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
+    command += ["--server.fileWatcherType", "none"]
+    out = log.open("wb") if log is not None else subprocess.DEVNULL
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if healthy(url):
+            return process, url
+        if process.poll() is not None:
+            break
+        time.sleep(0.2)
+    stop_server(process)
+    raise SystemExit("streamlit did not become healthy within 60 s")
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    """Terminate the server's process group, then kill it if it lingers."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+def machine() -> str:
+    """This machine's CPU model, core count and memory, for a benchmark's header."""
+    model = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = line.partition(":")[2].strip()
+            break
+    memory = ""
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            memory = f", {int(line.split()[1]) / 2**20:.1f} GiB RAM"
+    return f"{model}, {os.cpu_count()} cores{memory}, Python {sys.version.split()[0]}"
