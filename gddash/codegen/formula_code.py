@@ -73,6 +73,7 @@ def _print_numpy(exprs: Sequence[sympy.Expr]) -> tuple[list[str], set[str]]:
 
 
 def _explorer_header(text: str, variables, settings, start, max_iter) -> list[str]:
+    """The opening comment of the formula script: f, goal, rule and stops."""
     goal = "maximum (gradient ascent)" if settings.maximize else "minimum (descent)"
     rule = RULE_WORDS[settings.rule]
     lines = [

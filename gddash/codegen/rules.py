@@ -132,6 +132,7 @@ def rule_code(settings: Settings) -> RuleCode:
 
 
 def schedule_constants(settings: Settings, per_epoch: int) -> dict[str, str]:
+    """The constants a schedule's ``learning_rate(t)`` reads, as name -> code."""
     schedule = settings.schedule
     if schedule == "invscaling":
         return {"POWER_T": number(settings.power_t)}
@@ -178,6 +179,7 @@ def schedule_function(settings: Settings) -> str:
 
 
 def lr_line(settings: Settings) -> str:
+    """The line that sets ``lr`` for update ``t``: the constant, or the schedule."""
     if settings.schedule == "constant":
         return "lr = LEARNING_RATE  # a constant learning rate"
     return "lr = learning_rate(t)"

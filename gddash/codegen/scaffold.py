@@ -15,6 +15,7 @@ from gddash.engine import Settings
 
 
 def updates_constant(plan: RunPlan) -> str:
+    """N_UPDATES' value and comment: the trace's count or the whole budget."""
     if plan.from_trace:
         return f"{plan.n_updates}  # as many updates as the dashboard's run"
     return f"{plan.n_updates}  # the whole budget (max_epochs, max_updates)"
@@ -109,6 +110,7 @@ def data_header(
 
 
 def start_line(settings: Settings) -> str:
+    """The line that sets θ before the first update: zeros or the run's start."""
     if settings.theta0 is None:
         return "theta = np.zeros(X.shape[1])  # start at θ = 0, as the dashboard does"
     values = ", ".join(number(v) for v in settings.theta0)

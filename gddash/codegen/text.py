@@ -21,6 +21,7 @@ def fill(template: str, **values: object) -> str:
 
 
 def indented(text: str, spaces: int) -> str:
+    """``text`` with every line indented by ``spaces``."""
     return textwrap.indent(text, " " * spaces)
 
 
@@ -66,4 +67,5 @@ def call_lines(lead: str, call: str, width: int = 84) -> list[str]:
 
 
 def constants_block(values: dict[str, str]) -> str:
+    """``NAME = value`` lines, one per constant."""
     return "\n".join(f"{name} = {value}" for name, value in values.items())

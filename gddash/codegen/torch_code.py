@@ -85,6 +85,7 @@ def _torch_schedule(s: Settings) -> str:
 
 
 def _torch_step(logistic: bool, rows: str, schedule: bool) -> str:
+    """One PyTorch update on ``X[rows]`` (or all rows when ``rows`` is "")."""
     outputs = "model(X)" if rows == "" else f"model(X[{rows}])"
     target = "y" if rows == "" else f"y[{rows}]"
     loss = (
