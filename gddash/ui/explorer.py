@@ -55,7 +55,7 @@ def settle_preset(link: links.Link) -> str:
 
 link = links.open_link(PAGE, EXPLORER)
 
-st.title("Explore a function")
+st.title("Explore a function", anchor=False)
 st.caption(
     "Type any f(x, y) or f(x), or start from a preset. gddash differentiates it "
     "symbolically, then steps against the gradient (or along it, to climb) from "
@@ -301,7 +301,7 @@ def stepper() -> None:
 stepper()
 
 # Where it ended --------------------------------------------------------------------
-st.subheader("Where each path stopped")
+st.subheader("Where each path stopped", anchor=False)
 for rule, trace in traces.items():
     end = trace.path[-1]
     line = f"**{titles.RULE[rule]}** — {trace.message}"

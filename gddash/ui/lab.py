@@ -175,7 +175,7 @@ link_file = {k: link.values.pop(k) for k in LAB_UPLOAD_KEYS if k in link.values}
 if link_file:
     state["_link_file"] = link_file
 
-st.title("Batch vs stochastic vs mini-batch gradient descent")
+st.title("Batch vs stochastic vs mini-batch gradient descent", anchor=False)
 st.caption(
     "Batch descent uses every row for each step, stochastic (SGD) a single row, "
     "mini-batch a small batch. Run all three on the same data with the same budget "
@@ -287,7 +287,7 @@ settle_data_choices(link, key, summary, frame, sample, usable, targets)
 with st.form("setup"):
     left, right = st.columns(2, gap="large")
     with left:
-        st.subheader("Model")
+        st.subheader("Model", anchor=False)
         target = st.selectbox("Target (what to predict)", targets, key="target")
         st.caption(plain.literal(summary.explanation))
         features = st.multiselect(
@@ -327,7 +327,7 @@ with st.form("setup"):
             help="Rows held out and scored at every recorded point (never trained on).",
         )
     with right:
-        st.subheader("Descent")
+        st.subheader("Descent", anchor=False)
         variants = st.multiselect(
             "Variants",
             list(titles.VARIANT),
@@ -497,13 +497,13 @@ progress.empty()
 computed = time.perf_counter() - computed
 
 # 5. Results ----------------------------------------------------------------------
-st.header("Results")
+st.header("Results", anchor=False)
 diverged = (comparison.table["status"] == "diverged").any()
 arrived = comparison.table["epochs to 1%"].notna().any()
 (st.warning if diverged else st.success if arrived else st.info)(comparison.verdict)
 timing = st.empty()  # filled at the end with what the visitor waited for
 
-st.subheader("Loss curves")
+st.subheader("Loss curves", anchor=False)
 a, b, _ = st.columns([2, 1, 2])
 x_axis = a.segmented_control(
     "x-axis",
@@ -523,7 +523,7 @@ st.altair_chart(
     width="stretch",
 )
 
-st.subheader("Comparison")
+st.subheader("Comparison", anchor=False)
 st.dataframe(
     table.styled(comparison.table),
     hide_index=True,
@@ -535,7 +535,7 @@ with st.expander("Why each run stopped"):
     for _, row in comparison.table.iterrows():
         st.markdown(f"**{row['variant']}** — {plain.literal(row['message'])}")
 
-st.subheader("Loss surface")
+st.subheader("Loss surface", anchor=False)
 names = list(dataset.feature_names)
 links.place(link, "p1", names, names[0])
 links.place(link, "p2", names, names[min(1, len(names) - 1)])
@@ -579,13 +579,13 @@ else:
             alt=f"Contour map of {about}.",
         )
 
-st.subheader("Fit")
+st.subheader("Fit", anchor=False)
 st.altair_chart(
     charts.fit_view(comparison),
     width="stretch",
 )
 
-st.subheader("Take it with you")
+st.subheader("Take it with you", anchor=False)
 a, b, c = st.columns(3)
 a.download_button(
     "Comparison table (CSV)",
