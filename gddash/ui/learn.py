@@ -150,6 +150,7 @@ def comparison_of(key: str, settings: CompareSettings) -> Comparison:
 
 @st.cache_data(max_entries=4, ttl=3600, show_spinner=False)
 def gradient_errors(key: str, sizes: tuple[int, ...]):
+    """How far gradients of batches of each size are from the full gradient."""
     dataset, shared = on_sample(key)
     return lessons.gradient_errors(dataset, sizes, problem=shared["problem"])
 
@@ -175,6 +176,7 @@ def cost_table():
 
 @st.cache_data(max_entries=2, ttl=3600, show_spinner=False)
 def rate_lesson(key: str) -> lessons.RateLesson:
+    """Batch descent at three rates around the sample's stable limit 2/λ_max."""
     dataset, shared = on_sample(key)
     return lessons.rate_lesson(dataset, **shared)
 
@@ -198,6 +200,7 @@ def preset_run(key: str, **changes) -> Trace:
 
 
 def preset_function(key: str) -> functions.SymbolicFunction:
+    """A preset's parsed formula (the explorer's cache)."""
     preset = PRESETS[key]
     return cache.symbolic(preset.text, preset.variables)
 
