@@ -9,9 +9,9 @@ epoch of row updates in a compiled loop that snapshots θ on the recording
 grid, and the snapshots are then evaluated and checked together.
 
 Where the update happens: batch in ``_Run._advance_batch`` (``rules.apply_update``
-with the problem's full gradient); SGD in ``kernels._one_row_at_a_time``, the
+with the problem's full gradient); SGD in ``kernels.one_row_at_a_time``, the
 textbook θ ← θ − η ∂ℓ(xᵢ)/∂θ (run four rows at a time by its twin
-``kernels._four_rows_at_a_time``); mini-batch in ``kernels._batch_updates``.
+``kernels.four_rows_at_a_time``); mini-batch in ``kernels.batch_updates``.
 The loss ℓ is a piece from ``losses``.
 """
 
@@ -81,7 +81,7 @@ def descend(problem: Problem, settings: Settings) -> Trace:
 
     Each update is θ ← rule(θ, g, η_t) where g is the mean gradient over the
     update's rows (all rows for batch); for plain SGD that is θ ← θ − η ∂ℓ(xᵢ)/∂θ
-    (``kernels._one_row_at_a_time``). The caller's arrays are never modified.
+    (``kernels.one_row_at_a_time``). The caller's arrays are never modified.
 
     Parameters
     ----------
@@ -214,7 +214,7 @@ class _Run:
         X, y = self.problem.X, self.problem.y
         if self.s.shuffle:
             # Visit rows in a fresh permutation, gathered block by block into a
-            # contiguous buffer (whole batches per block), so the kernel reads
+            # contiguous buffer (whole batches per block), so the compiled loop reads
             # memory in order.
             order = state.rng.permutation(self.n)
             rows_x, rows_y = state.rows_x, state.rows_y
@@ -226,14 +226,14 @@ class _Run:
                 hi = min(lo + k * self.batch, self.n)
                 np.take(X, order[lo:hi], axis=0, out=rows_x[: hi - lo])
                 np.take(y, order[lo:hi], out=rows_y[: hi - lo])
-                ran = self._kernel_call(
+                ran = self._compiled_updates(
                     rows_x[: hi - lo], rows_y[: hi - lo], theta, k, t + done
                 )
                 done += ran
                 if ran < k:
                     break
         else:
-            done = self._kernel_call(X, y, theta, count, t)
+            done = self._compiled_updates(X, y, theta, count, t)
         t_end = t0 + done
         seconds1 = time.perf_counter() - self.start
         # The grid snapshots inside the stretch, then its end (if off the grid).
@@ -372,7 +372,7 @@ class _Run:
             notes=tuple(self.notes),
         )
 
-    def _kernel_call(self, X, y, theta, count, t) -> int:
+    def _compiled_updates(self, X, y, theta, count, t) -> int:
         """``count`` updates on rows 0.. of X from update t, θ in place; the
         number done (fewer on blow-up)."""
         from gddash.engine import kernels  # imports numba: on first use

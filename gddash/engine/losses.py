@@ -23,7 +23,7 @@ compiled loops, which does not notice edits to this file (see ``kernels``).
 
 To add a penalty R(θ) (L2, say: ½α‖θ‖², gradient αθ): write its gradient as a
 function of θ here and add it where a loop forms its gradient: after the mean
-over the rows in ``kernels._mean_gradient`` (mini-batch, and SGD with a rule or
+over the rows in ``kernels.mean_gradient`` (mini-batch, and SGD with a rule or
 a schedule), in ``kernels.one_row_at_a_time`` (θ ← θ − η(∂ℓ/∂z · x + ∇R(θ))),
 and for batch descent beside ``Problem.evaluate``. The grouped SGD loop
 (``kernels.four_rows_at_a_time``) relies on every update being a multiple of
