@@ -16,7 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from gddash import charts, compare, data
+from gddash import charts, compare, data, slices
 from gddash.charts import VARIANT_COLORS, X_AXES
 from gddash.compare import VARIANT_TITLES, CompareSettings
 from gddash.engine import Settings
@@ -416,14 +416,14 @@ def test_a_two_parameter_slice_is_the_whole_surface_with_its_minimum_at_the_opti
 ):
     star, best = single.optimum.theta, single.optimum.loss
     span = ((star[0] - 1, star[0] + 1), (star[1] - 2, star[1] + 2))
-    grid = charts.slice_grid(single, 0, 1, n=21, span=span)
+    grid = slices.slice_grid(single, 0, 1, n=21, span=span)
     assert grid.Z.shape == (21, 21)
     row, col = np.argmin(np.abs(grid.b - star[1])), np.argmin(np.abs(grid.a - star[0]))
     assert (row, col) == (10, 10)
     assert grid.Z[row, col] == pytest.approx(best, rel=1e-9)
     assert np.unravel_index(np.argmin(grid.Z), grid.Z.shape) == (10, 10)
     assert "whole loss surface" in grid.note
-    full = charts.slice_grid(single, 0, 1)
+    full = slices.slice_grid(single, 0, 1)
     assert full.Z.min() >= best - 1e-9 * abs(best)
     assert full.a_name == "θ₀ (intercept)"
     assert full.b_name == "θ₁ (x)"
@@ -431,7 +431,7 @@ def test_a_two_parameter_slice_is_the_whole_surface_with_its_minimum_at_the_opti
 
 def test_a_slice_of_three_parameters_matches_the_loss_computed_directly(three_params):
     dataset, star = three_params.dataset, three_params.optimum.theta
-    grid = charts.slice_grid(three_params, 1, 2, n=7)
+    grid = slices.slice_grid(three_params, 1, 2, n=7)
     rng = np.random.default_rng(1)
     for row, col in rng.integers(0, 7, size=(6, 2)):
         theta = star.copy()
@@ -443,7 +443,7 @@ def test_a_slice_of_three_parameters_matches_the_loss_computed_directly(three_pa
 
 def test_the_slice_covers_the_optimum_and_every_path(comparison, three_params):
     for result, (i, j) in ((comparison, (0, 1)), (three_params, (2, 0))):
-        grid = charts.slice_grid(result, i, j, n=10)
+        grid = slices.slice_grid(result, i, j, n=10)
         star = result.optimum.theta
         assert grid.contains(np.array([star[i]]), np.array([star[j]])).all()
         for variant in result.traces:
@@ -452,7 +452,7 @@ def test_the_slice_covers_the_optimum_and_every_path(comparison, three_params):
 
 
 def test_a_diverged_path_is_cut_at_a_sane_range(diverged):
-    grid = charts.slice_grid(diverged, 0, 1, n=10)
+    grid = slices.slice_grid(diverged, 0, 1, n=10)
     star = diverged.optimum.theta
     reach = max(
         np.abs(diverged.primary(v).path - star).max(axis=0).max()
@@ -472,8 +472,8 @@ def test_a_log_loss_slice_shrinks_its_grid_to_the_work_budget(
 ):
     problem = compare.problem_for(classification.dataset)
     m = classification.dataset.n_samples
-    monkeypatch.setattr(charts, "LOGISTIC_GRID_BUDGET", 144 * m)
-    grid = charts.slice_grid(classification, 0, 1, n=30, problem=problem)
+    monkeypatch.setattr(slices, "LOGISTIC_GRID_BUDGET", 144 * m)
+    grid = slices.slice_grid(classification, 0, 1, n=30, problem=problem)
     assert grid.Z.shape == (12, 12)
     assert "Grid reduced to 12×12" in grid.note
     thetas = np.array([[grid.a[3], grid.b[5]]])
@@ -483,8 +483,8 @@ def test_a_log_loss_slice_shrinks_its_grid_to_the_work_budget(
 
 def test_a_slice_reuses_the_problem_it_is_given(single):
     problem = compare.problem_for(single.dataset)
-    given = charts.slice_grid(single, 0, 1, n=8, problem=problem)
-    built = charts.slice_grid(single, 0, 1, n=8)
+    given = slices.slice_grid(single, 0, 1, n=8, problem=problem)
+    built = slices.slice_grid(single, 0, 1, n=8)
     np.testing.assert_allclose(given.Z, built.Z, rtol=1e-12)
 
 
@@ -495,7 +495,7 @@ def test_a_slice_reuses_the_problem_it_is_given(single):
 )  # fmt: skip
 def test_slice_arguments_are_checked(single, i, j, n, message):
     with pytest.raises(ValueError, match=message):
-        charts.slice_grid(single, i, j, n=n)
+        slices.slice_grid(single, i, j, n=n)
 
 
 def test_a_surface_grid_checks_shapes_and_never_aliases_the_callers_arrays():
@@ -518,7 +518,7 @@ def test_a_surface_grid_checks_shapes_and_never_aliases_the_callers_arrays():
 
 @pytest.fixture(scope="module")
 def line_grid(comparison):
-    return charts.slice_grid(comparison, 0, 1, n=20)
+    return slices.slice_grid(comparison, 0, 1, n=20)
 
 
 def test_each_variant_path_is_drawn_at_its_true_loss(comparison, line_grid):
@@ -830,14 +830,35 @@ def test_every_altair_chart_embeds_a_bounded_number_of_rows(comparison, many_row
                 assert len(rows) <= charts.MAX_DATASET_ROWS
 
 
-def test_the_builders_never_render():
-    tree = ast.parse(Path(charts.__file__).read_text(encoding="utf-8"))
+CHART_MODULES = sorted(Path(charts.__file__).parent.glob("*.py"))
+
+
+@pytest.mark.parametrize("path", CHART_MODULES, ids=lambda p: p.name)
+def test_the_builders_never_render(path):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
     calls = {
         node.func.attr
         for node in ast.walk(tree)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
     }
     assert not calls & {"show", "write_html", "write_image", "display"}
+
+
+@pytest.mark.parametrize("path", CHART_MODULES, ids=lambda p: p.name)
+def test_chart_modules_draw_and_never_compute_a_loss(path):
+    """The loss slice is computed in gddash.slices; charts only draw grids."""
+    source = path.read_text(encoding="utf-8")
+    assert "problem_for" not in source and ".evaluate(" not in source
+    assert len(source.splitlines()) <= 800
+
+
+def test_the_old_names_still_import_from_charts():
+    assert {"Path3D", "SurfaceGrid", "loss_curves", "fit_view"} <= set(charts.__all__)
+    for name in charts.__all__:
+        assert getattr(charts, name) is not None
+    assert charts.slice_grid is slices.slice_grid  # for callers not yet moved
+    with pytest.raises(AttributeError):
+        charts.no_such_builder  # noqa: B018
 
 
 def test_animation_frames_have_unique_names_following_the_longest_path():
@@ -1098,7 +1119,7 @@ def test_slice_names_carry_the_columns_and_the_figures_escape_them():
     frame = hostile_frame("<b>x</b>", "y")
     frame["%{z}"] = np.random.default_rng(0).normal(size=len(frame))
     comparison = run(data.prepare(frame, "y", ["<b>x</b>", "%{z}"]))
-    grid = charts.slice_grid(comparison, 1, 2, n=5)
+    grid = slices.slice_grid(comparison, 1, 2, n=5)
     assert grid.a_name == "θ₁ (<b>x</b>)" and grid.b_name == "θ₂ (%{z})"
     text = plotly_text(charts.contour_figure(grid, [], title="t"))
     assert "θ₁ (&lt;b&gt;x&lt;/b&gt;)" in text and "θ₂ (&#37;{z})" in text
@@ -1195,7 +1216,7 @@ def test_gradient_norms_label_powers_of_ten_with_room_for_each_decade(single):
 
 
 def test_log_axes_over_many_decades_skip_decades_to_keep_eight_labels():
-    axis = charts._log_axis(np.array([1e-12, 3.0, 4e7]), "gap").to_dict()
+    axis = charts.style.log_axis(np.array([1e-12, 3.0, 4e7]), "gap").to_dict()
     ticks = np.log10(axis["values"])
     assert len(ticks) <= 8 and ticks[0] <= -12 and ticks[-1] >= np.log10(4e7)
     assert np.all(np.diff(ticks) == np.diff(ticks)[0])
@@ -1220,7 +1241,7 @@ def test_reference_lines_are_named_in_the_legend_not_under_the_curves(
 
 
 def test_log_axis_labels_read_as_decimals_or_short_powers_of_ten():
-    axis = charts._log_axis(np.array([1e-6, 1.0, 1e6]), "t").to_dict()
+    axis = charts.style.log_axis(np.array([1e-6, 1.0, 1e6]), "t").to_dict()
     assert axis["values"] == [1e-6, 1e-4, 1e-2, 1.0, 1e2, 1e4, 1e6]  # 13 decades
     assert "'~g'" in axis["labelExpr"] and "'.0e'" in axis["labelExpr"]
 
@@ -1237,10 +1258,10 @@ def test_whole_numbers_below_ten_thousand_print_without_separators():
     x_axis, y_axis = points["encoding"]["x"]["axis"], points["encoding"]["y"]["axis"]
     assert (x_axis["format"], x_axis["tickMinStep"]) == ("d", 1)  # 1980, not 1,980
     assert "format" not in y_axis  # MPG has decimals: Vega's own labels
-    assert charts._integer_like(np.array([1980.0, 2024.0, -3.0]))
-    assert not charts._integer_like(np.array([1980.0, 12_000.0]))  # 12,000 reads
-    assert not charts._integer_like(np.array([1.5, 2.0]))
-    assert not charts._integer_like(np.array([np.nan]))
+    assert charts.style.integer_like(np.array([1980.0, 2024.0, -3.0]))
+    assert not charts.style.integer_like(np.array([1980.0, 12_000.0]))  # 12,000 reads
+    assert not charts.style.integer_like(np.array([1.5, 2.0]))
+    assert not charts.style.integer_like(np.array([np.nan]))
 
 
 def test_predicted_against_actual_years_keep_whole_titles_and_plain_labels():
