@@ -26,11 +26,12 @@ def spreadsheet_text(value: object) -> object:
 
 def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` whose header and text cells cannot start a formula."""
-    safe = frame.rename(columns=lambda name: spreadsheet_text(str(name)))
-    for column in safe.columns:
-        values = safe[column]
+    safe = frame.copy()
+    safe.columns = [spreadsheet_text(str(name)) for name in frame.columns]
+    for k in range(safe.shape[1]):  # by position: column names may repeat
+        values = safe.iloc[:, k]
         if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
-            safe[column] = values.map(spreadsheet_text, na_action="ignore")
+            safe.isetitem(k, values.map(spreadsheet_text, na_action="ignore"))
     return safe
 
 

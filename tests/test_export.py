@@ -41,3 +41,9 @@ def test_the_callers_frame_is_not_changed():
     frame = pd.DataFrame({"=a": ["=b"]})
     export.csv_bytes(frame)
     assert list(frame.columns) == ["=a"] and frame.iloc[0, 0] == "=b"
+
+
+def test_repeated_column_names_are_written_side_by_side():
+    frame = pd.DataFrame([["=a", 1.0], ["b", 2.0]], columns=["x", "x"])
+    rows = list(csv.reader(io.StringIO(export.csv_bytes(frame).decode(), newline="")))
+    assert rows == [["x", "x"], ["'=a", "1.0"], ["b", "2.0"]]

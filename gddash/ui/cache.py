@@ -179,14 +179,6 @@ def optimum(dataset_id: str, dataset: Dataset, *, shared: bool = True) -> Optimu
     )
 
 
-@st.cache_data(max_entries=64, ttl=_TTL, show_spinner=False)
-def one_run(
-    dataset_id: str, settings: CompareSettings, variant: str, k: int, _dataset: Dataset
-) -> Trace:
-    """One variant's run (seed offset k) of a comparison on a sample (learn page)."""
-    return descend(_problem(dataset_id, _dataset), settings.settings_for(variant, k))
-
-
 def comparison(
     dataset_id: str,
     settings: CompareSettings,
