@@ -193,6 +193,7 @@ source = st.segmented_control(
     format_func=SHOWN["source"],
 )
 sample = None
+other_file = False  # an upload that is not the file the opened link names
 upload_facts: dict[str, object] = {"file": None, "bytes": None, "sha": None}
 if source == "upload":
     st.file_uploader(
@@ -221,16 +222,17 @@ if source == "upload":
                 "switch to a bundled sample."
             )
         st.stop()
-    if (
+    other_file = bool(
         asked_file
         and asked_file.get("sha")
         and not upload.key.startswith(str(asked_file["sha"]))
-    ):
+    )
+    if other_file:
         st.warning(
             f"{plain.code(upload.name)} is not the file this link was made with "
             f"({plain.code(asked_file.get('file', '?'))}, fingerprint "
-            f"{plain.code(asked_file['sha'])}): the link's settings apply, but its "
-            "numbers will differ.",
+            f"{plain.code(asked_file['sha'])}): its target and features wait for "
+            "that file; this one starts from its own suggestions.",
             icon=":material/difference:",
         )
     if state.get("upload") is None:  # back from another page
@@ -283,7 +285,10 @@ if summary.suggested_target is None:
 # 2. Set-up -----------------------------------------------------------------------
 targets = [c.name for c in summary.columns if c.kind in ("numeric", "binary")]
 usable = [c.name for c in summary.columns if c.usable_as_feature]
-settle_data_choices(link, key, summary, frame, sample, usable, targets)
+# A link's target and features belong to the file it names: another file gets
+# its own suggestions, and the link's choices wait for the right one.
+data_link = links.Link(PAGE, LAB) if source == "upload" and other_file else link
+settle_data_choices(data_link, key, summary, frame, sample, usable, targets)
 with st.form("setup"):
     left, right = st.columns(2, gap="large")
     with left:
