@@ -108,10 +108,11 @@ def hostile_files(folder: Path, size: int = FILE_BYTES) -> dict[str, Path]:
     path = folder / "wide.csv"
     columns = limits.MAX_COLUMNS
     rows = limits.MAX_CELLS // columns - 1
-    # Characters per cell (with its comma) that fill ``size``: digits after the point.
-    digits = max(1, int(size / (rows * columns)) - 5)
+    # About 12 characters a cell with its comma (sign, 1-2 digits, point, 8 digits):
+    # the cell cap reached just under 49 MB.
+    digits = 8 if size >= 40_000_000 else 1
     rng = np.random.default_rng(12)
-    values = rng.normal(0.0, 9.0, size=(rows, columns))
+    values = rng.normal(0.0, 20.0, size=(rows, columns))
     values[:, -1] = values[:, :5] @ np.arange(1.0, 6.0) + rng.normal(size=rows)
     header = ",".join(f"x{i}" for i in range(columns - 1)) + ",y\n"
     with path.open("w") as out:
@@ -335,9 +336,19 @@ class Tab:
         await self.page.wait_for_function(DRAWN)
 
     async def upload(self, path: Path) -> float:
+        """Upload ``path``; wait until the page shows it read or refused."""
         box = self.page.get_by_test_id("stFileUploaderDropzoneInput")
         await box.wait_for(state="attached")
-        return await self.rerun(lambda: box.set_input_files(str(path)))
+        started = time.perf_counter()
+        await self.rerun(lambda: box.set_input_files(str(path)))
+        # Replacing a file can rerun twice (old file removed, new one read).
+        refused = self.page.get_by_test_id("stAlertContentError").filter(
+            has_text=f"{path.name} could not be used"
+        )
+        preview = self.page.get_by_text(f"Preview of {path.name}")
+        await refused.or_(preview).first.wait_for()
+        await self.settle()
+        return time.perf_counter() - started
 
     async def click_run(self) -> float:
         button = self.page.get_by_role("button", name="Run comparison")
@@ -351,18 +362,24 @@ class Tab:
         )
 
 
-async def uploading_visitor(browser, base_url: str, files: dict[str, Path]) -> dict:
-    """Upload every hostile file in turn, then change options on the wide one."""
+async def uploading_visitor(
+    browser, base_url: str, files: dict[str, Path], pid: int
+) -> dict:
+    """Upload every hostile file in turn, then change options on the wide one.
+
+    Returns each upload's (seconds, refused) and the server's RSS after each step.
+    """
     context = await browser.new_context(viewport=VIEWPORT)
     try:
         tab = Tab(await context.new_page())
         await tab.page.goto(base_url + "/?source=upload")
         await tab.page.locator("h1").first.wait_for()
         await tab.settle()
-        seen = {}
+        seen, rss = {}, [("open", rss_mb(pid))]
         for name, path in files.items():
             seconds = await tab.upload(path)
             seen[name] = (seconds, await tab.refused())
+            rss.append((name, rss_mb(pid)))
         page = tab.page
         thumb = (
             page.get_by_test_id("stSlider")
@@ -371,19 +388,20 @@ async def uploading_visitor(browser, base_url: str, files: dict[str, Path]) -> d
         )
         await thumb.press("End")  # 0.5: half the rows held out (in the form)
         await tab.click_run()
+        rss.append(("val 0.5 + Run", rss_mb(pid)))
         await (
             page.get_by_role("radiogroup", name="Missing values")
             .get_by_text("Fill with the mean", exact=True)
             .click()
         )
         await tab.click_run()
+        rss.append(("mean + Run", rss_mb(pid)))
         x_axis = page.get_by_role("radiogroup", name="x-axis")
         if await x_axis.count():  # only when the comparison ran
             await tab.rerun(x_axis.get_by_text("Updates", exact=True).click)
-        seen["ran"] = bool(
-            await page.get_by_role("button", name="Comparison table (CSV)").count()
-        )
-        return seen
+            rss.append(("x-axis", rss_mb(pid)))
+        ran = await page.get_by_role("button", name="Comparison table (CSV)").count()
+        return {"files": seen, "ran": bool(ran), "rss": rss}
     finally:
         await context.close()
 
@@ -406,7 +424,7 @@ async def memory(base_url: str, pid: int, files: dict[str, Path], visitors: int)
                 started = time.perf_counter()
                 results = await asyncio.gather(
                     *(
-                        uploading_visitor(browser, base_url, files)
+                        uploading_visitor(browser, base_url, files, pid)
                         for _ in range(visitors)
                     ),
                     return_exceptions=True,
@@ -420,6 +438,11 @@ async def memory(base_url: str, pid: int, files: dict[str, Path], visitors: int)
         await asyncio.sleep(5)
         after.append((time.perf_counter() - left, rss_mb(pid)))
     hwm = high_water_mb(pid)
+    # Streamlit drops expired sessions only when its session store is next used:
+    # one new bare visitor, then the RSS again.
+    await open_link(base_url, "", {})
+    await asyncio.sleep(5)
+    touched = rss_mb(pid)
     print(f"\n[a] memory: {visitors} browser visitors at once, each uploading")
     for name, path in files.items():
         print(f"    {name:<12} {path.stat().st_size / 1e6:6.1f} MB")
@@ -430,10 +453,11 @@ async def memory(base_url: str, pid: int, files: dict[str, Path], visitors: int)
             continue
         shown = ", ".join(
             f"{name} {s:.1f} s{' refused' if refused else ' accepted'}"
-            for name, (s, refused) in r.items()
-            if name != "ran"
+            for name, (s, refused) in r["files"].items()
         )
         print(f"    visitor: {shown}; comparison ran: {r['ran']}")
+        steps = ", ".join(f"{step} {mb:.0f}" for step, mb in r["rss"])
+        print(f"      server RSS after its steps (MB): {steps}")
     for error in errors:
         print(f"    visitor failed: {type(error).__name__}: {str(error)[:300]}")
     print(f"    all visitors done in {took:.0f} s; server CPU {sampler.cpu:.0f} s")
@@ -450,6 +474,7 @@ async def memory(base_url: str, pid: int, files: dict[str, Path], visitors: int)
         f"(target within {SETTLED_MB} MB): "
         f"{verdict(abs(settled - idle) <= SETTLED_MB)}"
     )
+    print(f"    after one new default-page visitor, 5 s later: {touched:.0f} MB")
 
 
 def high_water_mb(pid: int) -> float:
@@ -603,11 +628,19 @@ def main() -> None:
         default=["links", "bystander", "memory"],
         choices=["links", "bystander", "memory"],
     )
+    parser.add_argument(
+        "--server-env",
+        nargs="*",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra environment for the server, e.g. MALLOC_ARENA_MAX=2",
+    )
     args = parser.parse_args()
     args.visitors = args.visitors or (3 if args.quick else 8)
     args.repeats = args.repeats or (1 if args.quick else 3)
     print(f"machine: {machine()}")
-    process, base_url = start_server()
+    env = dict(item.split("=", 1) for item in args.server_env)
+    process, base_url = start_server(env=env)
     try:
         asyncio.run(run(base_url, process.pid, args))
     finally:

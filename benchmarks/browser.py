@@ -76,10 +76,13 @@ def healthy(url: str) -> bool:
         return False
 
 
-def start_server(log: Path | None = None) -> tuple[subprocess.Popen, str]:
+def start_server(
+    log: Path | None = None, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, str]:
     """``streamlit run app.py`` on a free port of 127.0.0.1: (process, url), healthy.
 
     The file watcher is off, so edits to the tree during a run do not rerun pages.
+    ``env`` adds to the server's environment (e.g. malloc settings to compare).
     """
     port = free_port()
     command = [sys.executable, "-m", "streamlit", "run", "app.py"]
@@ -93,6 +96,7 @@ def start_server(log: Path | None = None) -> tuple[subprocess.Popen, str]:
         stdout=out,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        env={**os.environ, **(env or {})},
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -130,3 +134,201 @@ def machine() -> str:
         if line.startswith("MemTotal:"):
             memory = f", {int(line.split()[1]) / 2**20:.1f} GiB RAM"
     return f"{model}, {os.cpu_count()} cores{memory}, Python {sys.version.split()[0]}"
+
+
+# -- Click-to-finished timings ---------------------------------------------------------
+#
+#     python benchmarks/browser.py [--repeats 5]
+#
+# Starts its own server and Chromium and prints, for what a visitor waits for, the
+# seconds from the action (navigation, click, key) until the script_finished
+# message reached the browser ("served") and until the page was idle and drawn
+# ("drawn", what the visitor sees), the server CPU the action used, and PASS or
+# MISS of the drawn median against its target on this two-core machine.
+
+TIMING_TARGETS = {  # seconds, click to finished page
+    "default page, first load": None,
+    "392-row upload: Run comparison": 1.5,
+    "explorer, six rules: step slider move": 0.3,
+    "explorer: formula change": 1.0,
+}
+SIX_RULES = ("plain", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
+
+
+def cars_csv(rows: int = 392) -> bytes:
+    """A cars-like table: ``rows`` rows of five numeric columns, mpg explained."""
+    import numpy as np
+
+    rng = np.random.default_rng(392)
+    cylinders = rng.choice([4, 6, 8], size=rows, p=[0.5, 0.25, 0.25])
+    displacement = (cylinders * 40 + rng.normal(0, 20, rows)).round(1)
+    horsepower = (displacement * 0.45 + rng.normal(0, 10, rows)).round(0)
+    weight = (displacement * 8 + 1500 + rng.normal(0, 200, rows)).round(0)
+    mpg = (50 - 0.006 * weight - 0.04 * horsepower + rng.normal(0, 2, rows)).round(1)
+    lines = ["Miles_per_Gallon,Cylinders,Displacement,Horsepower,Weight_in_lbs"]
+    lines += [
+        f"{m},{c},{d},{h:.0f},{w:.0f}"
+        for m, c, d, h, w in zip(
+            mpg, cylinders, displacement, horsepower, weight, strict=True
+        )
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+class Timed:
+    """One tab whose script_finished messages are time-stamped as they arrive."""
+
+    def __init__(self, page, base_url: str, pid: int) -> None:
+        self.page, self.base_url, self.pid = page, base_url, pid
+        self.finished: list[float] = []
+        page.set_default_timeout(120_000)
+        page.on("websocket", self._listen)
+
+    def _listen(self, socket) -> None:
+        def on_frame(payload) -> None:
+            if script_finished(payload):
+                self.finished.append(time.perf_counter())
+
+        socket.on("framereceived", on_frame)
+
+    def settle(self) -> None:
+        self.page.locator(IDLE).wait_for()
+        self.page.wait_for_function(DRAWN, polling=10)
+
+    def measure(self, action) -> tuple[float, float, float]:
+        """(served, drawn, server CPU) in seconds for ``action``, a rerun."""
+        seen = len(self.finished)
+        cpu = cpu_seconds(self.pid)
+        started = time.perf_counter()
+        action()
+        deadline = started + 120
+        while len(self.finished) == seen:
+            if time.perf_counter() > deadline:
+                raise TimeoutError("no script_finished after the action")
+            self.page.wait_for_timeout(5)
+        self.settle()
+        drawn = time.perf_counter() - started
+        served = self.finished[-1] - started
+        return served, drawn, cpu_seconds(self.pid) - cpu
+
+    def open(self, path: str) -> tuple[float, float, float]:
+        def go() -> None:
+            self.page.goto(self.base_url + path)
+            self.page.locator("h1").first.wait_for()
+
+        return self.measure(go)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (from /proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def time_actions(browser, base_url: str, pid: int, repeats: int) -> dict:
+    """Each action ``repeats`` times: name -> [(served, drawn, cpu), ...]."""
+    import tempfile
+
+    out: dict[str, list] = {name: [] for name in TIMING_TARGETS}
+    viewport = {"width": 1400, "height": 1000}
+
+    def tab() -> Timed:
+        context = browser.new_context(viewport=viewport)
+        return Timed(context.new_page(), base_url, pid)
+
+    for _ in range(repeats):
+        t = tab()
+        out["default page, first load"].append(t.open("/"))
+        t.page.context.close()
+
+    with tempfile.TemporaryDirectory() as folder:
+        cars = Path(folder) / "cars.csv"
+        cars.write_bytes(cars_csv())
+        for _ in range(repeats):
+            t = tab()
+            t.open("/?source=upload")
+            box = t.page.get_by_test_id("stFileUploaderDropzoneInput")
+            t.measure(lambda box=box: box.set_input_files(str(cars)))
+            t.page.get_by_role("combobox", name="Target (what to predict)").click()
+            t.page.get_by_role("option", name="Miles_per_Gallon", exact=True).click()
+            run = t.page.get_by_role("button", name="Run comparison")
+            out["392-row upload: Run comparison"].append(t.measure(run.click))
+            t.page.context.close()
+
+    query = "&".join(f"rules={rule}" for rule in SIX_RULES)
+    t = tab()
+    t.open("/explore?" + query)
+    thumb = t.page.get_by_test_id("stSlider").filter(has_text="Step")
+    thumb = thumb.get_by_role("slider")
+    for _ in range(repeats):
+        out["explorer, six rules: step slider move"].append(
+            t.measure(lambda: thumb.press("ArrowRight"))
+        )
+    t.page.context.close()
+
+    t = tab()
+    t.open("/explore")
+    box = t.page.get_by_role("textbox", name="f =", exact=True)
+    for k in range(repeats):
+
+        def enter(k=k) -> None:
+            box.fill(f"x^2 + {k + 2}*y^2 + sin(x*y)")
+            box.press("Enter")
+
+        out["explorer: formula change"].append(t.measure(enter))
+    t.page.context.close()
+    return out
+
+
+def timings_report(results: dict) -> str:
+    import statistics
+
+    lines = [
+        f"{'action':<40} {'served':>7} {'drawn':>7} {'CPU':>6}  target",
+    ]
+    for name, runs in results.items():
+        served, drawn, cpu = (statistics.median(x) for x in zip(*runs, strict=True))
+        target = TIMING_TARGETS[name]
+        mark = "" if target is None else f"<= {target:g} s: "
+        mark += "" if target is None else ("PASS" if drawn <= target else "MISS")
+        lines.append(f"{name:<40} {served:7.2f} {drawn:7.2f} {cpu:6.2f}  {mark}")
+        each = ", ".join(f"{d:.2f}" for _, d, _ in runs)
+        lines.append(f"{'':<4}drawn each: {each}")
+    lines.append(
+        "(medians in seconds from the action: served = script_finished reached the "
+        "browser, drawn = idle, no skeletons, every chart drawn; CPU = server CPU)"
+    )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    import argparse
+
+    from playwright.sync_api import sync_playwright
+
+    parser = argparse.ArgumentParser(description="Click-to-finished timings.")
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    print(f"machine: {machine()}")
+    process, base_url = start_server()
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, args=CHROMIUM_ARGS
+            )
+            try:
+                warm = browser.new_context()
+                for path in ("/", "/explore"):  # imports, kernels, samples
+                    Timed(warm.new_page(), base_url, process.pid).open(path)
+                warm.close()
+                results = time_actions(browser, base_url, process.pid, args.repeats)
+            finally:
+                browser.close()
+        print(timings_report(results))
+    finally:
+        stop_server(process)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    main()
