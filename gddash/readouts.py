@@ -76,7 +76,7 @@ def readout_caption(trace: Trace, title: str = ""):
         return (
             f"{who}step {trace.updates[k]}: position {vector(trace.path[k])}, "
             f"f = {fmt(trace.loss[k])}, ‖∇f‖ = {fmt(trace.grad_norm[k])}, "
-            f"<b>{status_at(trace, k)}</b>"
+            f"{status_at(trace, k)}"
         )
 
     return caption

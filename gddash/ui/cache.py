@@ -23,7 +23,7 @@ from typing import TypeVar
 import pandas as pd
 import streamlit as st
 
-from gddash import charts, compare, data, functions
+from gddash import charts, compare, data, functions, slices
 from gddash.compare import CompareSettings, Comparison, Optimum
 from gddash.data import ColumnSummary, Dataset, PrepareOptions
 from gddash.engine import Objective, Settings, Trace, descend
@@ -223,7 +223,7 @@ def loss_slice(
     return remember(
         "slice",
         f"{dataset_id}|{settings!r}|{i}|{j}",
-        lambda: charts.slice_grid(
+        lambda: slices.slice_grid(
             comparison,
             i,
             j,

@@ -38,6 +38,26 @@ from gddash.page_settings import (
 from gddash.ui import cache, links
 
 PAGE = "lab"
+FORM_KEYS = (
+    "target",
+    "features",
+    "model",
+    "std",
+    "missing",
+    "val",
+    "variants",
+    "lr",
+    "rule",
+    "bs",
+    "schedule",
+    "budget",
+    "epochs",
+    "updates",
+    "eps",
+    "tol",
+    "seed",
+    "repeats",
+)
 # How a value is named in a link warning (and on its widget).
 SHOWN = {
     "source": titles.SOURCE.get,
@@ -289,6 +309,7 @@ usable = [c.name for c in summary.columns if c.usable_as_feature]
 # its own suggestions, and the link's choices wait for the right one.
 data_link = links.Link(PAGE, LAB) if source == "upload" and other_file else link
 settle_data_choices(data_link, key, summary, frame, sample, usable, targets)
+links.show_again(PAGE, "form", FORM_KEYS)
 with st.form("setup"):
     left, right = st.columns(2, gap="large")
     with left:
@@ -403,6 +424,7 @@ with st.form("setup"):
     )
 
 # 3. Checks -----------------------------------------------------------------------
+links.drawn(PAGE, "form")
 links.publish(link, upload_facts)
 links.warn(link, SHOWN, where=link_notices)
 moved = state.pop("_moved_target", None)
@@ -509,6 +531,8 @@ arrived = comparison.table["epochs to 1%"].notna().any()
 timing = st.empty()  # filled at the end with what the visitor waited for
 
 st.subheader("Loss curves", anchor=False)
+links.show_again(PAGE, "results", ("x_axis", "log_y", "p1", "p2"))
+links.drawn(PAGE, "results")
 a, b, _ = st.columns([2, 1, 2])
 x_axis = a.segmented_control(
     "x-axis",
@@ -626,6 +650,6 @@ st.caption(
 timing.caption(
     f"Optimum by {comparison.optimum.note}: loss {comparison.optimum.loss:.6g}. "
     f"{dataset.n_samples:,} training rows, {dataset.n_features} parameters. "
-    f"This page took {time.perf_counter() - page_started:.2f} s on the server "
+    f"This page computed in {time.perf_counter() - page_started:.2f} s on the server "
     f"(the runs {computed:.2f} s); your browser then draws the charts."
 )

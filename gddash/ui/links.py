@@ -47,6 +47,9 @@ def open_link(page: str, fields: Sequence[Field]) -> Link:
     """
     state = st.session_state
     link = Link(page, tuple(fields))
+    # Which sections the last run drew (``show_again``); this run starts afresh.
+    state[f"_drawn_before_{page}"] = state.get(f"_drawn_{page}", set())
+    state[f"_drawn_{page}"] = set()
     if f"_opened_{page}" not in state:
         state[f"_opened_{page}"] = True
         query = {key: st.query_params.get_all(key) for key in st.query_params}
@@ -77,6 +80,26 @@ def settle(link: Link, keys: Iterable[str], defaults: Mapping[str, object]) -> N
             state[key] = kept[key]
         elif key in defaults:
             state[key] = defaults[key]
+
+
+def show_again(page: str, section: str, keys: Iterable[str]) -> None:
+    """Before a section's widgets: if the last run did not draw them, resend them.
+
+    A widget that was not drawn (the page stopped before it) is new to the
+    browser when it comes back, and the browser would show its default, not
+    the value session state still holds. Assigning the value again makes
+    Streamlit send it with the widget.
+    """
+    state = st.session_state
+    if section not in state.get(f"_drawn_before_{page}", set()):
+        for key in keys:
+            if key in state:
+                state[key] = state[key]
+
+
+def drawn(page: str, section: str) -> None:
+    """Mark a section's widgets as drawn in this run (see ``show_again``)."""
+    st.session_state[f"_drawn_{page}"].add(section)
 
 
 def kept_values(page: str) -> dict[str, object]:

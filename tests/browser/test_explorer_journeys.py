@@ -13,9 +13,9 @@ CONVERGED = "Converged (‖∇f‖ ≤ ε)"
 RUNNING = re.compile(r"^Running \(step \d+ of \d+; it ends: converged\)$")
 # The read-out above the animated figure, e.g.
 # "step 30: position (0.00, 0.00), f = 1.2e-13, ‖∇f‖ = 6.9e-07, Converged (‖∇f‖ ≤ ε)"
-READOUT = re.compile(
-    r"step (?P<step>\d+): position (?P<position>\(.*?\)), f = (?P<value>\S+), "
-    r"‖∇f‖ = (?P<norm>\S+), (?P<status>.+)$"
+READOUT = re.compile(  # the figure wraps long read-outs at a comma
+    r"step (?P<step>\d+):\s*position (?P<position>\(.*?\)),\s*f = (?P<value>[^,\s]+),"
+    r"\s*‖∇f‖ = (?P<norm>[^,\s]+),\s*(?P<status>.+)$"
 )
 
 
