@@ -1,4 +1,4 @@
-"""The layering of DESIGN.md, checked on the source so that it cannot rot."""
+"""The layering of docs/ARCHITECTURE.md, checked on the source so that it cannot rot."""
 
 import ast
 import re
