@@ -14,11 +14,13 @@ from gddash.engine.reference import (
     logistic_optimum,
 )
 from gddash.engine.settings import RULES, SCHEDULES, VARIANTS, Settings
+from gddash.engine.shuffle import SHUFFLE_NOTE, epoch_order
 from gddash.engine.trace import STATUSES, Trace
 
 __all__ = [
     "RULES",
     "SCHEDULES",
+    "SHUFFLE_NOTE",
     "STATUSES",
     "VARIANTS",
     "Conditioning",
@@ -31,6 +33,7 @@ __all__ = [
     "Trace",
     "conditioning",
     "descend",
+    "epoch_order",
     "least_squares",
     "logistic_optimum",
     "plan",

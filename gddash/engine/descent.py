@@ -1,7 +1,8 @@
 """``descend``: one loop for batch, stochastic and mini-batch gradient descent.
 
 A variant is only a batch-size policy: all rows (batch), one row (sgd) or b rows
-(minibatch), visited in a fresh seeded permutation each epoch or in file order.
+(minibatch), visited in a fresh seeded order each epoch (``shuffle.epoch_order``:
+blocks of rows in random order, shuffled within windows) or in file order.
 The loop is the same for all: advance θ, evaluate the full-data loss and
 gradient, record, check the stopping rules. Batch advances by one update with
 the full gradient it has just evaluated; the stochastic variants advance by an
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gddash.engine import rules, stopping
+from gddash.engine import rules, shuffle, stopping
 from gddash.engine.problems import Objective, Problem
 from gddash.engine.settings import Settings
 from gddash.engine.trace import Recorder, Trace
@@ -33,8 +34,9 @@ from gddash.errors import SettingsError
 # point; they record at most as many as keep that work at or below the descent's
 # own (at least one a epoch, and at least this many row evaluations' worth).
 _MIN_EVALUATION_ROWS = 250_000
-# Shuffled rows are gathered into contiguous blocks of about this many rows.
-_BLOCK_ROWS = 8_192
+# Shuffled rows are gathered into a contiguous buffer of about one window's rows
+# (whole batches), so that each gather reads the blocks of about one window.
+_BUFFER_ROWS = shuffle.WINDOW_ROWS
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,7 @@ class _RowState:
     schedule: object  # kernels.Schedule
     path: np.ndarray  # (grid points, d): θ snapshots written by the loops
     grad: np.ndarray  # (d,) scratch for batch gradients
-    rng: np.random.Generator  # row permutations, from the run's seed
+    rng: np.random.Generator  # epoch row orders, from the run's seed
     rows_x: np.ndarray  # (block, d) shuffled rows gathered contiguously
     rows_y: np.ndarray  # (block,)
 
@@ -213,10 +215,10 @@ class _Run:
         t0, seconds0 = t, time.perf_counter() - self.start
         X, y = self.problem.X, self.problem.y
         if self.s.shuffle:
-            # Visit rows in a fresh permutation, gathered block by block into a
-            # contiguous buffer (whole batches per block), so the compiled loop reads
-            # memory in order.
-            order = state.rng.permutation(self.n)
+            # Visit rows in this epoch's order, gathered into a contiguous buffer
+            # (whole batches at a time), so that the compiled loop reads memory in
+            # order; the order's windows keep each gather within a few blocks.
+            order = shuffle.epoch_order(state.rng, self.n)
             rows_x, rows_y = state.rows_x, state.rows_y
             per_block = len(rows_y) // self.batch
             done = 0
@@ -402,7 +404,7 @@ class _Run:
         from gddash.engine.kernels import Rule, Schedule
 
         s = self.s
-        block = 0 if not s.shuffle else max(self.batch, _BLOCK_ROWS)
+        block = 0 if not s.shuffle else max(self.batch, _BUFFER_ROWS)
         block = min(block - block % self.batch, self.n) if block else 0
         return _RowState(
             rule=Rule(self.rule, s.momentum, s.beta2, s.adaptive_eps),

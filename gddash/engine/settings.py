@@ -77,7 +77,9 @@ class Settings:
         ``n_iter_no_change`` consecutive epochs. None switches this off.
     n_iter_no_change : int >= 1
     shuffle : bool
-        Visit rows in a fresh seeded permutation each epoch (True) or in file order.
+        Visit rows in a fresh seeded order each epoch (True) or in file order.
+        The order shuffles blocks of rows and rows within windows of blocks, not
+        all rows at once: see ``gddash.engine.shuffle`` (``SHUFFLE_NOTE``).
     seed : int >= 0
         Seed of every random choice. Same seed, same trace, bit for bit.
     maximize : bool

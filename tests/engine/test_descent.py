@@ -18,6 +18,7 @@ from gddash.engine import (
     plan,
 )
 from gddash.errors import DataError, SettingsError
+from tests.engine.test_shuffle import block_window_order
 
 
 def regression_data(n=120, d=3, seed=0, noise=0.1):
@@ -33,7 +34,7 @@ def naive_reference(X, y, *, batch_size, epochs, lr, rule, shuffle, seed,
     theta, m, v, t = np.zeros(d), np.zeros(d), np.zeros(d), 0
     rng = np.random.default_rng(seed)
     for _ in range(epochs):
-        order = rng.permutation(n) if shuffle else np.arange(n)
+        order = block_window_order(rng, n) if shuffle else np.arange(n)
         for start in range(0, n, batch_size):
             rows = order[start : start + batch_size]
             z = X[rows] @ theta
@@ -82,6 +83,24 @@ def test_every_rule_and_variant_matches_the_textbook_reference(
     expected = naive_reference(
         X, y, batch_size=size, epochs=3, lr=0.01, rule=rule, shuffle=True, seed=7
     )
+    np.testing.assert_allclose(trace.theta, expected, rtol=1e-11, atol=1e-12)
+
+
+@pytest.mark.parametrize(("variant", "batch_size"), [("sgd", 1), ("minibatch", 48)])
+def test_shuffled_runs_longer_than_a_window_follow_the_block_and_window_order(
+    variant, batch_size
+):
+    # 8,192 + 719 rows: two windows, the second short, and a short last block.
+    X, y = regression_data(n=8192 + 719)
+    trace = descend(
+        LinearRegression(X, y),
+        Settings(variant=variant, batch_size=batch_size, learning_rate=1e-3,
+                 max_epochs=2, seed=5, eps=0),
+    )  # fmt: skip
+    expected = naive_reference(
+        X, y, batch_size=batch_size, epochs=2, lr=1e-3, rule="plain", shuffle=True,
+        seed=5,
+    )  # fmt: skip
     np.testing.assert_allclose(trace.theta, expected, rtol=1e-11, atol=1e-12)
 
 
