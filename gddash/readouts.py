@@ -57,14 +57,17 @@ def last_step(trace: Trace) -> int:
 
 
 def status_at(trace: Trace, k: int) -> str:
-    """The status at recorded point ``k``: running (and how it will end), or the end."""
-    last = last_step(trace)
-    if k >= last:
-        ending = titles.STATUS[trace.status]
-        return ending + " (‖∇f‖ ≤ ε)" if trace.status == "converged" else ending
-    return f"Running (step {trace.updates[k]} of {trace.updates[last]}; it ends: " + (
-        f"{ENDINGS[trace.status]})"
-    )
+    """The status at recorded point ``k``: "Running" before the end, then the end."""
+    if k < last_step(trace):
+        return "Running"
+    ending = titles.STATUS[trace.status]
+    return ending + " (‖∇f‖ ≤ ε)" if trace.status == "converged" else ending
+
+
+def ending(trace: Trace) -> str:
+    """How the run ends, said while it is still running (its last step and status)."""
+    last = int(trace.updates[last_step(trace)])
+    return f"The run ends at step {last:,}: it {ENDINGS[trace.status]}."
 
 
 def readout_caption(trace: Trace, title: str = ""):
@@ -77,6 +80,7 @@ def readout_caption(trace: Trace, title: str = ""):
             f"{who}step {trace.updates[k]}: position {vector(trace.path[k])}, "
             f"f = {fmt(trace.loss[k])}, ‖∇f‖ = {fmt(trace.grad_norm[k])}, "
             f"{status_at(trace, k)}"
+            + ("" if k == last_step(trace) else f" (it {ENDINGS[trace.status]} later)")
         )
 
     return caption

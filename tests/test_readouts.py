@@ -25,9 +25,11 @@ def bowl_gradient(theta):
 def test_the_status_at_step_zero_says_how_the_run_will_end():
     trace = run(bowl, bowl_gradient, [2.0, 2.0], learning_rate=0.1, max_epochs=500)
     assert trace.status == "converged"
-    first = readouts.status_at(trace, 0)
-    assert first.startswith("Running (step 0 of ")
-    assert first.endswith("it ends: converged)")
+    assert readouts.status_at(trace, 0) == "Running"
+    assert readouts.ending(trace) == (
+        f"The run ends at step {trace.updates[-1]:,}: it converged."
+    )
+    assert "(it converged later)" in readouts.readout_caption(trace)(0)
     assert readouts.status_at(trace, readouts.last_step(trace)) == (
         "Converged (‖∇f‖ ≤ ε)"
     )
@@ -36,7 +38,7 @@ def test_the_status_at_step_zero_says_how_the_run_will_end():
 def test_a_diverging_run_reads_diverged_at_its_end():
     trace = run(bowl, bowl_gradient, [2.0, 2.0], learning_rate=1.5, max_epochs=500)
     assert trace.status == "diverged"
-    assert "it ends: diverged" in readouts.status_at(trace, 0)
+    assert readouts.ending(trace).endswith("it diverged.")
     assert readouts.status_at(trace, readouts.last_step(trace)) == "Diverged"
 
 

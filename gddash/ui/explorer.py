@@ -251,6 +251,8 @@ def stepper() -> None:
     bottom[1].metric("‖∇f‖", fmt(float(np.linalg.norm(grad))))
     bottom[2].metric("Learning rate", f"{trace.learning_rate[k]:g}")
     st.metric("Status", readouts.status_at(trace, k))
+    if k < last:
+        st.caption(readouts.ending(trace))
     if len(variables) == 2:
         st.plotly_chart(
             charts.contour_figure(

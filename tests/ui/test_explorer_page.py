@@ -46,10 +46,11 @@ def test_default_explorer_shows_the_seed_bowl_and_its_first_readouts():
         "Gradient": "(4.00, 4.00)",
         "‖∇f‖": "5.66",
         "Learning rate": "0.01",
-        "Status": "Running (step 0 of 770; it ends: converged)",
+        "Status": "Running",
     }
     assert len(at.get("plotly_chart")) == 2  # the 3-D surface and the contours
     assert r"f(x, y) = x^{2} + y^{2}" in latex(at)
+    assert "The run ends at step 770: it converged." in texts(at.caption)
 
 
 def test_scrubbing_to_the_last_step_reads_converged():
