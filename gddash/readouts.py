@@ -70,17 +70,23 @@ def ending(trace: Trace) -> str:
     return f"The run ends at step {last:,}: it {ENDINGS[trace.status]}."
 
 
-def readout_caption(trace: Trace, title: str = ""):
-    """Read-outs of recorded point k as one line, for the in-browser animation."""
+def readout_caption(trace: Trace, title: str = "", rows=None):
+    """Read-outs of a path's point k as one line, for the in-browser animation.
+
+    ``rows`` maps the drawn path's points to the trace's recorded points (a path
+    leaves out non-finite points); the caption then reads the same step that
+    the animation's slider names.
+    """
     who = f"{title}, " if title else ""
+    rows = np.arange(len(trace.updates)) if rows is None else np.asarray(rows)
 
     def caption(k: int) -> str:
-        k = min(k, last_step(trace))
+        i = int(rows[min(k, len(rows) - 1)])
         return (
-            f"{who}step {trace.updates[k]}: position {vector(trace.path[k])}, "
-            f"f = {fmt(trace.loss[k])}, ‖∇f‖ = {fmt(trace.grad_norm[k])}, "
-            f"{status_at(trace, k)}"
-            + ("" if k == last_step(trace) else f" (it {ENDINGS[trace.status]} later)")
+            f"{who}step {trace.updates[i]}: position {vector(trace.path[i])}, "
+            f"f = {fmt(trace.loss[i])}, ‖∇f‖ = {fmt(trace.grad_norm[i])}, "
+            f"{status_at(trace, i)}"
+            + ("" if i == last_step(trace) else f" (it {ENDINGS[trace.status]} later)")
         )
 
     return caption

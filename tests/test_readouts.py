@@ -86,3 +86,25 @@ def test_a_slow_but_bounded_run_is_not_called_unbounded():
 )
 def test_readout_numbers_use_two_decimals_unless_that_hides_the_value(value, shown):
     assert readouts.fmt(value) == shown
+
+
+def test_the_animation_caption_names_the_step_its_slider_names():
+    import plotly.graph_objects as go
+
+    from gddash import charts
+
+    trace = run(bowl, bowl_gradient, [2.0, 2.0], learning_rate=0.01, max_epochs=400)
+    rows = np.arange(0, len(trace.updates), 3)  # a path that kept every third point
+    path = charts.Path3D(
+        "Plain",
+        trace.path[rows, 0],
+        trace.path[rows, 1],
+        trace.loss[rows],
+        "#1f77b4",
+        steps=trace.updates[rows],
+    )
+    caption = readouts.readout_caption(trace, rows=rows)
+    figure = charts.animate_paths(go.Figure(), [path], three_d=False, caption=caption)
+    for frame in figure.frames:
+        shown = frame.layout.annotations[0].text.replace("<br>", " ")
+        assert shown.startswith(f"step {frame.name}:"), (frame.name, shown)

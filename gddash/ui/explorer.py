@@ -177,8 +177,10 @@ with st.container(border=True):
 # Pictures ----------------------------------------------------------------------------
 lo_x, hi_x, lo_y, hi_y = readouts.plot_domain(preset, text, variables, traces.values())
 paths = []
+kept_rows = {}  # the recorded points each drawn path keeps (finite ones)
 for rule, trace in traces.items():
     keep = np.isfinite(trace.path).all(axis=1) & np.isfinite(trace.loss)
+    kept_rows[rule] = np.flatnonzero(keep)
     first_y = trace.path[keep, 1] if len(variables) == 2 else trace.loss[keep]
     paths.append(
         charts.Path3D(
@@ -199,14 +201,18 @@ if len(variables) == 2:
     gx, gy = f.gradients_on_grid(*np.meshgrid(coarse_x, coarse_y))
     arrows = charts.arrow_field(coarse_x, coarse_y, gx, gy)
     surface = charts.surface_figure(grid, paths, title=f"f(x, y) = {text}", height=560)
-    first = rules[0]
+    # The animation's frames follow the longest path: its read-outs go above it,
+    # so the caption and the slider name the same step.
+    longest = max(rules, key=lambda rule: len(kept_rows[rule]))
     st.plotly_chart(
         charts.animate_paths(
             surface,
             paths,
             three_d=True,
             caption=readouts.readout_caption(
-                traces[first], titles.RULE[first] if len(rules) > 1 else ""
+                traces[longest],
+                titles.RULE[longest] if len(rules) > 1 else "",
+                kept_rows[longest],
             ),
         ),
         key="surface",
@@ -278,7 +284,10 @@ def stepper() -> None:
         )
         st.plotly_chart(
             charts.animate_paths(
-                figure, paths, three_d=False, caption=readouts.readout_caption(trace)
+                figure,
+                [paths[rules.index(shown)]],
+                three_d=False,
+                caption=readouts.readout_caption(trace, rows=kept_rows[shown]),
             ),
             key="curve",
             width="stretch",
