@@ -533,12 +533,13 @@ timing = st.empty()  # filled at the end with what the visitor waited for
 st.subheader("Loss curves", anchor=False)
 links.show_again(PAGE, "results", ("x_axis", "log_y", "p1", "p2"))
 links.drawn(PAGE, "results")
-a, b, _ = st.columns([2, 1, 2])
-x_axis = a.segmented_control(
+a, b = st.columns([3, 1])
+# Radio buttons wrap on a phone; a segmented control ran off its right edge.
+x_axis = a.radio(
     "x-axis",
     list(titles.X_AXIS),
     key="x_axis",
-    required=True,
+    horizontal=True,
     format_func=SHOWN["x_axis"],
 )
 log_y = b.toggle("Log scale", key="log_y")
