@@ -13,6 +13,7 @@ from gddash.share import (
     choice,
     flag,
     number,
+    one_of_numbers,
     text_of_at_most,
     write_flag,
     write_number,
@@ -39,14 +40,7 @@ def tol_label(tol: float) -> str:
 
 
 def _tol(text: str) -> float:
-    if text.strip().lower() == "off":
-        return 0.0
-    value = number(0.0, 1.0)(text)
-    for tol in TOL_CHOICES:
-        if abs(value - tol) <= 1e-12 * max(tol, 1e-300) or value == tol:
-            return tol
-    shown = ", ".join(f"{t:g}" for t in TOL_CHOICES[1:])
-    raise ValueError(f"it is not one of off, {shown}")
+    return 0.0 if text.strip().lower() == "off" else one_of_numbers(TOL_CHOICES)(text)
 
 
 def _validation(text: str) -> float:
@@ -151,3 +145,26 @@ def preset_values(key: str) -> dict[str, object]:
         "eta": float(preset.learning_rate),
         "goal": preset.goal,
     }
+
+
+# --- How it works -------------------------------------------------------------------
+
+EPS_CHOICES = (1e-1, 1e-2, 1e-3, 1e-4, 1e-6, 1e-8, 1e-10, 1e-12, 1e-14, 1e-15, 0.0)
+# The code section offers every sample but the 250,000-row one: its per-row
+# numpy loop would take minutes and its CSV would be tens of megabytes.
+CODE_SAMPLES = tuple(key for key in SAMPLES if key != "large")
+
+LEARN = (
+    Field("learn_eps", one_of_numbers(EPS_CHOICES), write_number),
+    Field("code_sample", choice({k: SAMPLES[k].title for k in CODE_SAMPLES})),
+    Field("code_variant", choice(titles.VARIANT)),
+    Field("code_rule", choice(titles.RULE)),
+    Field("code_fn", choice({k: p.title for k, p in PRESETS.items()})),
+)
+LEARN_DEFAULTS: dict[str, object] = {
+    "learn_eps": 1e-6,
+    "code_sample": CODE_SAMPLES[0],
+    "code_variant": "minibatch",
+    "code_rule": "plain",
+    "code_fn": next(iter(PRESETS)),
+}

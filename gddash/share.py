@@ -93,6 +93,20 @@ def number(
     return read
 
 
+def one_of_numbers(choices: tuple[float, ...]) -> Callable[[str], float]:
+    """A reader for one of a few numbers (a select slider's stops)."""
+
+    def read(text: str) -> float:
+        value = number(min(choices), max(choices))(text)
+        for choice_ in choices:
+            if math.isclose(value, choice_, rel_tol=1e-9, abs_tol=0.0):
+                return choice_
+        shown = ", ".join(f"{c:g}" for c in choices)
+        raise ValueError(f"it is not one of {shown}")
+
+    return read
+
+
 def flag(text: str) -> bool:
     """A reader for true/false (also 1/0, yes/no, on/off)."""
     words = {"true": True, "1": True, "yes": True, "on": True}
@@ -154,76 +168,6 @@ def write_link(
 ) -> dict[str, list[str]]:
     """The query parameters stating ``values`` (a field without a value is left out)."""
     return {f.key: f.texts(values[f.key]) for f in fields if f.key in values}
-
-
-def _same(raw: Sequence[str], value: object) -> bool:
-    """Whether the URL strings ``raw`` describe the widget value ``value``."""
-    if isinstance(value, list | tuple):
-        return [str(v) for v in value] == list(raw)
-    if not raw:
-        return value is None
-    text = raw[-1]
-    if isinstance(value, bool):
-        return text.strip().lower() == str(value).lower()
-    if isinstance(value, int | float):
-        try:
-            number = float(text)
-        except ValueError:
-            return False
-        return math.isclose(number, float(value), rel_tol=1e-9, abs_tol=0.0)
-    return text == str(value)
-
-
-def ignored_params(
-    raw: Mapping[str, Sequence[str]],
-    values: Mapping[str, object],
-    labels: Mapping[str, Callable[[object], str]] | None = None,
-) -> list[str]:
-    """Sentences naming the URL values that the page could not use.
-
-    Parameters
-    ----------
-    raw : mapping of key -> list of strings
-        The query parameters as the link carried them, read before the widgets
-        were drawn (``st.query_params.get_all``).
-    values : mapping of key -> widget value
-        What each bound widget holds after the run.
-    labels : mapping of key -> format function, optional
-        A bound widget with a ``format_func`` writes the *label* of its value to
-        the URL; give the same function here so that labels are compared.
-
-    Returns
-    -------
-    list of str, e.g. ["lr=abc was not valid here, so the default 0.1 is used."]
-    """
-    notices = []
-    labels = labels or {}
-    for key, strings in raw.items():
-        if not strings or key not in values:
-            continue
-        value = values[key]
-        if key in labels:
-            label = labels[key]
-            value = (
-                [label(v) for v in value] if isinstance(value, list) else label(value)
-            )
-        if _same(strings, value):
-            continue
-        if isinstance(value, list | tuple):
-            dropped = [s for s in strings if s not in {str(v) for v in value}]
-            if not dropped:
-                continue
-            shown = ", ".join(repr(s) for s in dropped)
-            notices.append(
-                f"The link's {key} value(s) {shown} are not available here and were "
-                "left out."
-            )
-        else:
-            notices.append(
-                f"The link's {key}={strings[-1]!r} is not a valid choice here, so "
-                f"{value!r} is used instead."
-            )
-    return notices
 
 
 def _plain(value: object) -> object:

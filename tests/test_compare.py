@@ -197,15 +197,6 @@ def test_invalid_comparison_settings_are_refused(kwargs, message):
     assert str(error.value) == message
 
 
-def test_ignored_url_values_are_named():
-    raw = {"lr": ["abc"], "features": ["x", "zz"], "rule": ["adam"], "seed": ["7"]}
-    values = {"lr": 0.1, "features": ["x"], "rule": "adam", "seed": 7}
-    assert share.ignored_params(raw, values) == [
-        "The link's lr='abc' is not a valid choice here, so 0.1 is used instead.",
-        "The link's features value(s) 'zz' are not available here and were left out.",
-    ]
-
-
 def test_settings_json_is_plain_json():
     text = share.settings_json(compare=CompareSettings(), target="y")
     loaded = json.loads(text)

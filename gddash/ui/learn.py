@@ -16,7 +16,17 @@ from gddash.data import Dataset, PrepareOptions
 from gddash.engine import RULES, Settings, Trace, descend
 from gddash.errors import GddashError
 from gddash.lessons import TYPES_SETTINGS
+from gddash.page_settings import (
+    CODE_SAMPLES,
+    EPS_CHOICES,
+    LEARN,
+    LEARN_DEFAULTS,
+    PRESETS,
+    SAMPLES,
+)
 from gddash.ui import cache, links
+
+PAGE = "learn"
 
 # --------------------------------------------------------------------------------------
 # Formulas: every LaTeX string the page renders besides those sympy prints (the
@@ -68,21 +78,14 @@ F_STABLE = (
 # Fixed set-ups of the demonstrations (the runs' settings live in gddash.lessons)
 # --------------------------------------------------------------------------------------
 
-PRESETS = {p.key: p for p in functions.PRESETS}
-SAMPLES = {s.key: s for s in data.samples()}
-# The code section offers every sample but the 250,000-row one: its per-row
-# numpy loop would take minutes and its CSV would be tens of megabytes.
-CODE_SAMPLES = [key for key in SAMPLES if key != "large"]
-EPS_CHOICES = (1e-1, 1e-2, 1e-3, 1e-4, 1e-6, 1e-8, 1e-10, 1e-12, 1e-14, 1e-15, 0.0)
-# Bound widgets write the label of their value to the URL, so labels are short.
-LABELS = {
+# How a value is named in a link warning (and on its widget).
+SHOWN = {
     "learn_eps": lambda eps: f"{eps:g}",
     "code_sample": lambda key: SAMPLES[key].title,
     "code_variant": VARIANT_TITLES.get,
     "code_rule": RULE_TITLES.get,
     "code_fn": lambda key: PRESETS[key].title,
 }
-URL_KEYS = tuple(LABELS)
 TYPES_SAMPLE = "line"  # 200 rows: the three variants differ visibly, in milliseconds
 COST_SAMPLE = "large"  # 250,000 rows: where the cost of a full pass shows
 RATE_SAMPLE = "ill_conditioned"  # an elongated bowl even after standardizing
@@ -380,12 +383,11 @@ def epsilon_demo() -> None:
         st.select_slider(
             "ε (stop when |f′(x)| ≤ ε)",
             options=EPS_CHOICES,
-            value=1e-6,
-            format_func=LABELS["learn_eps"],
+            format_func=SHOWN["learn_eps"],
             key="learn_eps",
-            bind="query-params",
         )
     )
+    links.publish(link)  # a fragment's rerun does not reach the page's end
     trace, spec = epsilon_view(eps)
     show(spec)
     st.markdown(
@@ -616,26 +618,22 @@ def section_code() -> None:
     a, b, c = st.columns([2, 2, 1])
     key = a.selectbox(
         "Sample",
-        CODE_SAMPLES,
+        list(CODE_SAMPLES),
         key="code_sample",
-        bind="query-params",
-        format_func=LABELS["code_sample"],
+        format_func=SHOWN["code_sample"],
     )
     variant = b.segmented_control(
         "Variant",
         list(VARIANT_TITLES),
         key="code_variant",
-        bind="query-params",
-        default="minibatch",
         required=True,
-        format_func=LABELS["code_variant"],
+        format_func=SHOWN["code_variant"],
     )
     rule = c.selectbox(
         "Update rule",
         RULES,
         key="code_rule",
-        bind="query-params",
-        format_func=LABELS["code_rule"],
+        format_func=SHOWN["code_rule"],
     )
     try:
         dataset_id, dataset = sample_dataset(key)
@@ -692,8 +690,7 @@ def function_code(rule: str) -> None:
         "Function",
         list(PRESETS),
         key="code_fn",
-        bind="query-params",
-        format_func=LABELS["code_fn"],
+        format_func=SHOWN["code_fn"],
     )
     preset = PRESETS[key]
     settings = lessons.function_settings(preset, rule=rule)
@@ -728,7 +725,8 @@ TYPE_TABS = {
 # The page
 # ======================================================================================
 
-url_asked = links.asked(URL_KEYS)
+link = links.open_link(PAGE, LEARN)
+links.settle(link, LEARN_DEFAULTS, LEARN_DEFAULTS)
 st.title("How gradient descent works")
 link_notices = st.container()  # filled at the end, once the widgets have values
 st.caption(
@@ -744,4 +742,5 @@ section_types()
 section_rates()
 section_local_minima()
 section_code()
-links.warn_ignored(url_asked, LABELS, where=link_notices)
+links.publish(link)
+links.warn(link, SHOWN, where=link_notices)

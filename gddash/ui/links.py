@@ -199,19 +199,3 @@ def warn(
             icon=":material/link_off:",
         )
     link.refused.clear()
-
-
-def asked(keys: Iterable[str]) -> dict[str, list[str]]:
-    """The query parameters among ``keys`` as the link carried them (learn page)."""
-    return {k: st.query_params.get_all(k) for k in keys if k in st.query_params}
-
-
-def warn_ignored(
-    url_asked: Mapping[str, list[str]],
-    labels: Mapping[str, Callable[[object], str]],
-    where=st,
-) -> None:
-    """One warning per value of the link that the page's widgets did not take."""
-    values = {k: st.session_state.get(k) for k in url_asked if k in st.session_state}
-    for notice in share.ignored_params(url_asked, values, labels):
-        where.warning(plain.literal(notice), icon=":material/link_off:")

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
 PAGE = Path(__file__).resolve().parents[2] / "gddash" / "ui" / "learn.py"
@@ -271,8 +272,8 @@ def test_an_unknown_url_value_is_named_not_fatal():
     at = open_page(code_rule="Gradient magic", learn_eps="lots")
     assert not at.exception
     warnings = unescaped(texts(at.warning))
-    assert "code_rule='Gradient magic'" in warnings
-    assert "learn_eps='lots'" in warnings
+    assert "code_rule** value ` Gradient magic ` was not used" in warnings
+    assert "learn_eps** value ` lots ` was not used: it is not a number" in warnings
 
 
 def test_link_values_are_shown_as_text_not_markdown():
@@ -280,7 +281,8 @@ def test_link_values_are_shown_as_text_not_markdown():
     assert not at.exception
     shown = texts(at.warning)
     assert "Claim your prize" in shown
-    assert "](" not in shown  # escaped: "\\]\\(", so no link and no image
+    html = MarkdownIt("commonmark", {"linkify": True}).enable("linkify").render(shown)
+    assert "<a " not in html and "<img" not in html  # a code span: shown, not followed
 
 
 # -- Phones (390 px): formulas and titles fit, charts take their column's width ---------
