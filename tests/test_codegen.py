@@ -450,13 +450,13 @@ def test_explorer_script_refuses_what_the_parser_refuses():
 # --------------------------------------------------------------------------------------
 
 
-def code_run(dataset, variant, rule, rate):
+def code_run(dataset, variant, rule, rate, seed=0):
     """The learn page's exported run (20 epochs, batches of 32) at ``rate``."""
     settings = CompareSettings(
         variants=(variant,),
         batch_size=32,
         epochs=20.0,
-        descent=Settings(learning_rate=rate, rule=rule),
+        descent=Settings(learning_rate=rate, rule=rule, seed=seed),
     ).settings_for(variant)
     return descend(compare.problem_for(dataset), settings), settings
 
@@ -527,11 +527,13 @@ def test_a_bouncing_sgd_run_is_told_to_take_smaller_steps():
     diabetes = sample_dataset("diabetes")
     optimum = compare.optimum_for(diabetes)
     rate = codegen.rule_rate(diabetes, "momentum", 1, optimum, Settings())
-    trace, settings = code_run(diabetes, "sgd", "momentum", rate.learning_rate)
+    # At this rate most row orders end within half the gap; seed 35's ends on a
+    # bounce: it came close to the optimum, then left it again.
+    trace, settings = code_run(diabetes, "sgd", "momentum", rate.learning_rate, 35)
     check = codegen.check_run(trace, diabetes, settings, optimum)
     assert check.kind == "noisy"
     assert check.suggested_rate < settings.learning_rate
-    better, settings = code_run(diabetes, "sgd", "momentum", check.suggested_rate)
+    better, settings = code_run(diabetes, "sgd", "momentum", check.suggested_rate, 35)
     assert codegen.check_run(better, diabetes, settings, optimum) is None
 
 

@@ -5,9 +5,10 @@ Three generators, each returning the text of a self-contained Python script:
 * ``numpy_script`` — batch, stochastic or mini-batch descent on a prepared
   dataset, written out with numpy in the style of the seed's example: the loss,
   its gradient, the one chosen update rule and schedule, the same row order
-  (``np.random.default_rng(seed).permutation(n)`` each epoch, or file order) and
-  the same number of updates as the dashboard, so that the final θ agrees with
-  the engine's to about 1e-8 (only floating-point rounding differs).
+  (each epoch ``epoch_order``: the engine's blocks-and-windows shuffle from
+  ``np.random.default_rng(seed)``, or file order) and the same number of
+  updates as the dashboard, so that the final θ agrees with the engine's to
+  about 1e-8 (only floating-point rounding differs).
 * ``torch_script`` — the same run with ``nn.Linear`` and a ``torch.optim``
   optimizer whose update is the engine's rule, in float64.
 * ``explorer_numpy_script`` — the seed's loop ``while norm(grad) > eps`` on a

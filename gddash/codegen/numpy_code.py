@@ -11,8 +11,10 @@ from gddash.codegen.rules import (
     schedule_function,
 )
 from gddash.codegen.scaffold import (
+    EPOCH_ORDER,
     batches_loop,
     data_header,
+    shuffle_constants,
     start_line,
     updates_constant,
 )
@@ -170,6 +172,7 @@ def numpy_script(
         constants["BATCH_SIZE"] = f"{plan.batch_size}  # rows per update"
         if s.shuffle:
             constants["SEED"] = str(s.seed)
+            constants |= shuffle_constants()
     constants |= rule.constants | schedule_constants(s, plan.updates_per_epoch)
     imports = ["import csv"]
     if s.schedule in ("step", "exponential"):
@@ -185,6 +188,8 @@ def numpy_script(
     ]
     if schedule := schedule_function(s):
         parts.append(schedule)
+    if plan.ran_as != "batch" and s.shuffle:
+        parts.append(EPOCH_ORDER)
     parts.append(
         'def gradient_descent(X, y):\n    """Run the updates and return the final '
         'θ."""\n' + _numpy_loop(plan, rule)

@@ -12,6 +12,7 @@ from gddash.codegen.text import fill, indented, names_comment, number
 from gddash.compare import VARIANT_TITLES
 from gddash.data import Dataset
 from gddash.engine import Settings
+from gddash.engine.shuffle import BLOCK_ROWS, WINDOW_ROWS
 
 
 def updates_constant(plan: RunPlan) -> str:
@@ -50,7 +51,9 @@ def data_header(
         rows = f"{plan.batch_size} rows per update (the last batch may be shorter)"
     if plan.ran_as != "batch":
         order = (
-            f"rows reshuffled every epoch, np.random.default_rng({s.seed})"
+            f"rows reshuffled every epoch (epoch_order: blocks of {BLOCK_ROWS} rows "
+            f"in random order, then rows within windows of {WINDOW_ROWS:,}), "
+            f"np.random.default_rng({s.seed})"
             if s.shuffle
             else "rows in file order every epoch"
         )
@@ -117,20 +120,43 @@ def start_line(settings: Settings) -> str:
     return f"theta = np.array([{values}])  # the dashboard's start"
 
 
+EPOCH_ORDER = '''
+def epoch_order(rng, n):
+    """This epoch's row order, drawn as the dashboard draws it: blocks of BLOCK_ROWS
+    consecutive rows in random order, then each run of WINDOW_ROWS rows shuffled.
+    Not a full shuffle (rows far apart meet only through the block order), but
+    reading a window touches only its blocks, which keeps it fast."""
+    blocks = rng.permutation(-(-n // BLOCK_ROWS))  # the ⌈n / BLOCK_ROWS⌉ blocks
+    order = (blocks[:, None] * BLOCK_ROWS + np.arange(BLOCK_ROWS)).ravel()
+    order = order[order < n]  # the last block may be short
+    for start in range(0, n, WINDOW_ROWS):
+        rng.shuffle(order[start : start + WINDOW_ROWS])  # this window, in place
+    return order
+'''.strip("\n")
+
+
+def shuffle_constants() -> dict[str, str]:
+    """The constants ``EPOCH_ORDER`` reads: the engine's block and window sizes."""
+    return {
+        "BLOCK_ROWS": f"{BLOCK_ROWS}  # consecutive rows that move together",
+        "WINDOW_ROWS": f"{WINDOW_ROWS}  # rows shuffled together",
+    }
+
+
 def batches_loop(shuffle: bool, xp: str, body: str) -> tuple[list[str], str]:
     """Set-up lines and loop of a stochastic variant, the same in both scripts.
 
-    Epochs of consecutive BATCH_SIZE rows of a row order (a fresh permutation
-    from SEED each epoch, or file order) until N_UPDATES. ``body`` runs once per
-    batch with ``rows`` in scope and counts ``t``; ``xp`` ("np" or "torch") is
-    the module whose arrays hold the order.
+    Epochs of consecutive BATCH_SIZE rows of a row order (a fresh
+    ``epoch_order`` from SEED each epoch, or file order) until N_UPDATES.
+    ``body`` runs once per batch with ``rows`` in scope and counts ``t``; ``xp``
+    ("np" or "torch") is the module whose arrays hold the order.
     """
     setup = []
     if shuffle:
         setup.append(
             "rng = np.random.default_rng(SEED)  # the dashboard's random numbers"
         )
-        permutation = "rng.permutation(n)"
+        permutation = "epoch_order(rng, n)"
         if xp != "np":
             permutation = f"{xp}.from_numpy({permutation})"
         order = f"order = {permutation}  # a fresh shuffle every epoch"

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from gddash.codegen.plan import DATA_FILE, plan_run
 from gddash.codegen.rules import rule_code, schedule_constants
-from gddash.codegen.scaffold import batches_loop, data_header, updates_constant
+from gddash.codegen.scaffold import (
+    EPOCH_ORDER,
+    batches_loop,
+    data_header,
+    shuffle_constants,
+    updates_constant,
+)
 from gddash.codegen.text import (
     call_lines,
     comment_block,
@@ -140,6 +146,7 @@ def torch_script(
         constants["BATCH_SIZE"] = f"{plan.batch_size}  # rows per update"
         if s.shuffle:
             constants["SEED"] = str(s.seed)
+            constants |= shuffle_constants()
     constants |= rule_code(s).constants | schedule_constants(s, plan.updates_per_epoch)
     schedule = _torch_schedule(s)
     header = data_header(dataset, plan, data_file, "PyTorch", "gddash_torch.py")
@@ -216,6 +223,8 @@ def torch_script(
     ]
     if schedule:
         parts.append(schedule)
+    if plan.ran_as != "batch" and s.shuffle:
+        parts.append(EPOCH_ORDER)
     parts.append(
         'def train(X, y):\n    """Run the updates; return θ, the model and the '
         'loss."""\n' + indented(body, 4)
