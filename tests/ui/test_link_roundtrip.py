@@ -50,6 +50,7 @@ def widget(at: AppTest, key: str):
         "toggle",
         "slider",
         "text_input",
+        "select_slider",
         "button_group",
     ):
         found = [w for w in getattr(at, kind, []) if getattr(w, "key", None) == key]
@@ -269,3 +270,29 @@ def test_a_typed_formula_and_f_of_x_survive_a_link():
     b = open_page(EXPLORER, address(a))
     assert b.session_state["f"] == "x^4 - 3x^2 + x"
     assert_same_explorer(a, b)
+
+
+# --- How it works ---------------------------------------------------------------------
+
+LEARN = "gddash/ui/learn.py"
+LEARN_CHOICES = {
+    "learn_eps": list(pages.EPS_CHOICES),
+    "code_sample": list(pages.CODE_SAMPLES),
+    "code_variant": list(titles.VARIANT),
+    "code_rule": list(titles.RULE),
+    "code_fn": list(pages.PRESETS),
+}
+
+
+@pytest.mark.parametrize("end", [0, 1, -1], ids=["first", "second", "last"])
+def test_every_learn_page_widget_survives_a_link(end):
+    a = open_page(LEARN)
+    for key, values in LEARN_CHOICES.items():
+        a = set_widget(a, key, values[end], submit=False)
+    b = open_page(LEARN, address(a))
+    assert not a.exception and not b.exception
+    for key, values in LEARN_CHOICES.items():
+        assert b.session_state[key] == values[end], key
+    assert not [w.value for w in b.warning if "link's" in str(w.value)]
+    codes = [c.value for c in a.code]
+    assert codes and [c.value for c in b.code] == codes  # the same scripts
