@@ -52,7 +52,7 @@ def data_header(
     if plan.ran_as != "batch":
         order = (
             f"rows reshuffled every epoch (epoch_order: blocks of {BLOCK_ROWS} rows "
-            f"in random order, then rows within windows of {WINDOW_ROWS:,}), "
+            f"in random order, then windows of {WINDOW_ROWS:,} rows rearranged), "
             f"np.random.default_rng({s.seed})"
             if s.shuffle
             else "rows in file order every epoch"
@@ -123,14 +123,17 @@ def start_line(settings: Settings) -> str:
 EPOCH_ORDER = '''
 def epoch_order(rng, n):
     """This epoch's row order, drawn as the dashboard draws it: blocks of BLOCK_ROWS
-    consecutive rows in random order, then each run of WINDOW_ROWS rows shuffled.
-    Not a full shuffle (rows far apart meet only through the block order), but
-    reading a window touches only its blocks, which keeps it fast."""
+    consecutive rows in random order, then every WINDOW_ROWS rows rearranged by one
+    random permutation of a window's positions. Not a full shuffle (rows far apart
+    meet only through the block order), but reading a window touches only its
+    blocks, which keeps it fast."""
     blocks = rng.permutation(-(-n // BLOCK_ROWS))  # the ⌈n / BLOCK_ROWS⌉ blocks
     order = (blocks[:, None] * BLOCK_ROWS + np.arange(BLOCK_ROWS)).ravel()
     order = order[order < n]  # the last block may be short
+    within = rng.permutation(min(WINDOW_ROWS, n))  # positions, for every window
     for start in range(0, n, WINDOW_ROWS):
-        rng.shuffle(order[start : start + WINDOW_ROWS])  # this window, in place
+        window = order[start : start + WINDOW_ROWS]  # the last may be shorter
+        window[:] = window[within[within < len(window)]]
     return order
 '''.strip("\n")
 

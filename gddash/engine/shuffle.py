@@ -5,13 +5,15 @@ Each epoch, with the run's generator ``rng`` (``np.random.default_rng(seed)``):
 1. the rows are cut into blocks of ``BLOCK_ROWS`` consecutive rows (the last
    block may be shorter), and the blocks are put in ``rng.permutation`` order;
 2. the rows of the blocks, in that order, are cut into windows of
-   ``WINDOW_ROWS`` consecutive rows (the last window may be shorter), and each
-   window, first to last, is shuffled with ``rng.shuffle``.
+   ``WINDOW_ROWS`` consecutive rows (the last window may be shorter), and one
+   arrangement of a window's positions, ``rng.permutation(WINDOW_ROWS)``, is
+   applied to every window (the last, shorter one skips the positions it lacks).
 
 Reading the rows of one window touches only its blocks, so gathering them reads
-memory almost in order. It is not a full shuffle: rows from far apart in the file
-never meet within a window except through the block order. Data of at most
-``WINDOW_ROWS`` rows is one window, and its order is a full shuffle.
+memory almost in order, and one permutation per epoch is all the random numbers
+that rows within windows cost. It is not a full shuffle: rows from far apart in
+the file never meet within a window except through the block order. Data of at
+most ``WINDOW_ROWS`` rows is one window, and its order is a full shuffle.
 """
 
 from __future__ import annotations
@@ -25,10 +27,11 @@ WINDOW_ROWS = 8_192
 
 SHUFFLE_NOTE = (
     f"Shuffling visits blocks of {BLOCK_ROWS} consecutive rows in a fresh random "
-    f"order each epoch and shuffles the rows within each window of {WINDOW_ROWS:,} "
-    "rows (128 blocks), so that reading them stays fast. It is not a full shuffle: "
-    "rows from far apart in the file never meet within a window except through the "
-    f"block order. Data of up to {WINDOW_ROWS:,} rows is shuffled completely."
+    f"order each epoch and rearranges each window of {WINDOW_ROWS:,} rows (128 "
+    "blocks) by one random permutation drawn for the epoch, so that reading the "
+    "rows stays fast. It is not a full shuffle: rows from far apart in the file "
+    "never meet within a window except through the block order. Data of up to "
+    f"{WINDOW_ROWS:,} rows is shuffled completely."
 )
 
 
@@ -42,7 +45,10 @@ def epoch_order(rng: np.random.Generator, n: int) -> np.ndarray:
     order = (blocks[:, None] * BLOCK_ROWS + np.arange(BLOCK_ROWS)).ravel()
     if n % BLOCK_ROWS:  # drop the positions past the end of the short last block
         order = order[order < n]
-    for start in range(0, n, WINDOW_ROWS):
-        # shuffles the view in place: window[rng.permutation(len(window))]
-        rng.shuffle(order[start : start + WINDOW_ROWS])
+    within = rng.permutation(min(WINDOW_ROWS, n))  # this epoch's window positions
+    full = n - n % WINDOW_ROWS
+    if full:  # every whole window, rearranged alike
+        order[:full] = order[:full].reshape(-1, WINDOW_ROWS)[:, within].ravel()
+    if full < n:  # a shorter last window: the positions it has, in that order
+        order[full:] = order[full:][within[within < n - full]]
     return order

@@ -16,13 +16,15 @@ from gddash.engine.shuffle import BLOCK_ROWS, WINDOW_ROWS, epoch_order
 
 def block_window_order(rng, n, block=64, window=8192):
     """A shuffled epoch written from its definition: blocks of ``block`` rows
-    in random order, then each run of ``window`` rows permuted."""
+    in random order, then every run of ``window`` rows rearranged by one
+    permutation of a window's positions (the last run keeps those it has)."""
     blocks = rng.permutation(-(-n // block))
     rows = np.concatenate(
         [np.arange(b * block, min(b * block + block, n)) for b in blocks]
     )
+    positions = rng.permutation(min(window, n))
     parts = [rows[s : s + window] for s in range(0, n, window)]
-    return np.concatenate([w[rng.permutation(len(w))] for w in parts])
+    return np.concatenate([w[[p for p in positions if p < len(w)]] for w in parts])
 
 
 @settings(max_examples=60, deadline=None)
@@ -40,7 +42,7 @@ def test_the_order_is_a_permutation_of_the_rows_and_repeats_with_its_seed(n, see
     np.testing.assert_array_equal(order, epoch_order(np.random.default_rng(seed), n))
 
 
-@pytest.mark.parametrize("n", [1, 5, 64, 65, 8192, 8193, 3 * 8192 + 100])
+@pytest.mark.parametrize("n", [1, 5, 64, 65, 8192, 8193, 3 * 8192, 3 * 8192 + 100])
 def test_the_order_is_the_one_the_docstring_states(n):
     rng, reference = np.random.default_rng(11), np.random.default_rng(11)
     for _ in range(2):  # successive epochs draw on from the same generator
@@ -78,6 +80,16 @@ def test_each_row_is_equally_likely_at_a_position_across_seeds(position):
     offsets = np.bincount(rows % BLOCK_ROWS, minlength=BLOCK_ROWS)
     assert stats.chisquare(sixteenths).pvalue > 1e-4
     assert stats.chisquare(offsets).pvalue > 1e-4
+
+
+def test_every_window_of_an_epoch_is_rearranged_alike_and_epochs_differ():
+    # Position k of each window holds the row at the same place of its window's
+    # blocks: with whole blocks, the same offset within a block.
+    rng = np.random.default_rng(4)
+    first, second = epoch_order(rng, 2 * WINDOW_ROWS), epoch_order(rng, 2 * WINDOW_ROWS)
+    offsets = first.reshape(2, WINDOW_ROWS) % BLOCK_ROWS
+    np.testing.assert_array_equal(offsets[0], offsets[1])
+    assert not np.array_equal(offsets[0], second[:WINDOW_ROWS] % BLOCK_ROWS)
 
 
 def test_the_scheme_is_stated_for_the_page_with_its_numbers():
