@@ -179,48 +179,97 @@ def cars_csv(rows: int = 392) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+PARTS = ("idle", "skeletons", "vega", "plotly")
+PARTS_JS = """(idle) => {
+    const shown = (selector) =>
+        [...document.querySelectorAll(selector)].filter((e) => e.offsetParent !== null);
+    return [
+        document.querySelector(idle) !== null,
+        !document.querySelector('[data-testid="stSkeleton"]'),
+        shown('[data-testid="stVegaLiteChart"]')
+            .every((c) => c.querySelector("svg.marks, canvas")),
+        shown('[data-testid="stPlotlyChart"]')
+            .every((c) => c.querySelector(".main-svg")),
+    ];
+}"""
+
+
 class Timed:
     """One tab whose script_finished messages are time-stamped as they arrive."""
 
     def __init__(self, page, base_url: str, pid: int) -> None:
         self.page, self.base_url, self.pid = page, base_url, pid
         self.finished: list[float] = []
+        self.sent: list[float] = []  # when the browser sent a message to the server
+        self.received = 0  # bytes of websocket frames from the server
         page.set_default_timeout(120_000)
         page.on("websocket", self._listen)
 
     def _listen(self, socket) -> None:
         def on_frame(payload) -> None:
+            self.received += len(payload)
             if script_finished(payload):
                 self.finished.append(time.perf_counter())
 
         socket.on("framereceived", on_frame)
+        socket.on("framesent", lambda payload: self.sent.append(time.perf_counter()))
 
     def settle(self) -> None:
         self.page.locator(IDLE).wait_for()
         self.page.wait_for_function(DRAWN, polling=10)
 
-    def measure(self, action) -> tuple[float, float, float, float]:
-        """(served, drawn, server CPU, server queued) in seconds for ``action``.
+    def settle_parts(self, started: float) -> dict[str, float]:
+        """Wait as ``settle`` does; when (from ``started``) each part was ready.
+
+        The parts: the app idle, no skeletons, every visible Vega-Lite chart and
+        every visible Plotly chart drawn; polled every 20 ms.
+        """
+        ready: dict[str, float] = {}
+        deadline = time.perf_counter() + 120
+        while len(ready) < len(PARTS):
+            state = self.page.evaluate(PARTS_JS, IDLE)
+            now = time.perf_counter() - started
+            for part, done in zip(PARTS, state, strict=True):
+                if done and part not in ready:
+                    ready[part] = now
+                elif not done:
+                    ready.pop(part, None)
+            if time.perf_counter() > deadline:
+                raise TimeoutError(f"page not drawn: {state}")
+            self.page.wait_for_timeout(20)
+        return ready
+
+    def measure(self, action) -> tuple:
+        """(served, drawn, CPU, queued, sent, parts, MB) for ``action``.
 
         ``action`` makes the page rerun; queued is the time the server's threads
-        were ready to run but every core was busy (with the browser, say).
+        were ready to run but every core was busy (with the browser, say); sent is
+        when the browser sent its first message after the action (a page load
+        sends its first message once the app's code has loaded and run); parts
+        are ``settle_parts``; MB is what the server sent over the websocket.
+        Times in seconds. The browser reports a frame once its page has taken
+        it, so a busy page delays "served" too.
         """
-        seen = len(self.finished)
-        cpu, queued = cpu_seconds(self.pid), queued_seconds(self.pid)
-        started = time.perf_counter()
-        action()
-        deadline = started + 120
-        while len(self.finished) == seen:
-            if time.perf_counter() > deadline:
-                raise TimeoutError("no script_finished after the action")
-            self.page.wait_for_timeout(5)
+        seen, received = len(self.finished), self.received
+        cpu = cpu_seconds(self.pid)
+        with QueueWatch(self.pid) as queue:
+            started = time.perf_counter()
+            action()
+            deadline = started + 120
+            while len(self.finished) == seen:
+                if time.perf_counter() > deadline:
+                    raise TimeoutError("no script_finished after the action")
+                self.page.wait_for_timeout(5)
+        self.parts = self.settle_parts(started)
         self.settle()
         drawn = time.perf_counter() - started
         served = self.finished[-1] - started
         cpu = cpu_seconds(self.pid) - cpu
-        return served, drawn, cpu, queued_since(self.pid, queued)
+        sent = min((t for t in self.sent if t >= started), default=started) - started
+        megabytes = (self.received - received) / 1e6
+        return served, drawn, cpu, queue.seconds, sent, self.parts, megabytes
 
-    def open(self, path: str) -> tuple[float, float, float, float]:
+    def open(self, path: str) -> tuple:
         def go() -> None:
             self.page.goto(self.base_url + path)
             self.page.locator("h1").first.wait_for()
@@ -242,11 +291,37 @@ def queued_seconds(pid: int) -> dict[int, float]:
     return {tid: ns / 1e9 for tid, ns in waits.items()}
 
 
-def queued_since(pid: int, before: dict[int, float]) -> float:
-    """Run-queue wait of the process's threads since ``before`` (threads that
-    ended in between are not counted)."""
-    after = queued_seconds(pid)
-    return sum(wait - before.get(tid, 0.0) for tid, wait in after.items())
+class QueueWatch:
+    """Run-queue wait of a process's threads over a ``with`` block.
+
+    Polled every 20 ms, so a thread that starts and ends inside the block (a
+    Streamlit script run has its own thread) is counted up to its last poll.
+    """
+
+    def __init__(self, pid: int) -> None:
+        import threading
+
+        self.pid = pid
+        self.before = queued_seconds(pid)
+        self.latest = dict(self.before)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _poll(self) -> None:
+        while not self._stop.wait(0.02):
+            self.latest.update(queued_seconds(self.pid))
+
+    def __enter__(self) -> QueueWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.latest.update(queued_seconds(self.pid))
+        self.seconds = sum(
+            wait - self.before.get(tid, 0.0) for tid, wait in self.latest.items()
+        )
 
 
 def cpu_seconds(pid: int) -> float:
@@ -256,7 +331,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 def time_actions(browser, base_url: str, pid: int, repeats: int) -> dict:
-    """Each action ``repeats`` times: name -> [(served, drawn, cpu, queued)]."""
+    """Each action ``repeats`` times: name -> [Timed.measure's tuple, ...]."""
     import tempfile
 
     out: dict[str, list] = {name: [] for name in TIMING_TARGETS}
@@ -321,21 +396,30 @@ def timings_report(results: dict) -> str:
     import statistics
 
     lines = [
-        f"{'action':<40} {'served':>7} {'drawn':>7} {'CPU':>6} {'queued':>6}  target",
+        f"{'action':<38} {'sent':>5} {'served':>6} {'drawn':>6} {'CPU':>5} "
+        f"{'queued':>6}  target",
     ]
     for name, runs in results.items():
-        columns = zip(*runs, strict=True)
-        served, drawn, cpu, queued = (statistics.median(x) for x in columns)
+        columns = list(zip(*(run[:5] for run in runs), strict=True))
+        served, drawn, cpu, queued, sent = (statistics.median(x) for x in columns)
         target = TIMING_TARGETS[name]
         mark = "" if target is None else f"<= {target:g} s: "
         mark += "" if target is None else ("PASS" if drawn <= target else "MISS")
         lines.append(
-            f"{name:<40} {served:7.2f} {drawn:7.2f} {cpu:6.2f} {queued:6.2f}  {mark}"
+            f"{name:<38} {sent:5.2f} {served:6.2f} {drawn:6.2f} {cpu:5.2f} "
+            f"{queued:6.2f}  {mark}"
         )
         each = ", ".join(f"{run[1]:.2f}" for run in runs)
         lines.append(f"{'':<4}drawn each: {each}")
+        parts = ", ".join(
+            f"{part} {statistics.median(run[5][part] for run in runs):.2f}"
+            for part in PARTS
+        )
+        megabytes = statistics.median(run[6] for run in runs)
+        lines.append(f"{'':<4}ready (median): {parts}; {megabytes:.1f} MB sent")
     lines.append(
-        "(medians in seconds from the action: served = script_finished reached the "
+        "(medians in seconds from the action: sent = the browser sent the rerun, "
+        "served = script_finished reached the "
         "browser, drawn = idle, no skeletons, every chart drawn; CPU = server CPU; "
         "queued = server threads ready but waiting for a core)"
     )
