@@ -39,9 +39,7 @@ import argparse
 import asyncio
 import os
 import re
-import signal
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -60,9 +58,9 @@ from benchmarks.browser import (  # noqa: E402
     CHROMIUM_ARGS,
     DRAWN,
     IDLE,
-    free_port,
-    healthy,
     script_finished,
+    start_server,
+    stop_server,
 )
 from gddash import compare, data  # noqa: E402
 from gddash.compare import CompareSettings  # noqa: E402
@@ -384,29 +382,6 @@ def report(visits: list[Visit], server: ServerSampler, wave: int) -> str:
 # -- A server of its own ---------------------------------------------------------------
 
 
-def start_server() -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    command = [sys.executable, "-m", "streamlit", "run", "app.py"]
-    command += ["--server.port", str(port), "--server.headless", "true"]
-    command += ["--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
-    command += ["--server.fileWatcherType", "none"]
-    process = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if healthy(url):
-            return process, url
-        time.sleep(0.2)
-    os.killpg(process.pid, signal.SIGKILL)
-    raise SystemExit("streamlit did not become healthy within 60 s")
-
-
 def warm(base_url: str) -> None:
     """Let the server import, compile its kernels and build the large sample once."""
     in_thread(serve_all(base_url, [Visitor("warm-up", 100_000, 0.1, 1.0)]))
@@ -451,8 +426,7 @@ def main() -> None:
             raise SystemExit(1)
     finally:
         if process is not None:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=10)
+            stop_server(process)
 
 
 if __name__ == "__main__":
