@@ -42,13 +42,15 @@ def epoch_order(rng: np.random.Generator, n: int) -> np.ndarray:
     calls give successive epochs and the same seed gives the same orders.
     """
     blocks = rng.permutation(-(-n // BLOCK_ROWS))
-    order = (blocks[:, None] * BLOCK_ROWS + np.arange(BLOCK_ROWS)).ravel()
+    rows = (blocks[:, None] * BLOCK_ROWS + np.arange(BLOCK_ROWS)).ravel()
     if n % BLOCK_ROWS:  # drop the positions past the end of the short last block
-        order = order[order < n]
+        rows = rows[rows < n]
     within = rng.permutation(min(WINDOW_ROWS, n))  # this epoch's window positions
     full = n - n % WINDOW_ROWS
+    order = np.empty_like(rows)
     if full:  # every whole window, rearranged alike
-        order[:full] = order[:full].reshape(-1, WINDOW_ROWS)[:, within].ravel()
+        windows = (-1, WINDOW_ROWS)
+        np.take(rows[:full].reshape(windows), within, 1, order[:full].reshape(windows))
     if full < n:  # a shorter last window: the positions it has, in that order
-        order[full:] = order[full:][within[within < n - full]]
+        order[full:] = rows[full:][within[within < n - full]]
     return order
