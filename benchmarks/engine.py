@@ -9,7 +9,8 @@ at n = 10⁴, 10⁵, 10⁶ rows and d = 2, 10, 50 features:
     sgd          one SGD epoch in file order vs scikit-learn ``SGDRegressor``
                  (the same updates)
     sgd-shuffled one SGD epoch, shuffle=True (the page's path) vs
-                 ``SGDRegressor(shuffle=True)``
+                 ``SGDRegressor(shuffle=True)``; sklearn shuffles all rows, the
+                 engine blocks of rows and windows (``engine.SHUFFLE_NOTE``)
     sgd-log      one logistic SGD epoch vs ``SGDClassifier(loss="log_loss")``
     mb-numpy     one b = 32 mini-batch epoch vs a numpy per-batch loop
     mb-torch     the same epoch vs PyTorch ``nn.Linear`` + ``optim.SGD`` on the CPU
@@ -419,7 +420,7 @@ def compare_sgd(
         key, peer = f"{key.split('-')[0]}-shuffled", f"{peer}(shuffle=True)"
     notes = _delta(t["engine"].result.theta, t["peer"].result)
     if shuffle:
-        notes += " (different row orders)"
+        notes += " (different row orders; the engine's: blocks and windows)"
     return [_row(key, data, t, peer, t["peer"], notes)]
 
 
