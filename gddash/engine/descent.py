@@ -50,6 +50,7 @@ class _RowState:
     rng: np.random.Generator  # epoch row orders, from the run's seed
     rows_x: np.ndarray  # (block, d) shuffled rows gathered contiguously
     rows_y: np.ndarray  # (block,)
+    tmp: tuple  # (x, y) room for a window's rows in block order (or empty)
 
 
 @dataclass(frozen=True)
@@ -215,19 +216,32 @@ class _Run:
         t0, seconds0 = t, time.perf_counter() - self.start
         X, y = self.problem.X, self.problem.y
         if self.s.shuffle:
+            from gddash.engine import kernels  # imports numba: on first use
+
             # Visit rows in this epoch's order, gathered into a contiguous buffer
             # (whole batches at a time), so that the compiled loop reads memory in
-            # order; the order's windows keep each gather within a few blocks.
-            order = shuffle.epoch_order(state.rng, self.n)
+            # order. A buffer of one window's rows is filled window by window in
+            # two passes that read memory in order (kernels.window_rows); any
+            # other size takes rows from the whole order.
+            rows, within = shuffle.epoch_rows(state.rng, self.n)
             rows_x, rows_y = state.rows_x, state.rows_y
+            by_window = len(rows_y) == shuffle.WINDOW_ROWS
+            order = None if by_window else shuffle.window_order(rows, within)
             per_block = len(rows_y) // self.batch
             done = 0
             while done < count:
                 k = min(per_block, count - done)
                 lo = done * self.batch
                 hi = min(lo + k * self.batch, self.n)
-                np.take(X, order[lo:hi], axis=0, out=rows_x[: hi - lo])
-                np.take(y, order[lo:hi], out=rows_y[: hi - lo])
+                if by_window:  # lo is where a window starts
+                    m = min(len(rows_y), self.n - lo)
+                    positions = within if m == len(within) else within[within < m]
+                    kernels.window_rows(
+                        X, y, rows[lo : lo + m], positions, state.tmp, (rows_x, rows_y)
+                    )
+                else:
+                    np.take(X, order[lo:hi], axis=0, out=rows_x[: hi - lo])
+                    np.take(y, order[lo:hi], out=rows_y[: hi - lo])
                 ran = self._compiled_updates(
                     rows_x[: hi - lo], rows_y[: hi - lo], theta, k, t + done
                 )
@@ -406,6 +420,7 @@ class _Run:
         s = self.s
         block = 0 if not s.shuffle else max(self.batch, _BUFFER_ROWS)
         block = min(block - block % self.batch, self.n) if block else 0
+        window = block if block == shuffle.WINDOW_ROWS else 0
         return _RowState(
             rule=Rule(self.rule, s.momentum, s.beta2, s.adaptive_eps),
             schedule=Schedule(
@@ -422,6 +437,7 @@ class _Run:
             rng=np.random.default_rng(s.seed),
             rows_x=np.empty((block, self.d)),
             rows_y=np.empty(block),
+            tmp=(np.empty((window, self.d)), np.empty(window)),
         )
 
 
@@ -441,3 +457,9 @@ def warm_up() -> None:
         descend(problem, Settings(variant="minibatch", batch_size=3, max_epochs=1))
     # The log-loss's full-data pass (θ = 0 is answered from a cache, hence 2 epochs).
     descend(logistic, Settings(max_epochs=2))
+    # The gather of a shuffled window, which runs from WINDOW_ROWS rows up.
+    from gddash.engine import kernels
+
+    rows = np.arange(8)
+    buffers = [(np.empty_like(X), np.empty(8)) for _ in range(2)]
+    kernels.window_rows(X, X[:, 1].copy(), rows, rows[::-1].copy(), *buffers)

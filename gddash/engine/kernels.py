@@ -257,6 +257,28 @@ def batch_updates(
     return count
 
 
+# -- a shuffled window's rows, gathered ------------------------------------------------
+@_batch_jit
+def gather_window(X, y, rows, positions, tmp_x, tmp_y, out_x, out_y):
+    """Row k of out is X[rows[positions[k]]] (y likewise), read in two passes.
+
+    ``rows`` lists a window's rows block by block, so the first pass copies
+    runs of consecutive rows into tmp (memory read in order); the second
+    rearranges tmp, which is small enough to stay in cache.
+    """
+    d = X.shape[1]
+    for k in range(rows.shape[0]):
+        i = rows[k]
+        for j in range(d):
+            tmp_x[k, j] = X[i, j]
+        tmp_y[k] = y[i]
+    for k in range(positions.shape[0]):
+        p = positions[k]
+        for j in range(d):
+            out_x[k, j] = tmp_x[p, j]
+        out_y[k] = tmp_y[p]
+
+
 # -- the Python face: checks that keep every read and write inside the arrays ----------
 def read_only(a: np.ndarray) -> np.ndarray:
     """A read-only view of ``a``: numba compiles a loop once per argument type,
@@ -339,3 +361,27 @@ def batch_rows(
         read_only(X), read_only(y), theta, grad, m, v, batch_size, count, t, stride,
         path, rule, schedule, losses.LOSS_IDS[loss],
     )  # fmt: skip
+
+
+def window_rows(
+    X: np.ndarray,
+    y: np.ndarray,
+    rows: np.ndarray,
+    positions: np.ndarray,
+    tmp: tuple[np.ndarray, np.ndarray],
+    out: tuple[np.ndarray, np.ndarray],
+) -> None:
+    """out ← the rows ``rows[positions]`` of X and y (see ``gather_window``);
+    tmp and out are (x, y) buffers of at least len(rows) rows."""
+    n, m = len(y), len(rows)
+    if rows.dtype != np.int64 or positions.dtype != np.int64:
+        raise ValueError("rows and positions must be int64")
+    if m and not (rows.min() >= 0 and rows.max() < n):
+        raise ValueError(f"rows must lie in 0..{n - 1}")
+    inside = m == 0 or (positions.min() >= 0 and positions.max() < m)
+    if len(positions) != m or not inside:
+        raise ValueError(f"positions must be {m} values in 0..{m - 1}")
+    for x_buffer, y_buffer in (tmp, out):
+        if len(x_buffer) < m or len(y_buffer) < m or x_buffer.shape[1:] != X.shape[1:]:
+            raise ValueError(f"buffers of {m} rows of {X.shape[1]} values are needed")
+    gather_window(read_only(X), read_only(y), rows, positions, *tmp, *out)

@@ -35,17 +35,32 @@ SHUFFLE_NOTE = (
 )
 
 
+def epoch_rows(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """One epoch's draws: the rows block by block in their random order, and the
+    permutation of a window's positions (``epoch_order`` combines them).
+
+    Window w of the epoch is ``rows[w·WINDOW_ROWS :][:m][positions]`` for its
+    m rows, where ``positions`` keeps the values below m.
+    """
+    blocks = rng.permutation(-(-n // BLOCK_ROWS))
+    rows = (blocks[:, None] * BLOCK_ROWS + np.arange(BLOCK_ROWS)).ravel()
+    if n % BLOCK_ROWS:  # drop the positions past the end of the short last block
+        rows = rows[rows < n]
+    return rows, rng.permutation(min(WINDOW_ROWS, n))
+
+
 def epoch_order(rng: np.random.Generator, n: int) -> np.ndarray:
     """The row order of one shuffled epoch of ``n`` rows (see the module docstring).
 
     A permutation of range(n) as int64; it draws from ``rng``, so successive
     calls give successive epochs and the same seed gives the same orders.
     """
-    blocks = rng.permutation(-(-n // BLOCK_ROWS))
-    rows = (blocks[:, None] * BLOCK_ROWS + np.arange(BLOCK_ROWS)).ravel()
-    if n % BLOCK_ROWS:  # drop the positions past the end of the short last block
-        rows = rows[rows < n]
-    within = rng.permutation(min(WINDOW_ROWS, n))  # this epoch's window positions
+    return window_order(*epoch_rows(rng, n))
+
+
+def window_order(rows: np.ndarray, within: np.ndarray) -> np.ndarray:
+    """The epoch's order from ``epoch_rows``: each window of rows rearranged."""
+    n = len(rows)
     full = n - n % WINDOW_ROWS
     order = np.empty_like(rows)
     if full:  # every whole window, rearranged alike

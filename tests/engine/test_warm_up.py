@@ -15,7 +15,12 @@ from gddash.engine import (
 
 
 def compiled_signatures() -> dict[str, int]:
-    loops = (kernels.sgd_updates, kernels.batch_updates, data_pass.sums)
+    loops = (
+        kernels.sgd_updates,
+        kernels.batch_updates,
+        data_pass.sums,
+        kernels.gather_window,
+    )
     return {loop.__name__: len(loop.signatures) for loop in loops}
 
 
@@ -48,3 +53,14 @@ def test_runs_like_the_pages_compile_nothing_after_warm_up(shuffle):
                 descend(problem, settings)
     assert compiled_signatures() == before
     assert all(count == 1 for count in before.values())
+
+
+def test_a_shuffled_run_of_more_than_a_window_compiles_nothing_after_warm_up():
+    warm_up()
+    before = compiled_signatures()
+    rng = np.random.default_rng(1)
+    X = np.column_stack([np.ones(9000), rng.standard_normal((9000, 2))])
+    X, y = frozen(X, X @ [1.0, 2.0, -1.0])
+    for variant in ("sgd", "minibatch"):  # batches of 32 fill whole windows
+        descend(LinearRegression(X, y), Settings(variant=variant, max_epochs=1))
+    assert compiled_signatures() == before
