@@ -216,38 +216,7 @@ class _Run:
         t0, seconds0 = t, time.perf_counter() - self.start
         X, y = self.problem.X, self.problem.y
         if self.s.shuffle:
-            from gddash.engine import kernels  # imports numba: on first use
-
-            # Visit rows in this epoch's order, gathered into a contiguous buffer
-            # (whole batches at a time), so that the compiled loop reads memory in
-            # order. A buffer of one window's rows is filled window by window in
-            # two passes that read memory in order (kernels.window_rows); any
-            # other size takes rows from the whole order.
-            rows, within = shuffle.epoch_rows(state.rng, self.n)
-            rows_x, rows_y = state.rows_x, state.rows_y
-            by_window = len(rows_y) == shuffle.WINDOW_ROWS
-            order = None if by_window else shuffle.window_order(rows, within)
-            per_block = len(rows_y) // self.batch
-            done = 0
-            while done < count:
-                k = min(per_block, count - done)
-                lo = done * self.batch
-                hi = min(lo + k * self.batch, self.n)
-                if by_window:  # lo is where a window starts
-                    m = min(len(rows_y), self.n - lo)
-                    positions = within if m == len(within) else within[within < m]
-                    kernels.window_rows(
-                        X, y, rows[lo : lo + m], positions, state.tmp, (rows_x, rows_y)
-                    )
-                else:
-                    np.take(X, order[lo:hi], axis=0, out=rows_x[: hi - lo])
-                    np.take(y, order[lo:hi], out=rows_y[: hi - lo])
-                ran = self._compiled_updates(
-                    rows_x[: hi - lo], rows_y[: hi - lo], theta, k, t + done
-                )
-                done += ran
-                if ran < k:
-                    break
+            done = self._shuffled_updates(theta, count, t)
         else:
             done = self._compiled_updates(X, y, theta, count, t)
         t_end = t0 + done
@@ -290,6 +259,45 @@ class _Run:
             grads[keep][on_grid],
         )
         return int(steps[k]), thetas[k].copy(), float(losses[k]), grads[k], outcome
+
+    def _shuffled_updates(self, theta, count, t) -> int:
+        """``count`` updates from update t on this epoch's row order; the number done.
+
+        Rows are gathered into a contiguous buffer, whole batches at a time, so
+        that the compiled loop reads memory in order. A buffer of exactly one
+        window (the batch size divides WINDOW_ROWS, as 1 and 32 do) is filled
+        window by window by ``kernels.window_rows``, whose two passes read memory
+        in order; other sizes take rows from the whole order.
+        """
+        from gddash.engine import kernels  # imports numba: on first use
+
+        state, X, y = self._rows, self.problem.X, self.problem.y
+        rows, within = shuffle.epoch_rows(state.rng, self.n)
+        rows_x, rows_y = state.rows_x, state.rows_y
+        by_window = len(rows_y) == shuffle.WINDOW_ROWS
+        order = None if by_window else shuffle.window_order(rows, within)
+        per_block = len(rows_y) // self.batch
+        done = 0
+        while done < count:
+            k = min(per_block, count - done)
+            lo = done * self.batch
+            hi = min(lo + k * self.batch, self.n)
+            if by_window:  # lo is where a window starts
+                m = min(len(rows_y), self.n - lo)
+                positions = within if m == len(within) else within[within < m]
+                kernels.window_rows(
+                    X, y, rows[lo : lo + m], positions, state.tmp, (rows_x, rows_y)
+                )
+            else:
+                np.take(X, order[lo:hi], axis=0, out=rows_x[: hi - lo])
+                np.take(y, order[lo:hi], out=rows_y[: hi - lo])
+            ran = self._compiled_updates(
+                rows_x[: hi - lo], rows_y[: hi - lo], theta, k, t + done
+            )
+            done += ran
+            if ran < k:
+                break
+        return done
 
     # -- helpers --------------------------------------------------------------
     def _evaluate_one(self, theta):

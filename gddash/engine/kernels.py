@@ -1,4 +1,5 @@
-"""Compiled row loops (numba): the updates of the stochastic variants.
+"""Compiled row loops (numba): the updates of the stochastic variants, and the
+gather of a shuffled window's rows (``gather_window``).
 
 Stochastic updates depend on each other (row i+1 sees the θ that row i wrote),
 so they cannot be vectorised across steps; compiled loops run them instead.

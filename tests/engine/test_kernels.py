@@ -202,3 +202,32 @@ def sgd_arguments(n=12, d=3):
 def test_arguments_a_loop_would_read_or_write_past_are_refused(change, message):
     with pytest.raises(ValueError, match=message):
         kernels.sgd_rows(**(sgd_arguments() | change))
+
+
+def test_a_window_gather_copies_exactly_the_rows_of_its_order():
+    rng = np.random.default_rng(2)
+    X, y = rng.standard_normal((300, 3)), rng.standard_normal(300)
+    rows = rng.permutation(300)[:70]  # any rows, e.g. a window's blocks
+    positions = rng.permutation(70)
+    buffers = [(np.full((80, 3), np.nan), np.full(80, np.nan)) for _ in range(2)]
+    kernels.window_rows(X, y, rows, positions, *buffers)
+    out_x, out_y = buffers[1]
+    np.testing.assert_array_equal(out_x[:70], X[rows[positions]])
+    np.testing.assert_array_equal(out_y[:70], y[rows[positions]])
+    assert np.isnan(out_y[70:]).all()  # nothing written past the window
+
+
+@pytest.mark.parametrize(
+    ("rows", "positions", "message"),
+    [
+        ([0, 300], [1, 0], "rows must lie in 0..299"),
+        ([0, -1], [1, 0], "rows must lie in 0..299"),
+        ([0, 1], [2, 0], "positions must be 2 values in 0..1"),
+        ([0, 1], [0], "positions must be 2 values in 0..1"),
+    ],
+)
+def test_a_window_gather_refuses_rows_outside_the_data(rows, positions, message):
+    X, y = np.zeros((300, 3)), np.zeros(300)
+    buffers = [(np.empty((4, 3)), np.empty(4)) for _ in range(2)]
+    with pytest.raises(ValueError, match=message):
+        kernels.window_rows(X, y, np.array(rows), np.array(positions), *buffers)
