@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import tempfile
@@ -73,6 +74,82 @@ COSTLY_FORMULA = (
     "max(x^2,y^2,x*y,x+y)+min(x^3,y^3,sin(x),cos(y))+abs(x-1)+abs(y-1)"
     "+abs(x*y)+sign(x)+max(x,y)+min(x,y)"
 )
+
+
+# Loaded into the server by ``--diagnose`` (through PYTHONPATH, never the app): on
+# SIGUSR1 it writes what Streamlit still holds, to the file named by
+# GDDASH_DIAGNOSE: uploaded files per session, live and stored sessions,
+# DataFrames and their bytes.
+DIAGNOSE = """
+import gc, json, os, signal
+
+def _dump(signum, frame):
+    out = {}
+    try:
+        from streamlit.runtime import Runtime
+        runtime = Runtime.instance()
+        store = runtime.uploaded_file_mgr.file_storage
+        out["upload_sessions"] = sum(1 for files in store.values() if files)
+        out["upload_mb"] = sum(
+            len(rec.data) for files in store.values() for rec in files.values()
+        ) / 1e6
+        manager = runtime._session_mgr
+        live = {info.session.id for info in manager.list_active_sessions()}
+        stored = set(manager._session_storage._cache._data)
+        out["active_sessions"] = len(live)
+        out["stored_sessions"] = len(stored)
+        out["upload_sessions_gone"] = sum(
+            1 for sid, files in store.items() if files and sid not in live | stored
+        )
+    except Exception as error:
+        out["error"] = repr(error)
+    import pandas as pd
+    frames = [o for o in gc.get_objects() if isinstance(o, pd.DataFrame)]
+    out["dataframes"] = len(frames)
+    out["dataframe_mb"] = sum(
+        int(f.memory_usage(deep=False).sum()) for f in frames
+    ) / 1e6
+    # Who keeps the large ones: their referrers, and what refers to those.
+    import types
+    def name(o):
+        if isinstance(o, dict):
+            return "dict(" + ",".join(str(k)[:24] for k in list(o)[:5]) + ")"
+        if isinstance(o, types.FunctionType):
+            return "function " + o.__module__ + "." + o.__qualname__
+        return type(o).__module__ + "." + type(o).__qualname__
+    chains = []
+    for f in frames:
+        if f.memory_usage(deep=False).sum() < 10e6:
+            continue
+        first = [r for r in gc.get_referrers(f) if r is not frames]
+        for r in first:
+            up = [
+                name(u) for u in gc.get_referrers(r)
+                if u is not first and type(u).__name__ != "frame"
+            ]
+            chains.append(name(r) + " <- " + " | ".join(up[:8]))
+    out["large_frame_referrers"] = chains[:12]
+    with open(os.environ["GDDASH_DIAGNOSE"], "w") as handle:
+        json.dump(out, handle)
+
+signal.signal(signal.SIGUSR1, _dump)
+"""
+
+
+def held(pid: int, folder: Path | None) -> str:
+    """What the server holds (``--diagnose`` only): signal it, read its answer."""
+    if folder is None:
+        return ""
+    import signal
+
+    answer = folder / "held.json"
+    answer.unlink(missing_ok=True)
+    os.kill(pid, signal.SIGUSR1)
+    deadline = time.perf_counter() + 10
+    while not answer.exists() and time.perf_counter() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.2)
+    return answer.read_text() if answer.exists() else "(no answer)"
 
 
 def verdict(ok: bool) -> str:
@@ -412,7 +489,13 @@ async def launch(playwright):
     )
 
 
-async def memory(base_url: str, pid: int, files: dict[str, Path], visitors: int):
+async def memory(
+    base_url: str,
+    pid: int,
+    files: dict[str, Path],
+    visitors: int,
+    diagnose: Path | None = None,
+):
     """Peak RSS while ``visitors`` upload together; RSS 60 s after they left."""
     from playwright.async_api import async_playwright
 
@@ -430,6 +513,7 @@ async def memory(base_url: str, pid: int, files: dict[str, Path], visitors: int)
                     return_exceptions=True,
                 )
                 took = time.perf_counter() - started
+                held_done = held(pid, diagnose)
         finally:
             await browser.close()
     left = time.perf_counter()
@@ -438,11 +522,13 @@ async def memory(base_url: str, pid: int, files: dict[str, Path], visitors: int)
         await asyncio.sleep(5)
         after.append((time.perf_counter() - left, rss_mb(pid)))
     hwm = high_water_mb(pid)
+    held_left = held(pid, diagnose)
     # Streamlit drops expired sessions only when its session store is next used:
     # one new bare visitor, then the RSS again.
     await open_link(base_url, "", {})
     await asyncio.sleep(5)
     touched = rss_mb(pid)
+    held_touched = held(pid, diagnose)
     print(f"\n[a] memory: {visitors} browser visitors at once, each uploading")
     for name, path in files.items():
         print(f"    {name:<12} {path.stat().st_size / 1e6:6.1f} MB")
@@ -475,6 +561,10 @@ async def memory(base_url: str, pid: int, files: dict[str, Path], visitors: int)
         f"{verdict(abs(settled - idle) <= SETTLED_MB)}"
     )
     print(f"    after one new default-page visitor, 5 s later: {touched:.0f} MB")
+    if diagnose is not None:
+        print(f"    held when all were done: {held_done}")
+        print(f"    held 60 s after they left: {held_left}")
+        print(f"    held after the new visitor: {held_touched}")
 
 
 def high_water_mb(pid: int) -> float:
@@ -680,7 +770,7 @@ async def run(base_url: str, pid: int, args) -> None:
             await bystander(base_url, pid, worst, args.repeats)
         if "memory" in args.only:
             wait_quiet(pid)
-            await memory(base_url, pid, files, args.visitors)
+            await memory(base_url, pid, files, args.visitors, args.diagnose)
 
 
 def main() -> None:
@@ -701,16 +791,30 @@ def main() -> None:
         metavar="KEY=VALUE",
         help="extra environment for the server, e.g. MALLOC_ARENA_MAX=2",
     )
+    parser.add_argument(
+        "--diagnose-server",
+        action="store_true",
+        help="load a signal handler into the server that reports what it holds "
+        "(uploaded files, sessions, DataFrames) during the memory test",
+    )
     args = parser.parse_args()
     args.visitors = args.visitors or (3 if args.quick else 8)
     args.repeats = args.repeats or (1 if args.quick else 3)
     print(f"machine: {machine()}")
     env = dict(item.split("=", 1) for item in args.server_env)
-    process, base_url = start_server(env=env)
-    try:
-        asyncio.run(run(base_url, process.pid, args))
-    finally:
-        stop_server(process)
+    with tempfile.TemporaryDirectory(prefix="gddash-diagnose-") as folder:
+        args.diagnose = None
+        if args.diagnose_server:
+            args.diagnose = Path(folder)
+            (args.diagnose / "sitecustomize.py").write_text(DIAGNOSE)
+            path = os.environ.get("PYTHONPATH", "")
+            env["PYTHONPATH"] = folder + (os.pathsep + path if path else "")
+            env["GDDASH_DIAGNOSE"] = str(args.diagnose / "held.json")
+        process, base_url = start_server(env=env)
+        try:
+            asyncio.run(run(base_url, process.pid, args))
+        finally:
+            stop_server(process)
 
 
 if __name__ == "__main__":
