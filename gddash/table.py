@@ -44,7 +44,7 @@ def readable(value: object, digits: int = 4) -> str:
         return "∞" if number > 0 else "−∞"
     if number == 0 or 1e-3 <= abs(number) < 1e6:
         return f"{number:.{digits}g}"
-    return f"{number:.{min(digits, 3)}e}".replace("e+0", "e+").replace("e-0", "e-")
+    return f"{number:.{min(digits, 3) - 1}e}".replace("e+0", "e+").replace("e-0", "e-")
 
 
 def whole(value: object) -> str:
