@@ -6,14 +6,16 @@ Each epoch, with the run's generator ``rng`` (``np.random.default_rng(seed)``):
    block may be shorter), and the blocks are put in ``rng.permutation`` order;
 2. the rows of the blocks, in that order, are cut into windows of
    ``WINDOW_ROWS`` consecutive rows (the last window may be shorter), and one
-   arrangement of a window's positions, ``rng.permutation(WINDOW_ROWS)``, is
-   applied to every window (the last, shorter one skips the positions it lacks).
+   arrangement of a window's positions, ``rng.permutation(min(n, WINDOW_ROWS))``,
+   is applied to every window (the last, shorter one skips the positions it lacks).
 
-Reading the rows of one window touches only its blocks, so gathering them reads
-memory almost in order, and one permutation per epoch is all the random numbers
-that rows within windows cost. It is not a full shuffle: rows from far apart in
-the file never meet within a window except through the block order. Data of at
-most ``WINDOW_ROWS`` rows is one window, and its order is a full shuffle.
+A window's rows lie in its blocks, so they are gathered by copying the blocks
+(memory read in order) and rearranging the copy in cache; one permutation per
+epoch is all the random numbers that rows within windows cost.
+
+It is not a full shuffle: rows from far apart in the file never meet within a
+window except through the block order. Data of at most ``WINDOW_ROWS`` rows is
+one window, and its order is a full shuffle.
 """
 
 from __future__ import annotations
@@ -27,11 +29,11 @@ WINDOW_ROWS = 8_192
 
 SHUFFLE_NOTE = (
     f"Shuffling visits blocks of {BLOCK_ROWS} consecutive rows in a fresh random "
-    f"order each epoch and rearranges each window of {WINDOW_ROWS:,} rows (128 "
-    "blocks) by one random permutation drawn for the epoch, so that reading the "
-    "rows stays fast. It is not a full shuffle: rows from far apart in the file "
-    "never meet within a window except through the block order. Data of up to "
-    f"{WINDOW_ROWS:,} rows is shuffled completely."
+    f"order each epoch and rearranges each window of {WINDOW_ROWS:,} rows "
+    f"({WINDOW_ROWS // BLOCK_ROWS} blocks) by one random permutation drawn for the "
+    "epoch, so that reading the rows stays fast. It is not a full shuffle: rows "
+    "from far apart in the file never meet within a window except through the "
+    f"block order. Data of up to {WINDOW_ROWS:,} rows is shuffled completely."
 )
 
 
