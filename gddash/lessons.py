@@ -336,8 +336,9 @@ def gradient_errors(
     """How far batch gradients at θ = 0 are from the full-data gradient.
 
     For each batch size, one shuffled epoch of batches (``np.array_split`` of a
-    permutation from ``seed``); each batch's gradient is the engine's loss
-    gradient on those rows only, exactly what an update of that variant uses.
+    full permutation from ``seed``; the engine's own epochs shuffle blocks and
+    windows, see ``engine.SHUFFLE_NOTE``); each batch's gradient is the engine's
+    loss gradient on those rows only, as an update of that variant computes it.
     The error is ‖g − ∇L‖ / ‖∇L‖.
     """
     problem = compare.problem_for(dataset) if problem is None else problem

@@ -17,7 +17,7 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 from gddash import charts, compare, data, export, limits, plain, share, table, titles
 from gddash.compare import CompareSettings
 from gddash.data import PrepareOptions
-from gddash.engine import RULES, SCHEDULES, Settings
+from gddash.engine import RULES, SCHEDULES, SHUFFLE_NOTE, Settings
 from gddash.errors import GddashError
 from gddash.page_settings import (
     LAB,
@@ -360,6 +360,9 @@ with st.form("setup"):
             key="variants",
             format_func=SHOWN["variants"],
             wrap=True,
+            help="Batch uses every row for each update; stochastic one row; "
+            "mini-batch a few. The stochastic variants take the rows in a new "
+            "order every epoch. " + SHUFFLE_NOTE,
         )
         # One row per pair of inputs, so that the tab order reads across.
         a, b = st.columns(2)
