@@ -14,18 +14,14 @@ from gddash.codegen.scaffold import (
     EPOCH_ORDER,
     batches_loop,
     data_header,
-    shuffle_constants,
+    run_constants,
     start_line,
-    updates_constant,
 )
 from gddash.codegen.text import (
     comment_block,
     constants_block,
     fill,
     indented,
-    list_literal,
-    number,
-    str_literal,
 )
 from gddash.compare import CompareSettings
 from gddash.data import Dataset
@@ -162,17 +158,7 @@ def numpy_script(
     plan = plan_run(dataset, settings, variant, n_updates)
     s = plan.settings
     rule = rule_code(s)
-    constants = {
-        "DATA_FILE": str_literal(data_file),
-        "FEATURES": list_literal(dataset.feature_names, lead="FEATURES = "),
-        "LEARNING_RATE": f"{number(s.learning_rate)}  # η₀",
-        "N_UPDATES": updates_constant(plan),
-    }
-    if plan.ran_as != "batch":
-        constants["BATCH_SIZE"] = f"{plan.batch_size}  # rows per update"
-        if s.shuffle:
-            constants["SEED"] = str(s.seed)
-            constants |= shuffle_constants()
+    constants = run_constants(dataset, plan, data_file)
     constants |= rule.constants | schedule_constants(s, plan.updates_per_epoch)
     imports = ["import csv"]
     if s.schedule in ("step", "exponential"):

@@ -8,7 +8,14 @@ import numpy as np
 
 from gddash.codegen.plan import RunPlan
 from gddash.codegen.rules import RULE_WORDS, SCHEDULE_WORDS
-from gddash.codegen.text import fill, indented, names_comment, number
+from gddash.codegen.text import (
+    fill,
+    indented,
+    list_literal,
+    names_comment,
+    number,
+    str_literal,
+)
 from gddash.compare import VARIANT_TITLES
 from gddash.data import Dataset
 from gddash.engine import Settings
@@ -144,6 +151,23 @@ def shuffle_constants() -> dict[str, str]:
         "BLOCK_ROWS": f"{BLOCK_ROWS}  # consecutive rows that move together",
         "WINDOW_ROWS": f"{WINDOW_ROWS}  # rows shuffled together",
     }
+
+
+def run_constants(dataset: Dataset, plan: RunPlan, data_file: str) -> dict[str, str]:
+    """The constants both data scripts open with: data, rate, budget, batches, seed."""
+    s = plan.settings
+    constants = {
+        "DATA_FILE": str_literal(data_file),
+        "FEATURES": list_literal(dataset.feature_names, lead="FEATURES = "),
+        "LEARNING_RATE": f"{number(s.learning_rate)}  # η₀",
+        "N_UPDATES": updates_constant(plan),
+    }
+    if plan.ran_as != "batch":
+        constants["BATCH_SIZE"] = f"{plan.batch_size}  # rows per update"
+        if s.shuffle:
+            constants["SEED"] = str(s.seed)
+            constants |= shuffle_constants()
+    return constants
 
 
 def batches_loop(shuffle: bool, xp: str, body: str) -> tuple[list[str], str]:

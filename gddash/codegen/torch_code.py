@@ -8,8 +8,7 @@ from gddash.codegen.scaffold import (
     EPOCH_ORDER,
     batches_loop,
     data_header,
-    shuffle_constants,
-    updates_constant,
+    run_constants,
 )
 from gddash.codegen.text import (
     call_lines,
@@ -17,9 +16,7 @@ from gddash.codegen.text import (
     constants_block,
     fill,
     indented,
-    list_literal,
     number,
-    str_literal,
 )
 from gddash.compare import CompareSettings
 from gddash.data import Dataset
@@ -136,17 +133,7 @@ def torch_script(
     s = plan.settings
     logistic = dataset.task == "logistic"
     optimizer, notes = _torch_optimizer(s)
-    constants = {
-        "DATA_FILE": str_literal(data_file),
-        "FEATURES": list_literal(dataset.feature_names, lead="FEATURES = "),
-        "LEARNING_RATE": f"{number(s.learning_rate)}  # η₀",
-        "N_UPDATES": updates_constant(plan),
-    }
-    if plan.ran_as != "batch":
-        constants["BATCH_SIZE"] = f"{plan.batch_size}  # rows per update"
-        if s.shuffle:
-            constants["SEED"] = str(s.seed)
-            constants |= shuffle_constants()
+    constants = run_constants(dataset, plan, data_file)
     constants |= rule_code(s).constants | schedule_constants(s, plan.updates_per_epoch)
     schedule = _torch_schedule(s)
     header = data_header(dataset, plan, data_file, "PyTorch", "gddash_torch.py")
