@@ -760,6 +760,9 @@ async def run(base_url: str, pid: int, args) -> None:
     print(f"server {base_url} (pid {pid}), idle RSS after warm-up {rss_mb(pid):.0f} MB")
     with tempfile.TemporaryDirectory(prefix="gddash-abuse-") as folder:
         files = hostile_files(Path(folder))
+        # Memory first: its idle level is a fresh server's.
+        if "memory" in args.only:
+            await memory(base_url, pid, files, args.visitors, args.diagnose)
         if "links" in args.only:
             worst = await link_costs(base_url, pid, args.repeats)
             await wide_upload_cost(base_url, pid, files["wide"], args.repeats)
@@ -768,9 +771,7 @@ async def run(base_url: str, pid: int, args) -> None:
             worst = explorer_attacks()[-1:] + lab_attacks()[:1]
         if "bystander" in args.only:
             await bystander(base_url, pid, worst, args.repeats)
-        if "memory" in args.only:
-            wait_quiet(pid)
-            await memory(base_url, pid, files, args.visitors, args.diagnose)
+        print(f"\nserver RSS at the end: {rss_mb(pid):.0f} MB")
 
 
 def main() -> None:
