@@ -1,32 +1,14 @@
 """The "Explore a function" page, driven headless with Streamlit's AppTest."""
 
-import re
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
-EXPLORER = "gddash/ui/explorer.py"
+from tests.ui.pages import EXPLORER, open_page, texts
 
 
 def open_explorer(**params) -> AppTest:
     """The explorer as a visitor opening /explore?<params> sees it."""
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()  # AppTest starts on the default page; a browser would open /explore
-    at.switch_page(EXPLORER)
-    for key in list(at.query_params):
-        del at.query_params[key]
-    for key, value in params.items():
-        at.query_params[key] = value
-    return at.run()
-
-
-def texts(elements) -> str:
-    """The elements' text as a reader sees it (user text is escaped Markdown)."""
-    text = "\n".join(str(e.value) for e in elements)
-    text = re.sub(r"`+ ?| ?`+|\*\*", "", text)  # code spans and bold, as shown
-    return re.sub(r"\\(.)", r"\1", text)
+    return open_page(EXPLORER, **params)
 
 
 def readouts(at: AppTest) -> dict[str, str]:

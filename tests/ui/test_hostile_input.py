@@ -7,8 +7,6 @@ of a visitor's file, column names or link values.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,9 +14,8 @@ from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
 from gddash import limits
+from tests.ui.pages import EXPLORER, open_page
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
-EXPLORER = "gddash/ui/explorer.py"
 RENDERER = MarkdownIt("commonmark", {"linkify": True}).enable(["linkify", "table"])
 TRAP = "![t](http://127.0.0.1:9/t.png) [Click to claim](https://evil.example) www.evil.example"
 ODD_NAMES = [
@@ -34,18 +31,6 @@ ODD_NAMES = [
     "<b>bold</b>",
     "naïve 温度",
 ]
-
-
-def open_app(page: str | None = None, **query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
-    if page is not None:
-        at.run()
-        at.switch_page(page)
-        for key in list(at.query_params):
-            del at.query_params[key]
-    for key, value in query.items():
-        at.query_params[key] = value
-    return at.run()
 
 
 def upload(at: AppTest, name: str, frame: pd.DataFrame) -> AppTest:
@@ -72,7 +57,7 @@ def assert_no_link_or_image(at: AppTest) -> None:
 
 
 def test_link_values_carrying_markdown_are_named_as_text_not_rendered():
-    at = open_app(lr=TRAP, features=[TRAP], target=TRAP, rule=TRAP)
+    at = open_page(lr=TRAP, features=[TRAP], target=TRAP, rule=TRAP)
     assert not at.exception
     warnings = "\n".join(str(w.value) for w in at.warning)
     assert "The link's" in warnings
@@ -81,7 +66,7 @@ def test_link_values_carrying_markdown_are_named_as_text_not_rendered():
 
 
 def test_an_explorer_link_carrying_markdown_is_refused_as_text():
-    at = open_app(EXPLORER, f=TRAP, eta=TRAP, x0=TRAP)
+    at = open_page(EXPLORER, f=TRAP, eta=TRAP, x0=TRAP)
     assert not at.exception
     assert at.error or at.warning
     assert_no_link_or_image(at)
@@ -96,7 +81,7 @@ def odd_frame() -> pd.DataFrame:
 
 
 def test_columns_with_odd_names_draw_every_element_and_render_as_text(odd_frame):
-    at = open_app()
+    at = open_page()
     at = upload(at, f"{TRAP}.csv", odd_frame)
     assert not at.exception
     at.selectbox(key="target").set_value("target [y]: $")
@@ -114,7 +99,7 @@ def test_a_one_feature_fit_with_an_odd_column_name_draws(name):
     rng = np.random.default_rng(5)
     x = rng.normal(size=60)
     frame = pd.DataFrame({name: x, "y": 2 * x + 1 + rng.normal(size=60) * 0.1})
-    at = upload(open_app(), "one.csv", frame)
+    at = upload(open_page(), "one.csv", frame)
     assert not at.exception
     assert at.multiselect(key="features").value == [name]
     # The fit view draws fitted lines for one feature (tests/test_charts.py
@@ -126,7 +111,7 @@ def test_a_comparison_over_the_work_budget_is_refused_before_it_runs():
     rng = np.random.default_rng(1)
     frame = pd.DataFrame(rng.normal(size=(3000, 60))).add_prefix("x")
     frame["y"] = frame.sum(axis=1)
-    at = upload(open_app(epochs="5000"), "wide.csv", frame)
+    at = upload(open_page(epochs="5000"), "wide.csv", frame)
     assert not at.exception
     warnings = "\n".join(str(w.value) for w in at.warning)
     assert "million row × parameter products" in warnings
@@ -136,7 +121,7 @@ def test_a_comparison_over_the_work_budget_is_refused_before_it_runs():
 
 def test_an_explorer_run_over_the_step_budget_is_refused_with_what_to_lower():
     rules = ["plain", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
-    at = open_app(EXPLORER, rules=rules, iters="10000", eta="1e-9")
+    at = open_page(EXPLORER, rules=rules, iters="10000", eta="1e-9")
     assert not at.exception
     warnings = "\n".join(str(w.value) for w in at.warning)
     assert "60,000 steps" in warnings and "Lower the max iterations to" in warnings
@@ -154,7 +139,7 @@ def test_the_refusal_of_a_file_is_kept_and_does_not_rerun_the_reader(monkeypatch
         return real(raw, *args, **kwargs)
 
     monkeypatch.setattr(data, "read_csv", counting)
-    at = open_app(source="upload")
+    at = open_page(source="upload")
     at.file_uploader[0].set_value(
         ("bad.csv", b"\x89PNG\r\n\x1a\n\x00binary", "text/csv")
     )

@@ -1,27 +1,13 @@
 """The "Compare on your data" page, driven headless with Streamlit's AppTest."""
 
-import re
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
+from tests.ui.pages import APP, open_page, texts
 
 
 def open_lab(**params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    return at
-
-
-def texts(elements) -> str:
-    """The elements' text as a reader sees it (user text is escaped Markdown)."""
-    text = "\n".join(str(e.value) for e in elements)
-    text = re.sub(r"`+ ?| ?`+|\*\*", "", text)  # code spans and bold, as shown
-    return re.sub(r"\\(.)", r"\1", text)
+    return open_page(**params)
 
 
 def comparison_table(at: AppTest):

@@ -9,8 +9,6 @@ visitor's browser would.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -18,22 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from gddash import page_settings as pages
 from gddash import titles
-
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
-EXPLORER = "gddash/ui/explorer.py"
-
-
-def open_page(page: str | None, query: dict[str, list[str]] | None = None) -> AppTest:
-    """A fresh session that opened ``page`` with ``query`` in its address."""
-    at = AppTest.from_file(APP, default_timeout=60)
-    if page is not None:
-        at.run()  # AppTest starts on the default page; a browser opens the link's
-        at.switch_page(page)
-        for key in list(at.query_params):
-            del at.query_params[key]
-    for key, values in (query or {}).items():
-        at.query_params[key] = values
-    return at.run()
+from tests.ui.pages import EXPLORER, LEARN, open_page
 
 
 def address(at: AppTest) -> dict[str, list[str]]:
@@ -117,9 +100,9 @@ def submit_form(at: AppTest, values: dict[str, object]) -> AppTest:
 @pytest.mark.parametrize("end", [0, -1], ids=["first options", "last options"])
 def test_every_form_widget_at_its_first_and_last_option_survives_a_link(end):
     # First options and defaults are what a URL bound to widgets used to drop.
-    a = open_page(None)
+    a = open_page()
     a = submit_form(a, {key: values[end] for key, values in FORM_CHOICES.items()})
-    b = open_page(None, address(a))
+    b = open_page(None, **address(a))
     for key, values in FORM_CHOICES.items():
         assert b.session_state[key] == values[end], key
     assert_same_lab(a, b)
@@ -136,9 +119,9 @@ def test_any_combination_of_form_values_survives_a_link(data):
         k: data.draw(st.sampled_from(v), label=k) for k, v in FORM_CHOICES.items()
     }
     values |= {k: data.draw(v, label=k) for k, v in FORM_NUMBERS.items()}
-    a = open_page(None)
+    a = open_page()
     a = submit_form(a, values)
-    b = open_page(None, address(a))
+    b = open_page(None, **address(a))
     for key in values:
         assert b.session_state[key] == a.session_state[key], key
     assert_same_lab(a, b)
@@ -148,9 +131,9 @@ def test_any_combination_of_form_values_survives_a_link(data):
 def test_every_sample_survives_a_link_with_its_target_features_and_numbers(sample):
     if sample == "large":
         pytest.skip("250,000 rows: covered by the other samples' identical path")
-    a = open_page(None)
+    a = open_page()
     a = set_widget(a, "sample", sample, submit=False)
-    b = open_page(None, address(a))
+    b = open_page(None, **address(a))
     assert b.session_state["sample"] == sample
     assert_same_lab(a, b)
 
@@ -158,14 +141,14 @@ def test_every_sample_survives_a_link_with_its_target_features_and_numbers(sampl
 def test_a_first_column_target_survives_a_link():
     # The diabetes sample's first column is 'age': a bound widget at its first
     # option used to write nothing, and the link brought the suggestion back.
-    a = open_page(None, {"sample": ["diabetes"]})
+    a = open_page(sample=["diabetes"])
     widget(a, "target").set_value("age")
     widget(a, "features").set_value(["bmi", "bp", "progression"])
     next(b for b in a.button if "Run comparison" in str(b.label)).click()
     a = a.run()
     assert a.session_state["target"] == "age"
     assert address(a)["target"] == ["age"]
-    b = open_page(None, address(a))
+    b = open_page(None, **address(a))
     assert b.session_state["target"] == "age"
     assert b.session_state["features"] == ["bmi", "bp", "progression"]
     assert_same_lab(a, b)
@@ -175,30 +158,30 @@ def test_a_first_column_target_survives_a_link():
     ("x_axis", "log_y"), [(x, i % 2 == 1) for i, x in enumerate(titles.X_AXIS)]
 )
 def test_chart_options_reach_the_address_after_any_run(x_axis, log_y):
-    a = open_page(None, {"lr": ["50"]})  # a run with a divergence warning first
+    a = open_page(lr=["50"])  # a run with a divergence warning first
     a = set_widget(a, "lr", 0.1, submit=True)  # then one without
     a = set_widget(a, "x_axis", x_axis, submit=False)
     a = set_widget(a, "log_y", log_y, submit=False)
     assert address(a)["x_axis"] == [x_axis]
     assert address(a)["log_y"] == ["true" if log_y else "false"]
-    b = open_page(None, address(a))
+    b = open_page(None, **address(a))
     assert_same_lab(a, b)
 
 
 def test_variants_and_plotted_parameters_survive_a_link():
-    a = open_page(None, {"sample": ["diabetes"]})
+    a = open_page(sample=["diabetes"])
     a = set_widget(a, "variants", ["minibatch", "batch"], submit=True)
     a = set_widget(a, "p1", "bmi", submit=False)
     a = set_widget(a, "p2", "intercept", submit=False)
-    b = open_page(None, address(a))
+    b = open_page(None, **address(a))
     assert b.session_state["p1"] == "bmi" and b.session_state["p2"] == "intercept"
     assert_same_lab(a, b)
 
 
 def test_the_default_page_itself_is_a_complete_link():
-    a = open_page(None)
+    a = open_page()
     assert set(address(a)) >= set(pages.LAB_DEFAULTS) | {"target", "features", "lr"}
-    b = open_page(None, address(a))
+    b = open_page(None, **address(a))
     assert_same_lab(a, b)
 
 
@@ -228,7 +211,7 @@ def test_every_preset_goal_and_rule_survives_a_link(i):
     if i % 3 == 0:  # the preset sets the goal; also flip it by hand
         other = "maximize" if a.session_state["goal"] == "minimize" else "minimize"
         a = set_widget(a, "goal", other, submit=False)
-    b = open_page(EXPLORER, address(a))
+    b = open_page(EXPLORER, **address(a))
     assert b.session_state["preset"] == preset
     assert_same_explorer(a, b)
 
@@ -258,7 +241,7 @@ def test_any_explorer_number_survives_a_link(data):
     value = data.draw(EXPLORER_NUMBERS[key])
     a = open_page(EXPLORER)
     a = set_widget(a, key, value, submit=False)
-    b = open_page(EXPLORER, address(a))
+    b = open_page(EXPLORER, **address(a))
     assert b.session_state[key] == a.session_state[key]
     assert_same_explorer(a, b)
 
@@ -267,14 +250,13 @@ def test_a_typed_formula_and_f_of_x_survive_a_link():
     a = open_page(EXPLORER)
     a = set_widget(a, "dim", "1", submit=False)
     a = set_widget(a, "f", "x^4 - 3x^2 + x", submit=False)
-    b = open_page(EXPLORER, address(a))
+    b = open_page(EXPLORER, **address(a))
     assert b.session_state["f"] == "x^4 - 3x^2 + x"
     assert_same_explorer(a, b)
 
 
 # --- How it works ---------------------------------------------------------------------
 
-LEARN = "gddash/ui/learn.py"
 LEARN_CHOICES = {
     "learn_eps": list(pages.EPS_CHOICES),
     "code_sample": list(pages.CODE_SAMPLES),
@@ -289,7 +271,7 @@ def test_every_learn_page_widget_survives_a_link(end):
     a = open_page(LEARN)
     for key, values in LEARN_CHOICES.items():
         a = set_widget(a, key, values[end], submit=False)
-    b = open_page(LEARN, address(a))
+    b = open_page(LEARN, **address(a))
     assert not a.exception and not b.exception
     for key, values in LEARN_CHOICES.items():
         assert b.session_state[key] == values[end], key
