@@ -3,6 +3,7 @@
 Entry point: page configuration and navigation. The pages live in gddash/ui/.
 """
 
+import gc
 import threading
 
 import streamlit as st
@@ -12,7 +13,15 @@ from gddash.engine import warm_up
 
 @st.cache_resource(show_spinner=False)
 def warm_kernels() -> threading.Thread:
-    """Once per server: load (or compile and store) the kernels in the background."""
+    """Once per server: compile the loops (or load them from numba's cache).
+
+    Also moves everything imported so far into the collector's permanent
+    generation (``gc.freeze``): Streamlit runs a full collection after every
+    script run, and walking the libraries' objects each time made every rerun,
+    a slider move included, wait for it (benchmarks/browser.py measures it).
+    """
+    gc.collect()
+    gc.freeze()
     thread = threading.Thread(target=warm_up, name="gddash-warm-up", daemon=True)
     thread.start()
     return thread

@@ -27,3 +27,6 @@ COMPARISON_WORK = 250_000_000
 # The explorer runs every chosen rule for up to this many steps in total: about
 # 1.2 s of one core for the costliest formula the parser accepts.
 EXPLORER_STEPS = 12_000
+# Work below this (about a tenth of a second) skips the server's two-slot queue
+# for heavy work (``ui.cache.heavy_work``): small runs never wait behind large.
+LIGHT_WORK = 20_000_000

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import math
 import threading
 from collections.abc import Callable, Iterator
 from typing import TypeVar
@@ -23,7 +24,7 @@ from typing import TypeVar
 import pandas as pd
 import streamlit as st
 
-from gddash import charts, compare, data, functions, slices
+from gddash import charts, compare, data, functions, limits, slices
 from gddash.compare import CompareSettings, Comparison, Optimum
 from gddash.data import ColumnSummary, Dataset, PrepareOptions
 from gddash.engine import Objective, Settings, Trace, descend
@@ -39,8 +40,16 @@ _HEAVY = threading.BoundedSemaphore(2)
 
 
 @contextlib.contextmanager
-def heavy_work() -> Iterator[None]:
-    """Hold one of the server's two slots for memory- and CPU-heavy work."""
+def heavy_work(work: float = math.inf) -> Iterator[None]:
+    """Hold one of the server's two slots for memory- and CPU-heavy work.
+
+    Work below ``limits.LIGHT_WORK`` (a small comparison, a short explorer run)
+    goes straight through: a visitor's default page must not queue behind two
+    large runs.
+    """
+    if work < limits.LIGHT_WORK:
+        yield
+        return
     with _HEAVY:
         yield
 
@@ -186,6 +195,7 @@ def comparison(
     *,
     shared: bool,
     progress: Callable[[str, int, int], None] | None = None,
+    work: float = math.inf,
 ) -> Comparison:
     """The page's comparison, through ``compare.run`` (kept in the session).
 
@@ -194,7 +204,7 @@ def comparison(
     """
 
     def compute() -> Comparison:
-        with heavy_work():
+        with heavy_work(work):
             return compare.run(
                 dataset,
                 settings,

@@ -153,7 +153,8 @@ for done, rule in enumerate(rules):
         theta0=start,
         max_points=int(iterations) + 1,
     )
-    with cache.heavy_work():
+    # A step costs about as much as a thousand row x parameter products.
+    with cache.heavy_work(work=1_000 * int(iterations)):
         traces[rule] = cache.function_run(text, variables, settings)
 if progress is not None:
     progress.empty()

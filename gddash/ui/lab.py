@@ -517,7 +517,12 @@ def show_progress(label: str, done: int, total: int) -> None:
 computed = time.perf_counter()
 try:
     comparison = cache.comparison(
-        dataset_id, settings, dataset, shared=shared, progress=show_progress
+        dataset_id,
+        settings,
+        dataset,
+        shared=shared,
+        progress=show_progress,
+        work=work,
     )
 except GddashError as error:
     progress.empty()
@@ -630,7 +635,8 @@ a.download_button(
 )
 b.download_button(
     "Full traces (CSV)",
-    export.csv_bytes(compare.traces_frame(comparison)),
+    # Built when clicked: every recorded point of every run can be megabytes.
+    lambda: export.csv_bytes(compare.traces_frame(comparison)),
     file_name="gddash-traces.csv",
     on_click="ignore",
     mime="text/csv",
