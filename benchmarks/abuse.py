@@ -53,10 +53,10 @@ from benchmarks.browser import (  # noqa: E402
     start_server,
     stop_server,
 )
-from benchmarks.visitors import ServerSampler, cpu_seconds, rss_mb  # noqa: E402
 from gddash import compare, data, limits  # noqa: E402
 from gddash.compare import CompareSettings  # noqa: E402
 from gddash.data import PrepareOptions  # noqa: E402
+from tests.browser.visitors import ServerSampler, cpu_seconds, rss_mb  # noqa: E402
 
 PEAK_MB = 900
 SETTLED_MB = 100

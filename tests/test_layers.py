@@ -132,3 +132,13 @@ def test_the_private_use_check_sees_attributes_imports_and_options(tmp_path):
     )
     found = private_compiler_uses(sample)
     assert sorted(found) == ["_library", "_nrt", "numba.core._helperlib"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    modules(PACKAGE.parent / "tests"),
+    ids=lambda p: str(p.relative_to(PACKAGE.parent)),
+)
+def test_no_test_imports_the_benchmarks(path):
+    # Benchmarks may use the tests' browser helpers; never the other way round.
+    assert "benchmarks" not in imported_modules(path)

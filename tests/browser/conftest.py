@@ -29,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from benchmarks.browser import (
+from tests.browser.chromium import (
     CHROMIUM,
     CHROMIUM_ARGS,
     DRAWN,

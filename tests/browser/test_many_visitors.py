@@ -1,6 +1,6 @@
 """Eight visitors at once on one server: each gets its own results, memory stays bounded.
 
-The sessions are driven by ``benchmarks/visitors.py`` (Playwright's async API, one
+The sessions are driven by ``tests/browser/visitors.py`` (Playwright's async API, one
 browser context per visitor, six on the 250,000-row sample with their own seeds and
 learning rates, two uploading their own CSVs); every downloaded comparison must equal
 ``gddash.compare.run`` offline for that visitor. Then eight more new sessions go
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks import visitors
+from tests.browser import visitors
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
