@@ -19,11 +19,26 @@ RULE = {
     "rmsprop": "RMSProp",
     "adam": "Adam",
 }
+# The same, as written inside a sentence (generated scripts' comments).
+RULE_IN_PROSE = {
+    "plain": "plain",
+    "momentum": "momentum",
+    "nesterov": "Nesterov momentum",
+    "adagrad": "AdaGrad",
+    "rmsprop": "RMSProp",
+    "adam": "Adam",
+}
 SCHEDULE = {
     "constant": "Constant",
     "invscaling": "Inverse scaling",
     "step": "Step decay",
     "exponential": "Exponential decay",
+}
+SCHEDULE_FORMULA = {
+    "constant": "constant",
+    "invscaling": "inverse scaling η₀ / t^power_t",
+    "step": "step decay η₀ · drop^⌊epoch / step_epochs⌋",
+    "exponential": "exponential decay η₀ · exp(−decay · epoch)",
 }
 MODEL = {"linear": "Linear regression", "logistic": "Logistic regression"}
 MISSING = {"drop": "Drop rows", "mean": "Fill with the mean"}

@@ -8,23 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gddash import titles
 from gddash.codegen.text import fill, number
 from gddash.engine import Settings
 
-RULE_WORDS = {
-    "plain": "plain",
-    "momentum": "momentum",
-    "nesterov": "Nesterov momentum",
-    "adagrad": "AdaGrad",
-    "rmsprop": "RMSProp",
-    "adam": "Adam",
-}
-SCHEDULE_WORDS = {
-    "constant": "constant",
-    "invscaling": "inverse scaling η₀ / t^power_t",
-    "step": "step decay η₀ · drop^⌊epoch / step_epochs⌋",
-    "exponential": "exponential decay η₀ · exp(−decay · epoch)",
-}
+# How a rule and a schedule are named inside a sentence of a generated script.
+RULE_WORDS = titles.RULE_IN_PROSE
+SCHEDULE_WORDS = titles.SCHEDULE_FORMULA
 
 
 # --------------------------------------------------------------------------------------
