@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from gddash import titles
+from gddash import export, titles
 from gddash.data import Dataset
 from gddash.engine import (
     LinearRegression,
@@ -466,3 +466,8 @@ def traces_frame(comparison: Comparison) -> pd.DataFrame:
                 frame[f"theta[{name}]"] = trace.path[:, j]
             frames.append(frame)
     return pd.concat(frames, ignore_index=True)
+
+
+def traces_csv(comparison: Comparison) -> bytes:
+    """``traces_frame`` as a spreadsheet-safe CSV file (the page's download)."""
+    return export.csv_bytes(traces_frame(comparison))

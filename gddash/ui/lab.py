@@ -7,6 +7,7 @@ share link (see ``gddash.ui.links``).
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 
@@ -635,8 +636,9 @@ a.download_button(
 )
 b.download_button(
     "Full traces (CSV)",
-    # Built when clicked: every recorded point of every run can be megabytes.
-    lambda: export.csv_bytes(compare.traces_frame(comparison)),
+    # Built when clicked (every recorded point of every run can be megabytes);
+    # a partial holds the comparison alone, not this page's globals.
+    functools.partial(compare.traces_csv, comparison),
     file_name="gddash-traces.csv",
     on_click="ignore",
     mime="text/csv",
