@@ -18,10 +18,6 @@ from __future__ import annotations
 
 import io
 import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,16 +30,15 @@ from tests.browser.chromium import (
     CHROMIUM_ARGS,
     DRAWN,
     IDLE,
-    free_port,
-    healthy,
     script_finished,
+    start_server,
+    stop_server,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "tests" / "screenshots"
 VIEWPORT = {"width": 1400, "height": 2400}
 RUN_TIMEOUT_MS = 60_000  # a page run on a loaded two-core machine
-SERVER_START_S = 60
 
 
 # -- Skip or fail when there is no browser ----------------------------------------------
@@ -87,60 +82,15 @@ class Server:
 def server(chromium_path: str) -> Iterator[Server]:
     """``streamlit run app.py`` on a free local port for the whole test session."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    port = free_port()
     log = SCREENSHOTS / "server.log"
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "app.py",
-        "--server.port",
-        str(port),
-        "--server.headless",
-        "true",
-        "--server.address",
-        "127.0.0.1",
-        "--browser.gatherUsageStats",
-        "false",
-        # Edits to the working tree during a test run must not rerun the pages.
-        "--server.fileWatcherType",
-        "none",
-    ]
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + SERVER_START_S
-        while not healthy(url):
-            if process.poll() is not None:
-                pytest.fail(f"streamlit exited with {process.returncode}; see {log}")
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"streamlit not healthy after {SERVER_START_S} s; see {log}"
-                )
-            time.sleep(0.2)
+        process, url = start_server(log)
+    except SystemExit as why:
+        pytest.fail(f"{why}; see {log}")
+    try:
         yield Server(url, process.pid, log)
     finally:
-        stop(process)
-
-
-def stop(process: subprocess.Popen) -> None:
-    """Terminate the server's process group, then kill it if it lingers."""
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
+        stop_server(process)
 
 
 # -- The browser and pages ---------------------------------------------------------------
