@@ -188,480 +188,506 @@ def show_notes(notes, *, title: str) -> None:
 # The page
 # ---------------------------------------------------------------------------------
 
-page_started = time.perf_counter()
-state = st.session_state
-link = links.open_link(PAGE, LAB)
-links.settle(link, LAB_DEFAULTS, LAB_DEFAULTS)
-link_file = {k: link.values.pop(k) for k in LAB_UPLOAD_KEYS if k in link.values}
-if link_file:
-    state["_link_file"] = link_file
 
-st.title("Batch vs stochastic vs mini-batch gradient descent", anchor=False)
-st.caption(
-    "Batch descent uses every row for each step, stochastic (SGD) a single row, "
-    "mini-batch a small batch. Run all three on the same data with the same budget "
-    "and see which gets closest to the exact optimum — in passes over the data and "
-    "in seconds."
-)
-link_notices = st.container()  # filled once the widgets hold their values
+def main() -> None:
+    """The page, top to bottom. Its values are locals: they are freed when a run
+    ends, not kept alive by the functions a module-level page would leave behind
+    (a callback keeps its module's globals, and with them every frame drawn)."""
+    page_started = time.perf_counter()
+    state = st.session_state
+    link = links.open_link(PAGE, LAB)
+    links.settle(link, LAB_DEFAULTS, LAB_DEFAULTS)
+    link_file = {k: link.values.pop(k) for k in LAB_UPLOAD_KEYS if k in link.values}
+    if link_file:
+        state["_link_file"] = link_file
 
-# 1. Data -------------------------------------------------------------------------
-source = st.segmented_control(
-    "Data",
-    list(titles.SOURCE),
-    key="source",
-    required=True,
-    format_func=SHOWN["source"],
-)
-sample = None
-other_file = False  # an upload that is not the file the opened link names
-upload_facts: dict[str, object] = {"file": None, "bytes": None, "sha": None}
-if source == "upload":
-    st.file_uploader(
-        "CSV file (comma, semicolon, tab or pipe separated; decimal commas are fine)",
-        type=["csv", "txt", "tsv"],
-        key="upload",
-        on_change=keep_upload,
-        help=UPLOAD_LIMITS,
-    )
-    st.caption(UPLOAD_LIMITS)
-    asked_file = state.get("_link_file")
-    upload: Upload | None = state.get("_upload")
-    if upload is None:
-        links.publish(link, upload_facts)
-        if asked_file and asked_file.get("file"):
-            st.info(
-                f"This link was made with {plain.code(asked_file['file'])} "
-                f"({size_text(int(asked_file.get('bytes', 0)))}, fingerprint "
-                f"{plain.code(asked_file.get('sha', '?'))}). Upload that file to "
-                "see the same results; its settings are already restored.",
-                icon=":material/link:",
-            )
-        else:
-            st.info(
-                "Upload a CSV file to compare the variants on your own data, or "
-                "switch to a bundled sample."
-            )
-        st.stop()
-    other_file = bool(
-        asked_file
-        and asked_file.get("sha")
-        and not upload.key.startswith(str(asked_file["sha"]))
-    )
-    if other_file:
-        st.warning(
-            f"{plain.code(upload.name)} is not the file this link was made with "
-            f"({plain.code(asked_file.get('file', '?'))}, fingerprint "
-            f"{plain.code(asked_file['sha'])}): its target and features wait for "
-            "that file; this one starts from its own suggestions.",
-            icon=":material/difference:",
-        )
-    if state.get("upload") is None:  # back from another page
-        st.caption(
-            f"Using {plain.code(upload.name)}, uploaded earlier; upload a file to "
-            "replace it."
-        )
-    name, key = upload.name, upload.key
-    upload_facts = {"file": upload.name, "bytes": upload.size, "sha": upload.key[:12]}
-
-    def load() -> memoryview:
-        return upload.file.getbuffer()
-
-    shared = False
-else:
-    sample_key = st.selectbox(
-        "Sample dataset", list(SAMPLES), key="sample", format_func=SHOWN["sample"]
-    )
-    sample = SAMPLES[sample_key]
-    st.caption(sample.description)
-    raw, name = data.load_sample(sample_key), f"{sample_key}.csv"
-    key = cache.digest(raw)
-    shared = True
-
-try:
-    if shared:
-        frame, read_notes = cache.read_table(key, raw)
-    else:
-        frame, read_notes = cache.upload_table(key, load)
-except GddashError as error:
-    links.publish(link, upload_facts)
-    st.error(
-        f"**{plain.literal(name)} could not be used.** {plain.literal(str(error))}"
-    )
-    st.stop()
-summary = cache.column_summary(key, frame, shared=shared)
-
-with st.expander(
-    f"Preview of {plain.literal(name)}: {len(frame):,} rows × {frame.shape[1]} columns"
-):
-    st.dataframe(frame.head(50), width="stretch", height=240, alt="First 50 rows")
-    st.dataframe(
-        column_kinds(summary), hide_index=True, width="stretch", alt="Column kinds"
-    )
-show_notes(read_notes, title="While reading the file:")
-if summary.suggested_target is None:
-    st.error(plain.literal(summary.explanation))
-    st.stop()
-
-# 2. Set-up -----------------------------------------------------------------------
-targets = [c.name for c in summary.columns if c.kind in ("numeric", "binary")]
-usable = [c.name for c in summary.columns if c.usable_as_feature]
-# A link's target and features belong to the file it names: another file gets
-# its own suggestions, and the link's choices wait for the right one.
-data_link = links.Link(PAGE, LAB) if source == "upload" and other_file else link
-settle_data_choices(data_link, key, summary, frame, sample, usable, targets)
-links.show_again(PAGE, "form", FORM_KEYS)
-with st.form("setup"):
-    left, right = st.columns(2, gap="large")
-    with left:
-        st.subheader("Model", anchor=False)
-        target = st.selectbox("Target (what to predict)", targets, key="target")
-        st.caption(plain.literal(summary.explanation))
-        features = st.multiselect(
-            "Features",
-            usable,
-            key="features",
-            wrap=True,
-            help="The columns the model predicts from. A column chosen as the "
-            "target is taken out of the features when you run.",
-        )
-        model = st.radio(
-            "Model",
-            list(titles.MODEL),
-            key="model",
-            horizontal=True,
-            format_func=SHOWN["model"],
-        )
-        standardize = st.toggle(
-            "Standardize features",
-            key="std",
-            help="Scale each feature to mean 0, standard deviation 1. Turn it off to "
-            "see how poor scaling stretches the loss surface and slows descent.",
-        )
-        missing = st.radio(
-            "Missing values",
-            list(titles.MISSING),
-            key="missing",
-            horizontal=True,
-            format_func=SHOWN["missing"],
-        )
-        validation = st.slider(
-            "Validation share",
-            0.0,
-            0.5,
-            step=VALIDATION_STEP,
-            key="val",
-            help="Rows held out and scored at every recorded point (never trained on).",
-        )
-    with right:
-        st.subheader("Descent", anchor=False)
-        variants = st.multiselect(
-            "Variants",
-            list(titles.VARIANT),
-            key="variants",
-            format_func=SHOWN["variants"],
-            wrap=True,
-            help="Batch uses every row for each update; stochastic one row; "
-            "mini-batch a few. The stochastic variants take the rows in a new "
-            "order every epoch. " + SHUFFLE_NOTE,
-        )
-        # One row per pair of inputs, so that the tab order reads across.
-        a, b = st.columns(2)
-        learning_rate = a.number_input(
-            "Learning rate η",
-            min_value=LEARNING_RATES[0],
-            max_value=LEARNING_RATES[1],
-            format="%g",
-            key="lr",
-        )
-        rule = b.selectbox("Update rule", RULES, key="rule", format_func=SHOWN["rule"])
-        a, b = st.columns(2)
-        batch_size = a.number_input("Mini-batch size", 1, MAX_BATCH, key="bs")
-        schedule = b.selectbox(
-            "Schedule",
-            SCHEDULES,
-            key="schedule",
-            format_func=SHOWN["schedule"],
-            help="Constant η₀; inverse scaling η₀/t^0.25 (t = update count); step "
-            "decay halves η every 10 epochs; exponential decay η₀·e^(−0.1·epoch).",
-        )
-        budget = st.radio(
-            "Fair budget",
-            list(titles.BUDGET),
-            key="budget",
-            horizontal=True,
-            format_func=SHOWN["budget"],
-            help="Same passes: every variant reads the data the same number of times "
-            "(equal work). Same updates: every variant moves θ the same number of "
-            "times (batch then does far more work per update).",
-        )
-        a, b = st.columns(2)
-        epochs = a.number_input(
-            "Epochs (passes)", 0.01, MAX_EPOCHS, key="epochs", format="%g"
-        )
-        updates = b.number_input("Updates", 1, MAX_UPDATES, key="updates")
-        a, b = st.columns(2)
-        eps = a.number_input("ε on ‖∇L‖", 0.0, 1e6, format="%.0e", key="eps")
-        tol = b.selectbox(
-            "tol",
-            TOL_CHOICES,
-            key="tol",
-            format_func=tol_label,
-            help="Also stop when the loss improved by less than tol for 5 epochs "
-            "in a row (scikit-learn's rule).",
-        )
-        a, b = st.columns(2)
-        seed = a.number_input("Seed", 0, MAX_SEED, key="seed")
-        repeats = b.number_input(
-            "Seeds",
-            1,
-            MAX_REPEATS,
-            key="repeats",
-            help="Repeat stochastic variants over this many seeds and draw the "
-            "spread as a band.",
-        )
-    st.form_submit_button(
-        "Run comparison",
-        type="primary",
-        icon=":material/play_arrow:",
-        on_click=take_target_out_of_features,
-    )
-
-# 3. Checks -----------------------------------------------------------------------
-links.drawn(PAGE, "form")
-links.publish(link, upload_facts)
-links.warn(link, SHOWN, where=link_notices)
-moved = state.pop("_moved_target", None)
-if moved is not None:
+    st.title("Batch vs stochastic vs mini-batch gradient descent", anchor=False)
     st.caption(
-        f"{plain.code(moved)} is the target, so it was taken out of the features."
+        "Batch descent uses every row for each step, stochastic (SGD) a single row, "
+        "mini-batch a small batch. Run all three on the same data with the same budget "
+        "and see which gets closest to the exact optimum — in passes over the data and "
+        "in seconds."
     )
-if not features:
-    st.error("Choose at least one feature: the model needs something to predict from.")
-    st.stop()
-if not variants:
-    st.error("Choose at least one variant to run.")
-    st.stop()
+    link_notices = st.container()  # filled once the widgets hold their values
 
-options = PrepareOptions(
-    missing=missing,
-    standardize=standardize,
-    validation_fraction=validation,
-    seed=int(seed) if validation > 0 else 0,  # it only draws the validation split
-    task=model,
-)
-dataset_id = cache.dataset_key(key, target, features, options)
-try:
-    dataset = cache.dataset_of(
-        key, target, tuple(features), options, frame, shared=shared
+    # 1. Data -------------------------------------------------------------------------
+    source = st.segmented_control(
+        "Data",
+        list(titles.SOURCE),
+        key="source",
+        required=True,
+        format_func=SHOWN["source"],
     )
-    settings = CompareSettings(
-        variants=tuple(variants),
-        batch_size=int(batch_size),
-        budget=budget,
-        epochs=float(epochs),
-        updates=int(updates),
-        repeats=int(repeats),
-        descent=Settings(
-            learning_rate=float(learning_rate),
-            rule=rule,
-            schedule=schedule,
-            eps=float(eps),
-            tol=float(tol) or None,
-            seed=int(seed),
-        ),
+    sample = None
+    other_file = False  # an upload that is not the file the opened link names
+    upload_facts: dict[str, object] = {"file": None, "bytes": None, "sha": None}
+    if source == "upload":
+        st.file_uploader(
+            "CSV file (comma, semicolon, tab or pipe separated; "
+            "decimal commas are fine)",
+            type=["csv", "txt", "tsv"],
+            key="upload",
+            on_change=keep_upload,
+            help=UPLOAD_LIMITS,
+        )
+        st.caption(UPLOAD_LIMITS)
+        asked_file = state.get("_link_file")
+        upload: Upload | None = state.get("_upload")
+        if upload is None:
+            links.publish(link, upload_facts)
+            if asked_file and asked_file.get("file"):
+                st.info(
+                    f"This link was made with {plain.code(asked_file['file'])} "
+                    f"({size_text(int(asked_file.get('bytes', 0)))}, fingerprint "
+                    f"{plain.code(asked_file.get('sha', '?'))}). Upload that file to "
+                    "see the same results; its settings are already restored.",
+                    icon=":material/link:",
+                )
+            else:
+                st.info(
+                    "Upload a CSV file to compare the variants on your own data, or "
+                    "switch to a bundled sample."
+                )
+            st.stop()
+        other_file = bool(
+            asked_file
+            and asked_file.get("sha")
+            and not upload.key.startswith(str(asked_file["sha"]))
+        )
+        if other_file:
+            st.warning(
+                f"{plain.code(upload.name)} is not the file this link was made with "
+                f"({plain.code(asked_file.get('file', '?'))}, fingerprint "
+                f"{plain.code(asked_file['sha'])}): its target and features wait for "
+                "that file; this one starts from its own suggestions.",
+                icon=":material/difference:",
+            )
+        if state.get("upload") is None:  # back from another page
+            st.caption(
+                f"Using {plain.code(upload.name)}, uploaded earlier; upload a file to "
+                "replace it."
+            )
+        name, key = upload.name, upload.key
+        upload_facts = {
+            "file": upload.name,
+            "bytes": upload.size,
+            "sha": upload.key[:12],
+        }
+
+        def load() -> memoryview:
+            return upload.file.getbuffer()
+
+        shared = False
+    else:
+        sample_key = st.selectbox(
+            "Sample dataset", list(SAMPLES), key="sample", format_func=SHOWN["sample"]
+        )
+        sample = SAMPLES[sample_key]
+        st.caption(sample.description)
+        raw, name = data.load_sample(sample_key), f"{sample_key}.csv"
+        key = cache.digest(raw)
+        shared = True
+
+    try:
+        if shared:
+            frame, read_notes = cache.read_table(key, raw)
+        else:
+            frame, read_notes = cache.upload_table(key, load)
+    except GddashError as error:
+        links.publish(link, upload_facts)
+        st.error(
+            f"**{plain.literal(name)} could not be used.** {plain.literal(str(error))}"
+        )
+        st.stop()
+    summary = cache.column_summary(key, frame, shared=shared)
+
+    with st.expander(
+        f"Preview of {plain.literal(name)}: "
+        f"{len(frame):,} rows × {frame.shape[1]} columns"
+    ):
+        st.dataframe(frame.head(50), width="stretch", height=240, alt="First 50 rows")
+        st.dataframe(
+            column_kinds(summary), hide_index=True, width="stretch", alt="Column kinds"
+        )
+    show_notes(read_notes, title="While reading the file:")
+    if summary.suggested_target is None:
+        st.error(plain.literal(summary.explanation))
+        st.stop()
+
+    # 2. Set-up -----------------------------------------------------------------------
+    targets = [c.name for c in summary.columns if c.kind in ("numeric", "binary")]
+    usable = [c.name for c in summary.columns if c.usable_as_feature]
+    # A link's target and features belong to the file it names: another file gets
+    # its own suggestions, and the link's choices wait for the right one.
+    data_link = links.Link(PAGE, LAB) if source == "upload" and other_file else link
+    settle_data_choices(data_link, key, summary, frame, sample, usable, targets)
+    links.show_again(PAGE, "form", FORM_KEYS)
+    with st.form("setup"):
+        left, right = st.columns(2, gap="large")
+        with left:
+            st.subheader("Model", anchor=False)
+            target = st.selectbox("Target (what to predict)", targets, key="target")
+            st.caption(plain.literal(summary.explanation))
+            features = st.multiselect(
+                "Features",
+                usable,
+                key="features",
+                wrap=True,
+                help="The columns the model predicts from. A column chosen as the "
+                "target is taken out of the features when you run.",
+            )
+            model = st.radio(
+                "Model",
+                list(titles.MODEL),
+                key="model",
+                horizontal=True,
+                format_func=SHOWN["model"],
+            )
+            standardize = st.toggle(
+                "Standardize features",
+                key="std",
+                help="Scale each feature to mean 0, standard deviation 1. "
+                "Turn it off to "
+                "see how poor scaling stretches the loss surface and slows descent.",
+            )
+            missing = st.radio(
+                "Missing values",
+                list(titles.MISSING),
+                key="missing",
+                horizontal=True,
+                format_func=SHOWN["missing"],
+            )
+            validation = st.slider(
+                "Validation share",
+                0.0,
+                0.5,
+                step=VALIDATION_STEP,
+                key="val",
+                help="Rows held out and scored at every recorded point "
+                "(never trained on).",
+            )
+        with right:
+            st.subheader("Descent", anchor=False)
+            variants = st.multiselect(
+                "Variants",
+                list(titles.VARIANT),
+                key="variants",
+                format_func=SHOWN["variants"],
+                wrap=True,
+                help="Batch uses every row for each update; stochastic one row; "
+                "mini-batch a few. The stochastic variants take the rows in a new "
+                "order every epoch. " + SHUFFLE_NOTE,
+            )
+            # One row per pair of inputs, so that the tab order reads across.
+            a, b = st.columns(2)
+            learning_rate = a.number_input(
+                "Learning rate η",
+                min_value=LEARNING_RATES[0],
+                max_value=LEARNING_RATES[1],
+                format="%g",
+                key="lr",
+            )
+            rule = b.selectbox(
+                "Update rule", RULES, key="rule", format_func=SHOWN["rule"]
+            )
+            a, b = st.columns(2)
+            batch_size = a.number_input("Mini-batch size", 1, MAX_BATCH, key="bs")
+            schedule = b.selectbox(
+                "Schedule",
+                SCHEDULES,
+                key="schedule",
+                format_func=SHOWN["schedule"],
+                help="Constant η₀; inverse scaling η₀/t^0.25 (t = update count); step "
+                "decay halves η every 10 epochs; exponential decay η₀·e^(−0.1·epoch).",
+            )
+            budget = st.radio(
+                "Fair budget",
+                list(titles.BUDGET),
+                key="budget",
+                horizontal=True,
+                format_func=SHOWN["budget"],
+                help="Same passes: every variant reads the data the same "
+                "number of times "
+                "(equal work). Same updates: every variant moves θ the same number of "
+                "times (batch then does far more work per update).",
+            )
+            a, b = st.columns(2)
+            epochs = a.number_input(
+                "Epochs (passes)", 0.01, MAX_EPOCHS, key="epochs", format="%g"
+            )
+            updates = b.number_input("Updates", 1, MAX_UPDATES, key="updates")
+            a, b = st.columns(2)
+            eps = a.number_input("ε on ‖∇L‖", 0.0, 1e6, format="%.0e", key="eps")
+            tol = b.selectbox(
+                "tol",
+                TOL_CHOICES,
+                key="tol",
+                format_func=tol_label,
+                help="Also stop when the loss improved by less than tol for 5 epochs "
+                "in a row (scikit-learn's rule).",
+            )
+            a, b = st.columns(2)
+            seed = a.number_input("Seed", 0, MAX_SEED, key="seed")
+            repeats = b.number_input(
+                "Seeds",
+                1,
+                MAX_REPEATS,
+                key="repeats",
+                help="Repeat stochastic variants over this many seeds and draw the "
+                "spread as a band.",
+            )
+        st.form_submit_button(
+            "Run comparison",
+            type="primary",
+            icon=":material/play_arrow:",
+            on_click=take_target_out_of_features,
+        )
+
+    # 3. Checks -----------------------------------------------------------------------
+    links.drawn(PAGE, "form")
+    links.publish(link, upload_facts)
+    links.warn(link, SHOWN, where=link_notices)
+    moved = state.pop("_moved_target", None)
+    if moved is not None:
+        st.caption(
+            f"{plain.code(moved)} is the target, so it was taken out of the features."
+        )
+    if not features:
+        st.error(
+            "Choose at least one feature: the model needs something to predict from."
+        )
+        st.stop()
+    if not variants:
+        st.error("Choose at least one variant to run.")
+        st.stop()
+
+    options = PrepareOptions(
+        missing=missing,
+        standardize=standardize,
+        validation_fraction=validation,
+        seed=int(seed) if validation > 0 else 0,  # it only draws the validation split
+        task=model,
     )
-except GddashError as error:
-    st.error(plain.literal(str(error)))
-    st.stop()
-show_notes(dataset.notes, title="Preparing the data:")
+    dataset_id = cache.dataset_key(key, target, features, options)
+    try:
+        dataset = cache.dataset_of(
+            key, target, tuple(features), options, frame, shared=shared
+        )
+        settings = CompareSettings(
+            variants=tuple(variants),
+            batch_size=int(batch_size),
+            budget=budget,
+            epochs=float(epochs),
+            updates=int(updates),
+            repeats=int(repeats),
+            descent=Settings(
+                learning_rate=float(learning_rate),
+                rule=rule,
+                schedule=schedule,
+                eps=float(eps),
+                tol=float(tol) or None,
+                seed=int(seed),
+            ),
+        )
+    except GddashError as error:
+        st.error(plain.literal(str(error)))
+        st.stop()
+    show_notes(dataset.notes, title="Preparing the data:")
 
-if "minibatch" in variants and batch_size >= dataset.n_samples:
-    st.warning(
-        f"The mini-batch size {batch_size} is not smaller than the "
-        f"{dataset.n_samples:,} training rows, so mini-batch runs as batch descent. "
-        "Choose a smaller size to see the difference."
-    )
-work = compare.work(dataset.n_samples, dataset.n_features, dataset.task, settings)
-if work > limits.COMPARISON_WORK:
-    st.warning(
-        f"This comparison would compute about {work / 1e6:,.0f} million "
-        f"row × parameter products ({len(compare.runs_of(settings))} runs on "
-        f"{dataset.n_samples:,} rows × {dataset.n_features} parameters), more than "
-        f"the {limits.COMPARISON_WORK / 1e6:,.0f} million (about two seconds) this "
-        "shared server allows per comparison. Lower the epochs, updates or seeds, "
-        "choose fewer features, or compare on a sample of the rows.",
-        icon=":material/hourglass_disabled:",
-    )
-    st.stop()
-# Batch descent's limit: 2/λ_max of XᵀX/m, or 8/λ_max for the flatter log-loss.
-problem = cache.problem(dataset_id, dataset, shared=shared)
-stable = problem.stable_learning_rate(dataset.n_samples)
-if rule == "plain" and "batch" in variants and learning_rate > stable:
-    formula = "8/λ_max" if model == "logistic" else "2/λ_max"
-    st.warning(
-        f"η = {learning_rate:g} is above {stable:.3g}, the largest stable learning "
-        f"rate of batch descent on this data ({formula} of XᵀX/m): batch will "
-        f"diverge. Try {compare.suggested_learning_rate(dataset):g}."
-    )
+    if "minibatch" in variants and batch_size >= dataset.n_samples:
+        st.warning(
+            f"The mini-batch size {batch_size} is not smaller than the "
+            f"{dataset.n_samples:,} training rows, so mini-batch runs as batch "
+            "descent. "
+            "Choose a smaller size to see the difference."
+        )
+    work = compare.work(dataset.n_samples, dataset.n_features, dataset.task, settings)
+    if work > limits.COMPARISON_WORK:
+        st.warning(
+            f"This comparison would compute about {work / 1e6:,.0f} million "
+            f"row × parameter products ({len(compare.runs_of(settings))} runs on "
+            f"{dataset.n_samples:,} rows × {dataset.n_features} parameters), more than "
+            f"the {limits.COMPARISON_WORK / 1e6:,.0f} million (about two seconds) this "
+            "shared server allows per comparison. Lower the epochs, updates or seeds, "
+            "choose fewer features, or compare on a sample of the rows.",
+            icon=":material/hourglass_disabled:",
+        )
+        st.stop()
+    # Batch descent's limit: 2/λ_max of XᵀX/m, or 8/λ_max for the flatter log-loss.
+    problem = cache.problem(dataset_id, dataset, shared=shared)
+    stable = problem.stable_learning_rate(dataset.n_samples)
+    if rule == "plain" and "batch" in variants and learning_rate > stable:
+        formula = "8/λ_max" if model == "logistic" else "2/λ_max"
+        st.warning(
+            f"η = {learning_rate:g} is above {stable:.3g}, the largest stable learning "
+            f"rate of batch descent on this data ({formula} of XᵀX/m): batch will "
+            f"diverge. Try {compare.suggested_learning_rate(dataset):g}."
+        )
 
-# 4. Run --------------------------------------------------------------------------
-progress = st.progress(0.0, text="Starting…")
+    # 4. Run --------------------------------------------------------------------------
+    progress = st.progress(0.0, text="Starting…")
 
+    def show_progress(label: str, done: int, total: int) -> None:
+        # Also where a closed tab stops the work: Streamlit ends the script at its
+        # next call once the visitor's session is gone.
+        progress.progress(done / total, text=f"Running {label}…")
 
-def show_progress(label: str, done: int, total: int) -> None:
-    # Also where a closed tab stops the work: Streamlit ends the script at its
-    # next call once the visitor's session is gone.
-    progress.progress(done / total, text=f"Running {label}…")
-
-
-computed = time.perf_counter()
-try:
-    comparison = cache.comparison(
-        dataset_id,
-        settings,
-        dataset,
-        shared=shared,
-        progress=show_progress,
-        work=work,
-    )
-except GddashError as error:
+    computed = time.perf_counter()
+    try:
+        comparison = cache.comparison(
+            dataset_id,
+            settings,
+            dataset,
+            shared=shared,
+            progress=show_progress,
+            work=work,
+        )
+    except GddashError as error:
+        progress.empty()
+        st.error(plain.literal(str(error)))
+        st.stop()
     progress.empty()
-    st.error(plain.literal(str(error)))
-    st.stop()
-progress.empty()
-computed = time.perf_counter() - computed
+    computed = time.perf_counter() - computed
 
-# 5. Results ----------------------------------------------------------------------
-st.header("Results", anchor=False)
-diverged = (comparison.table["status"] == "diverged").any()
-arrived = comparison.table["epochs to 1%"].notna().any()
-(st.warning if diverged else st.success if arrived else st.info)(comparison.verdict)
-timing = st.empty()  # filled at the end with what the visitor waited for
+    # 5. Results ----------------------------------------------------------------------
+    st.header("Results", anchor=False)
+    diverged = (comparison.table["status"] == "diverged").any()
+    arrived = comparison.table["epochs to 1%"].notna().any()
+    (st.warning if diverged else st.success if arrived else st.info)(comparison.verdict)
+    timing = st.empty()  # filled at the end with what the visitor waited for
 
-st.subheader("Loss curves", anchor=False)
-links.show_again(PAGE, "results", ("x_axis", "log_y", "p1", "p2"))
-links.drawn(PAGE, "results")
-a, b = st.columns([3, 1])
-# Radio buttons wrap on a phone; a segmented control ran off its right edge.
-x_axis = a.radio(
-    "x-axis",
-    list(titles.X_AXIS),
-    key="x_axis",
-    horizontal=True,
-    format_func=SHOWN["x_axis"],
-)
-log_y = b.toggle("Log scale", key="log_y")
-links.publish(link, upload_facts)
-st.altair_chart(
-    charts.loss_curves(comparison, x=x_axis, log_scale=log_y),
-    width="stretch",
-)
-st.altair_chart(
-    charts.gradient_norms(comparison, x=x_axis),
-    width="stretch",
-)
-
-st.subheader("Comparison", anchor=False)
-st.dataframe(
-    table.styled(comparison.table),
-    hide_index=True,
-    width="stretch",
-    column_config={"variant": st.column_config.TextColumn(pinned=True)},
-    alt="Comparison table: one row per variant, best values highlighted.",
-)
-with st.expander("Why each run stopped"):
-    for _, row in comparison.table.iterrows():
-        st.markdown(f"**{row['variant']}** — {plain.literal(row['message'])}")
-
-st.subheader("Loss surface", anchor=False)
-names = list(dataset.feature_names)
-links.place(link, "p1", names, names[0])
-links.place(link, "p2", names, names[min(1, len(names) - 1)])
-a, b = st.columns(2)
-p1 = a.selectbox("First parameter", names, key="p1")
-p2 = b.selectbox("Second parameter", names, key="p2")
-links.publish(link, upload_facts)
-links.warn(link, SHOWN)  # a link's plotted parameters may not exist here
-if p1 == p2:
-    st.info("Pick two different parameters to draw the loss surface over them.")
-else:
-    grid = cache.loss_slice(
-        dataset_id,
-        settings,
-        names.index(p1),
-        names.index(p2),
-        comparison,
-        shared=shared,
+    st.subheader("Loss curves", anchor=False)
+    links.show_again(PAGE, "results", ("x_axis", "log_y", "p1", "p2"))
+    links.drawn(PAGE, "results")
+    a, b = st.columns([3, 1])
+    # Radio buttons wrap on a phone; a segmented control ran off its right edge.
+    x_axis = a.radio(
+        "x-axis",
+        list(titles.X_AXIS),
+        key="x_axis",
+        horizontal=True,
+        format_func=SHOWN["x_axis"],
     )
-    paths = charts.comparison_paths(comparison, grid)
-    star = comparison.optimum.theta
-    marker = (star[names.index(p1)], star[names.index(p2)], comparison.optimum.loss)
-    surface_tab, contour_tab = st.tabs(["3-D surface", "Contours"])
-    about = f"the exact loss over {p1} and {p2}, with each variant's path"
-    with surface_tab:
-        st.plotly_chart(
-            charts.surface_figure(
-                grid, paths, title="Loss over two parameters", optimum=marker
-            ),
-            key="surface",
-            width="stretch",
-            alt=f"3-D surface of {about}.",
-        )
-    with contour_tab:
-        st.plotly_chart(
-            charts.contour_figure(
-                grid, paths, title="Contours of the loss", optimum=marker
-            ),
-            key="contours",
-            width="stretch",
-            alt=f"Contour map of {about}.",
-        )
+    log_y = b.toggle("Log scale", key="log_y")
+    links.publish(link, upload_facts)
+    st.altair_chart(
+        charts.loss_curves(comparison, x=x_axis, log_scale=log_y),
+        width="stretch",
+    )
+    st.altair_chart(
+        charts.gradient_norms(comparison, x=x_axis),
+        width="stretch",
+    )
 
-st.subheader("Fit", anchor=False)
-st.altair_chart(
-    charts.fit_view(comparison),
-    width="stretch",
-)
+    st.subheader("Comparison", anchor=False)
+    st.dataframe(
+        table.styled(comparison.table),
+        hide_index=True,
+        width="stretch",
+        column_config={"variant": st.column_config.TextColumn(pinned=True)},
+        alt="Comparison table: one row per variant, best values highlighted.",
+    )
+    with st.expander("Why each run stopped"):
+        for _, row in comparison.table.iterrows():
+            st.markdown(f"**{row['variant']}** — {plain.literal(row['message'])}")
 
-st.subheader("Take it with you", anchor=False)
-a, b, c = st.columns(3)
-a.download_button(
-    "Comparison table (CSV)",
-    export.csv_bytes(comparison.table),
-    file_name="gddash-comparison.csv",
-    on_click="ignore",
-    mime="text/csv",
-    icon=":material/table:",
-)
-b.download_button(
-    "Full traces (CSV)",
-    # Built when clicked (every recorded point of every run can be megabytes);
-    # a partial holds the comparison alone, not this page's globals.
-    functools.partial(compare.traces_csv, comparison),
-    file_name="gddash-traces.csv",
-    on_click="ignore",
-    mime="text/csv",
-    icon=":material/timeline:",
-)
-c.download_button(
-    "Settings (JSON)",
-    share.settings_json(
-        data=name, target=target, features=features, prepare=options, compare=settings
-    ),
-    file_name="gddash-settings.json",
-    on_click="ignore",
-    mime="application/json",
-    icon=":material/settings:",
-)
-st.caption(
-    "Every setting on this page is part of its web address: copy the address bar to "
-    "share exactly this comparison. With an uploaded file the link names the file "
-    "(name, size and fingerprint) and asks the recipient to upload it."
-)
-timing.caption(
-    f"Optimum by {comparison.optimum.note}: loss {comparison.optimum.loss:.6g}. "
-    f"{dataset.n_samples:,} training rows, {dataset.n_features} parameters. "
-    f"This page computed in {time.perf_counter() - page_started:.2f} s on the server "
-    f"(the runs {computed:.2f} s); your browser then draws the charts."
-)
+    st.subheader("Loss surface", anchor=False)
+    names = list(dataset.feature_names)
+    links.place(link, "p1", names, names[0])
+    links.place(link, "p2", names, names[min(1, len(names) - 1)])
+    a, b = st.columns(2)
+    p1 = a.selectbox("First parameter", names, key="p1")
+    p2 = b.selectbox("Second parameter", names, key="p2")
+    links.publish(link, upload_facts)
+    links.warn(link, SHOWN)  # a link's plotted parameters may not exist here
+    if p1 == p2:
+        st.info("Pick two different parameters to draw the loss surface over them.")
+    else:
+        grid = cache.loss_slice(
+            dataset_id,
+            settings,
+            names.index(p1),
+            names.index(p2),
+            comparison,
+            shared=shared,
+        )
+        paths = charts.comparison_paths(comparison, grid)
+        star = comparison.optimum.theta
+        marker = (star[names.index(p1)], star[names.index(p2)], comparison.optimum.loss)
+        surface_tab, contour_tab = st.tabs(["3-D surface", "Contours"])
+        about = f"the exact loss over {p1} and {p2}, with each variant's path"
+        with surface_tab:
+            st.plotly_chart(
+                charts.surface_figure(
+                    grid, paths, title="Loss over two parameters", optimum=marker
+                ),
+                key="surface",
+                width="stretch",
+                alt=f"3-D surface of {about}.",
+            )
+        with contour_tab:
+            st.plotly_chart(
+                charts.contour_figure(
+                    grid, paths, title="Contours of the loss", optimum=marker
+                ),
+                key="contours",
+                width="stretch",
+                alt=f"Contour map of {about}.",
+            )
+
+    st.subheader("Fit", anchor=False)
+    st.altair_chart(
+        charts.fit_view(comparison),
+        width="stretch",
+    )
+
+    st.subheader("Take it with you", anchor=False)
+    a, b, c = st.columns(3)
+    a.download_button(
+        "Comparison table (CSV)",
+        export.csv_bytes(comparison.table),
+        file_name="gddash-comparison.csv",
+        on_click="ignore",
+        mime="text/csv",
+        icon=":material/table:",
+    )
+    b.download_button(
+        "Full traces (CSV)",
+        # Built when clicked (every recorded point of every run can be megabytes);
+        # a partial holds the comparison alone, not this page's globals.
+        functools.partial(compare.traces_csv, comparison),
+        file_name="gddash-traces.csv",
+        on_click="ignore",
+        mime="text/csv",
+        icon=":material/timeline:",
+    )
+    c.download_button(
+        "Settings (JSON)",
+        share.settings_json(
+            data=name,
+            target=target,
+            features=features,
+            prepare=options,
+            compare=settings,
+        ),
+        file_name="gddash-settings.json",
+        on_click="ignore",
+        mime="application/json",
+        icon=":material/settings:",
+    )
+    st.caption(
+        "Every setting on this page is part of its web address: copy the "
+        "address bar to "
+        "share exactly this comparison. With an uploaded file the link names the file "
+        "(name, size and fingerprint) and asks the recipient to upload it."
+    )
+    timing.caption(
+        f"Optimum by {comparison.optimum.note}: loss {comparison.optimum.loss:.6g}. "
+        f"{dataset.n_samples:,} training rows, {dataset.n_features} parameters. "
+        f"This page computed in {time.perf_counter() - page_started:.2f} s "
+        "on the server "
+        f"(the runs {computed:.2f} s); your browser then draws the charts."
+    )
+
+
+main()
