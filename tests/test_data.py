@@ -752,7 +752,9 @@ def test_no_usable_target():
     summary = describe_columns(df)
     assert isinstance(summary, ColumnSummary)
     assert summary.suggested_target is None and summary.suggested_task is None
-    assert "No column is numeric or two-valued" in summary.explanation
+    assert "No column is numeric, two-valued or a set of classes" in (
+        summary.explanation
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -1062,19 +1064,327 @@ def test_forcing_linear_on_a_binary_target():
     assert "encoded as 'no' → 0 and 'yes' → 1." in " ".join(ds.notes)
 
 
-def test_a_text_target_is_refused():
+def test_a_text_target_with_three_labels_is_softmax_not_refused():
+    # Until #15 a text target with 3+ values was refused; it now means softmax.
     df = frame(a=[1.0, 2.0, 3.0], species=["x", "y", "z"])
+    ds = prepare(df, "species", ["a"])
+    assert ds.task == "softmax" and ds.class_labels == ("x", "y", "z")
     with pytest.raises(DataError) as caught:
-        prepare(df, "species", ["a"])
-    assert "holds text with 3 distinct values" in str(caught.value)
-    assert "Choose a numeric target" in str(caught.value)
-    with pytest.raises(DataError, match="Linear regression needs a numeric target"):
         prepare(df, "species", ["a"], PrepareOptions(task="linear"))
+    assert str(caught.value) == (
+        "Linear regression needs a numeric target, but 'species' holds text "
+        "(3 distinct values). Choose a numeric target, or use softmax regression."
+    )
 
 
 def test_a_constant_target_is_refused():
     with pytest.raises(DataError, match="has 1 distinct value; there is nothing"):
         prepare(frame(a=[1.0, 2.0, 3.0], y=[4.0, 4.0, 4.0]), "y", ["a"])
+
+
+# --------------------------------------------------------------------------------------
+# Class targets: softmax regression for 3 to MAX_CLASSES classes (#15)
+# --------------------------------------------------------------------------------------
+
+SPECIES = ("setosa", "versicolor", "virginica")
+
+
+def iris_like_csv(n_per_class: int = 6, seed: int = 0) -> str:
+    """Four measurements and a species label, rows of the classes interleaved."""
+    rng = np.random.default_rng(seed)
+    lines = ["sepal_length,sepal_width,petal_length,petal_width,species"]
+    for i in range(3 * n_per_class):
+        k = (2 * i) % 3  # file order virginica/versicolor/... not index order
+        cells = rng.normal(1.0 + k, 0.3, 4).round(2)
+        lines.append(",".join(f"{v:g}" for v in cells) + f",{SPECIES[k]}")
+    return "\n".join(lines) + "\n"
+
+
+def test_an_iris_like_file_suggests_softmax_and_names_the_class_count():
+    summary = describe_columns(read(iris_like_csv()))
+    assert summary.suggested_target == "species"
+    assert summary.suggested_task == "softmax"
+    assert summary.suggested_features == (
+        "sepal_length",
+        "sepal_width",
+        "petal_length",
+        "petal_width",
+    )
+    assert summary.explanation == (
+        "Suggested target 'species': it is named like a target; it has 3 classes "
+        "('setosa', 'versicolor', 'virginica'), so the task is softmax regression "
+        "(multi-class classification)."
+    )
+    info = summary.column("species")
+    assert (info.kind, info.n_classes, info.task) == ("categorical", 3, "softmax")
+    assert info.usable_as_target
+
+
+def test_an_iris_like_file_prepares_class_indices_in_label_order():
+    df = read(iris_like_csv())
+    ds = prepare(df, "species")
+    assert ds.task == "softmax" and ds.n_classes == 3
+    assert ds.class_labels == SPECIES
+    expected = [SPECIES.index(v) for v in df["species"]]
+    np.testing.assert_array_equal(ds.y, expected)
+    assert ds.y.dtype == np.float64 and not ds.y.flags.writeable
+    assert (
+        "Target 'species' has 3 classes, numbered 'setosa' → 0, 'versicolor' → 1, "
+        "'virginica' → 2 (scikit-learn's order of classes_); the model predicts the "
+        "probability of each."
+    ) in ds.notes
+
+
+def test_class_order_is_scikit_learns_classes_order():
+    labels = ["b", "B", "a", "é", "a", "b", "B", "é"]
+    df = frame(x=np.arange(8.0), label=labels)
+    ds = prepare(df, "label", ["x"])
+    assert ds.class_labels == tuple(np.unique(labels)) == ("B", "a", "b", "é")
+    np.testing.assert_array_equal(ds.y, np.unique(labels, return_inverse=True)[1])
+    numbers = frame(x=np.arange(6.0), y=[10, 2, 33, 2, 10, 33])
+    coded = prepare(numbers, "y", ["x"], PrepareOptions(task="softmax"))
+    assert coded.class_labels == (2, 10, 33)
+    np.testing.assert_array_equal(coded.y, [1, 0, 2, 0, 1, 2])
+
+
+def test_numeric_codes_are_classes_only_when_named_so():
+    codes = [0, 1, 2, 2, 1, 0, 0, 1, 2]
+    named = describe_columns(frame(x=np.arange(9.0), **{"class": codes}))
+    assert named.suggested_task == "softmax"
+    assert (
+        "it holds 3 whole numbers from 0 to 2, taken as 3 classes because of its name"
+        in named.explanation
+    )
+    ds = prepare(frame(x=np.arange(9.0), **{"class": codes}), "class", ["x"])
+    assert ds.task == "softmax" and ds.class_labels == (0, 1, 2)
+    assert not any("numbered" in n for n in ds.notes), "0..K-1 needs no mapping"
+    plain = describe_columns(frame(x=np.arange(9.0), y=codes))
+    assert plain.suggested_task == "linear"
+    assert plain.column("y").n_classes == 3
+    assert "(its 3 distinct whole numbers could also be classes" in plain.explanation
+    assert prepare(frame(x=np.arange(9.0), y=codes), "y", ["x"]).task == "linear"
+    forced = prepare(
+        frame(x=np.arange(9.0), y=codes), "y", ["x"], PrepareOptions(task="softmax")
+    )
+    assert forced.task == "softmax" and forced.n_classes == 3
+    back = prepare(
+        frame(x=np.arange(9.0), **{"class": codes}),
+        "class",
+        ["x"],
+        PrepareOptions(task="linear"),
+    )
+    assert back.task == "linear" and back.class_labels is None
+
+
+def test_measurements_are_never_classes():
+    info = describe_columns(frame(y=[0.5, 1.5, 2.5, 0.5])).column("y")
+    assert info.n_classes is None and info.task == "linear"
+    with pytest.raises(DataError) as caught:
+        prepare(
+            frame(a=np.arange(4.0), y=[0.5, 1.5, 2.5, 0.5]),
+            "y",
+            ["a"],
+            PrepareOptions(task="softmax"),
+        )
+    assert str(caught.value) == (
+        "Softmax regression needs class labels, but 'y' holds numbers that are not "
+        "whole (such as 0.5). Choose linear regression, or a column of labels or "
+        "whole-number codes."
+    )
+    many = frame(a=np.arange(30.0), y=np.arange(30) % 25)
+    with pytest.raises(DataError) as caught:
+        prepare(many, "y", ["a"], PrepareOptions(task="softmax"))
+    assert str(caught.value) == (
+        "Softmax regression needs a target with 2 to 20 classes, but 'y' has 25 "
+        "distinct numbers: it is a quantity, not a class. Choose linear regression, "
+        "or a target with fewer classes."
+    )
+
+
+def test_a_target_of_one_class_is_refused_for_every_task():
+    df = frame(a=[1.0, 2.0, 3.0], species=["x", "x", "x"])
+    for task in (None, "softmax", "logistic"):
+        with pytest.raises(DataError) as caught:
+            prepare(df, "species", ["a"], PrepareOptions(task=task))
+        assert str(caught.value) == (
+            "The target 'species' has 1 distinct value; there is nothing to predict. "
+            "Choose a column whose values vary."
+        )
+
+
+@pytest.mark.parametrize("n_levels", [21, 10_000])
+def test_too_many_labels_are_refused_with_the_count_and_the_fix(n_levels):
+    n_rows = max(2 * n_levels, 42)
+    df = frame(
+        a=np.arange(float(n_rows)), kind=[f"k{i % n_levels}" for i in range(n_rows)]
+    )
+    expected = (
+        f"The target 'kind' holds text with {n_levels:,} distinct values, more than "
+        "the 20 classes softmax regression handles. Choose a target with at most 20 "
+        "classes (merge rare labels into one, such as 'other'), or a numeric target "
+        "for linear regression."
+    )
+    for task in (None, "softmax"):
+        with pytest.raises(DataError) as caught:
+            prepare(df, "kind", ["a"], PrepareOptions(task=task))
+        assert str(caught.value) == expected
+    info = describe_columns(df).column("kind")
+    assert info.n_classes is None and info.task is None and not info.usable_as_target
+    assert describe_columns(df).suggested_target == "a"
+
+
+def test_twenty_labels_are_the_most_classes():
+    df = frame(a=np.arange(40.0), kind=[f"k{i % 20:02d}" for i in range(40)])
+    summary = describe_columns(df)
+    assert summary.suggested_target == "kind" and summary.suggested_task == "softmax"
+    assert "it has 20 classes ('k00', 'k01', 'k02', 'k03', 'k04', …)" in (
+        summary.explanation
+    )
+    ds = prepare(df, "kind", ["a"])
+    assert ds.n_classes == 20 and ds.class_labels[-1] == "k19"
+    note = next(n for n in ds.notes if n.startswith("Target 'kind'"))
+    assert "'k04' → 4, …, 'k19' → 19" in note
+
+
+def test_one_off_labels_are_not_suggested_as_a_target():
+    summary = describe_columns(frame(a=[1.0, 2.0, 3.0, 5.0], who=["p", "q", "r", "s"]))
+    assert summary.column("who").task == "softmax"  # allowed when chosen...
+    assert summary.suggested_target == "a"  # ...but four one-row classes are names
+
+
+def test_missing_values_in_a_class_target_drop_their_rows():
+    content = iris_like_csv().splitlines()
+    content[2] = content[2].rsplit(",", 1)[0] + ","  # empty label
+    content[5] = content[5].rsplit(",", 1)[0] + ",NA"
+    df = read("\n".join(content) + "\n")
+    assert df["species"].isna().sum() == 2
+    ds = prepare(df, "species")
+    assert ds.n_samples == 16 and ds.class_labels == SPECIES
+    present = df["species"].dropna()
+    np.testing.assert_array_equal(ds.y, [SPECIES.index(v) for v in present])
+    assert "Dropped 2 rows whose target is missing." in ds.notes
+    assert describe_columns(df).column("species").n_missing == 2
+
+
+def test_a_class_whose_rows_all_lack_a_feature_is_left_out():
+    df = frame(
+        a=[1.0, 2.0, np.nan, 4.0, 5.0, np.nan, 7.0],
+        y=["p", "q", "r", "p", "q", "r", "p"],
+    )
+    ds = prepare(df, "y", ["a"])
+    assert ds.class_labels == ("p", "q") and ds.n_classes == 2
+    np.testing.assert_array_equal(ds.y, [0, 1, 0, 1, 0])
+    assert (
+        "Class(es) 'r' of 'y' left out: every row of theirs lacks a feature value."
+        in (ds.notes)
+    )
+    assert not any("'r' → 2" in n for n in ds.notes)
+    filled = prepare(df, "y", ["a"], PrepareOptions(missing="mean"))
+    assert filled.class_labels == ("p", "q", "r")
+
+
+def test_every_class_needs_a_training_row():
+    df = frame(a=np.arange(7.0), y=["p", "q", "p", "q", "p", "q", "r"])
+    for seed in range(40):
+        options = PrepareOptions(validation_fraction=0.3, seed=seed)
+        try:
+            prepare(df, "y", ["a"], options)
+        except DataError as error:
+            assert str(error) == (
+                "Class(es) 'r' of 'y' have no training row: all their rows were held "
+                "out for validation, so softmax regression cannot learn them. Use a "
+                "smaller validation fraction or another seed."
+            )
+            return
+    pytest.fail("no seed put the only 'r' row in validation")
+
+
+def test_a_binary_target_is_still_logistic_unless_softmax_is_chosen():
+    df = read("a,b,diagnosis\n1,2,M\n3,4,B\n5,6,M\n7,1,B\n")
+    summary = describe_columns(df)
+    assert summary.suggested_task == "logistic"
+    assert summary.column("diagnosis").n_classes == 2
+    assert prepare(df, "diagnosis").task == "logistic"
+    two = prepare(df, "diagnosis", options=PrepareOptions(task="softmax"))
+    assert two.task == "softmax" and two.class_labels == ("B", "M")
+    np.testing.assert_array_equal(two.y, [1, 0, 1, 0])
+
+
+def test_forcing_logistic_on_three_labels_points_to_softmax():
+    df = frame(a=[1.0, 2.0, 3.0], species=["x", "y", "z"])
+    with pytest.raises(DataError) as caught:
+        prepare(df, "species", ["a"], PrepareOptions(task="logistic"))
+    assert str(caught.value) == (
+        "Logistic regression needs a target with exactly 2 distinct values, but "
+        "'species' has 3. Choose a two-valued target, or use softmax regression."
+    )
+
+
+def test_the_task_option_lists_softmax():
+    assert PrepareOptions(task="softmax").task == "softmax"
+    with pytest.raises(SettingsError) as caught:
+        PrepareOptions(task="multinomial")
+    assert "None, 'linear', 'logistic', 'softmax'" in str(caught.value)
+
+
+def softmax_dataset(**changes) -> Dataset:
+    fields = {
+        "X": np.ones((4, 2)),
+        "y": np.array([0.0, 1.0, 2.0, 1.0]),
+        "feature_names": ("intercept", "a"),
+        "target_name": "species",
+        "task": "softmax",
+        "class_labels": ("p", "q", "r"),
+    }
+    return Dataset(**{**fields, **changes})
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"class_labels": None}, "A softmax Dataset needs class_labels"),
+        ({"y": np.array([0.0, 1.0, 3.0, 1.0])}, r"class indices 0\.0 to 2\.0"),
+        ({"y": np.array([0.0, 1.5, 2.0, 1.0])}, r"class indices 0\.0 to 2\.0"),
+        ({"y": np.array([0.0, -1.0, 2.0, 1.0])}, r"class indices 0\.0 to 2\.0"),
+        ({"class_labels": ("p",)}, "needs 2 to 20 classes. Got 1 class labels"),
+        ({"class_labels": tuple(range(21))}, "Got 21 class labels"),
+        ({"class_labels": ("p", "q", "p")}, "class_labels must be distinct"),
+        ({"task": "multinomial"}, "'linear', 'logistic' or 'softmax'"),
+    ],
+)
+def test_a_softmax_dataset_checks_its_classes(changes, message):
+    with pytest.raises(DataError, match=message):
+        softmax_dataset(**changes)
+
+
+def test_a_softmax_dataset_keeps_its_labels_and_pickles():
+    ds = softmax_dataset(
+        class_labels=["p", "q", "r"], y_val=np.array([2.0]), X_val=np.ones((1, 2))
+    )
+    assert ds.class_labels == ("p", "q", "r") and ds.n_classes == 3
+    copy = pickle.loads(pickle.dumps(ds))
+    assert copy.class_labels == ds.class_labels and not copy.y.flags.writeable
+    assert softmax_dataset(class_labels=(0, 1, 2)).n_classes == 3
+    assert prepare(line_frame(), "y", ["x"]).n_classes is None
+
+
+def test_softmax_parameters_in_original_units_row_by_row():
+    df = read(iris_like_csv())
+    ds = prepare(df, "species", ["sepal_length", "petal_width"])
+    k, d = ds.n_classes, ds.n_features
+    rng = np.random.default_rng(0)
+    theta = rng.normal(size=k * d)
+    intercept, coefficients = ds.to_original_units(theta)
+    assert intercept.shape == (k,) and coefficients.shape == (k, d - 1)
+    rows = theta.reshape(k, d)  # row-major: row c scores class c
+    raw = ds.unscale(ds.X)
+    np.testing.assert_allclose(
+        raw[:, 1:] @ coefficients.T + intercept, ds.X @ rows.T, rtol=1e-12, atol=1e-12
+    )
+    path_intercept, path_coefficients = ds.to_original_units(np.stack([theta, theta]))
+    assert path_intercept.shape == (2, k) and path_coefficients.shape == (2, k, d - 1)
+    with pytest.raises(ValueError, match=rf"theta must have shape \({k * d},\)"):
+        ds.to_original_units(theta[:d])
 
 
 # --------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ Conventions used in every message:
 """
 
 from gddash.data.columns import ColumnInfo, ColumnSummary, describe_columns
-from gddash.data.dataset import Dataset
+from gddash.data.dataset import MAX_CLASSES, Dataset
 from gddash.data.dialect import MISSING_MARKERS, NUMERIC_SHARE
 from gddash.data.prepare import PrepareOptions, prepare
 from gddash.data.read import (
@@ -42,6 +42,7 @@ from gddash.data.samples import DATA_DIR, Sample, load_sample, samples
 __all__ = [
     "DATA_DIR",
     "MAX_CELLS",
+    "MAX_CLASSES",
     "MAX_COLUMNS",
     "MAX_LINE_BYTES",
     "MAX_ROWS",

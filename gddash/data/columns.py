@@ -1,7 +1,8 @@
 """What each column of a table holds, and which column to predict.
 
 ``describe_columns`` classifies every column (numeric, binary, categorical, text,
-constant, identifier) and suggests a target and a task with a sentence saying why.
+constant, identifier), says which task each would get as the target, and suggests
+a target and a task with a sentence saying why.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from gddash.data.dataset import Task
+from gddash.data.classes import inferred_task, is_class_name, whole_number_levels
+from gddash.data.dataset import MAX_CLASSES, Task
 from gddash.data.words import _fmt
 
 Kind = Literal["numeric", "binary", "categorical", "text", "constant", "identifier"]
@@ -55,6 +57,13 @@ class ColumnInfo:
         The distinct values, sorted, for binary and categorical columns.
     description : str
         A short phrase, e.g. "numbers from 19 to 79".
+    n_classes : int or None
+        Classes the column would give as a class target: 2 for binary columns;
+        3 to ``MAX_CLASSES`` for text with that many labels and for numbers that
+        are whole with that many distinct values; None otherwise.
+    task : {"linear", "logistic", "softmax"} or None
+        The task ``prepare`` infers when this column is the target (see
+        ``classes.inferred_task``); None when it cannot be a target.
     """
 
     name: str
@@ -67,11 +76,18 @@ class ColumnInfo:
     mean: float | None
     levels: tuple[str, ...]
     description: str
+    n_classes: int | None = None
+    task: Task | None = None
 
     @property
     def usable_as_feature(self) -> bool:
         """Numeric, binary and categorical columns can be features."""
         return self.kind in ("numeric", "binary", "categorical")
+
+    @property
+    def usable_as_target(self) -> bool:
+        """Numbers, two values, or 3 to ``MAX_CLASSES`` classes can be targets."""
+        return self.task is not None
 
 
 @dataclass(frozen=True)
@@ -84,10 +100,13 @@ class ColumnSummary:
         In the DataFrame's column order.
     n_rows : int
     suggested_target : str or None
-        A numeric or two-valued column; a column named like a target ("target",
-        "y", "label", "class", "outcome", "response") wins, else the last one.
-    suggested_task : {"linear", "logistic"} or None
-        Logistic regression for a two-valued target, linear for a numeric one.
+        A numeric or two-valued column, or one of 3 to ``MAX_CLASSES`` classes
+        seen twice each on average; a column named like a target ("target", "y",
+        "label", "class", "outcome", "response", "species", …) wins, else the last.
+    suggested_task : {"linear", "logistic", "softmax"} or None
+        The target column's ``task``: logistic regression for two values,
+        softmax for 3 to ``MAX_CLASSES`` classes (text, or whole numbers named
+        like a class), linear for other numbers.
     suggested_features : tuple of str
         Every other column usable as a feature.
     explanation : str
@@ -128,12 +147,12 @@ def describe_columns(df: pd.DataFrame, *, max_levels: int = 20) -> ColumnSummary
         _classify(df[name], str(name), max_levels, int(invalid.get(name, 0)))
         for name in df.columns
     )
-    target, explanation = _suggest_target(columns)
+    target, explanation = _suggest_target(columns, len(df))
     task: Task | None = None
     features: tuple[str, ...] = ()
     if target is not None:
         info = next(c for c in columns if c.name == target)
-        task = "logistic" if info.kind == "binary" else "linear"
+        task = info.task
         features = tuple(
             c.name for c in columns if c.usable_as_feature and c.name != target
         )
@@ -174,20 +193,38 @@ def _classify_numeric(
     mean = _location_scale(values)[0]
     n_levels = _count_up_to_two(values, low, high, series.dtype)
     levels: tuple[str, ...] = ()
+    n_classes: int | None = None
+    task: Task | None = "linear"
     if n_levels == 1:
-        kind, levels = "constant", (_fmt(low),)
+        kind, levels, task = "constant", (_fmt(low),), None
         description = f"the same value ({_fmt(low)}) on every row"
     elif n_levels == 2:
         kind, levels = "binary", (_fmt(low), _fmt(high))
         description = f"two values: {_fmt(low)} and {_fmt(high)}"
+        n_classes, task = 2, "logistic"
     elif _IDENTIFIER_NAME.search(name) and _unique_integers(values):
-        kind, n_levels = "identifier", len(values)
+        kind, n_levels, task = "identifier", len(values), None
         description = "a different whole number on every row, named like an identifier"
     else:
         kind = "numeric"
         description = f"numbers from {_fmt(low)} to {_fmt(high)}"
+        codes = whole_number_levels(values)
+        if codes is not None and len(codes) >= 3:
+            n_classes = len(codes)
+            task = inferred_task(name, True, n_classes, len(values))
     return ColumnInfo(
-        name, kind, n_missing, n_invalid, n_levels, low, high, mean, levels, description
+        name,
+        kind,
+        n_missing,
+        n_invalid,
+        n_levels,
+        low,
+        high,
+        mean,
+        levels,
+        description,
+        n_classes,
+        task,
     )
 
 
@@ -248,6 +285,10 @@ def _classify_text(
         description = (
             f"free text with {n_levels} distinct values (more than {max_levels})"
         )
+    n_classes = None
+    if kind not in ("constant", "identifier") and n_levels <= MAX_CLASSES:
+        n_classes = n_levels
+    task = None if n_classes is None else inferred_task(name, False, n_classes, 0)
     return ColumnInfo(
         name,
         kind,
@@ -259,37 +300,81 @@ def _classify_text(
         None,
         levels,
         description,
+        n_classes,
+        task,
     )
 
 
-def _suggest_target(columns: tuple[ColumnInfo, ...]) -> tuple[str | None, str]:
-    """Pick a target column and explain the choice in words."""
-    usable = [c for c in columns if c.kind in ("numeric", "binary")]
+def _suggest_target(
+    columns: tuple[ColumnInfo, ...], n_rows: int
+) -> tuple[str | None, str]:
+    """Pick a target column and explain the choice in words.
+
+    Candidates are numeric and two-valued columns, and columns of 3 to
+    ``MAX_CLASSES`` classes with at least two rows per class on average (a
+    column of one-off labels is a name, not a class).
+    """
+    usable = [
+        c
+        for c in columns
+        if c.kind in ("numeric", "binary")
+        or (c.task == "softmax" and n_rows - c.n_missing >= 2 * c.n_classes)
+    ]
     if not usable:
         return None, (
-            "No column is numeric or two-valued, so no target can be suggested: gddash "
-            "fits linear regression to a numeric target and logistic regression to a "
-            "target with two values."
+            "No column is numeric, two-valued or a set of classes, so no target can "
+            "be suggested: gddash fits linear regression to a numeric target, "
+            "logistic regression to a target with two values and softmax regression "
+            f"to a target with 3 to {MAX_CLASSES} classes."
         )
-    named = [c for c in usable if c.name.strip().lower() in _TARGET_NAMES]
+    named = [c for c in usable if _named_like_target(c.name)]
     chosen = named[0] if named else usable[-1]
     why = "it is named like a target" if named else "it is the last usable column"
-    if chosen.kind == "binary":
-        task = (
-            f"it has two values ({', '.join(repr(v) for v in chosen.levels)}), so the "
-            "task is logistic regression (classification)"
-        )
-    else:
-        task = "it holds numbers, so the task is linear regression"
-    explanation = f"Suggested target '{chosen.name}': {why}; {task}."
+    explanation = f"Suggested target '{chosen.name}': {why}; {_task_reason(chosen)}."
     last = columns[-1]
     if not named and last.name != chosen.name:
         explanation += (
             f" The last column '{last.name}' ({last.description}) cannot be a target: "
-            "gddash needs a numeric target (linear regression) or one with two values "
-            "(logistic regression)."
+            "gddash needs a numeric target (linear regression), one with two values "
+            f"(logistic regression) or one with 3 to {MAX_CLASSES} classes, each seen "
+            "on at least two rows on average (softmax regression)."
         )
     return chosen.name, explanation
+
+
+def _named_like_target(name: str) -> bool:
+    return name.strip().lower() in _TARGET_NAMES or is_class_name(name)
+
+
+def _task_reason(info: ColumnInfo) -> str:
+    """Why the target's task is what it is, with the class count for classes."""
+    if info.kind == "binary":
+        return (
+            f"it has two values ({', '.join(repr(v) for v in info.levels)}), so the "
+            "task is logistic regression (classification)"
+        )
+    if info.task == "softmax" and info.kind != "numeric":
+        shown = ", ".join(repr(v) for v in info.levels[:5])
+        shown += ", …" if len(info.levels) > 5 else ""
+        listed = f" ({shown})" if shown else ""
+        return (
+            f"it has {info.n_classes} classes{listed}, so the task is softmax "
+            "regression (multi-class classification)"
+        )
+    if info.task == "softmax":
+        return (
+            f"it holds {info.n_classes} whole numbers from {_fmt(info.min)} to "
+            f"{_fmt(info.max)}, taken as {info.n_classes} classes because of its "
+            "name, so the task is softmax regression (multi-class classification); "
+            "choose linear regression to treat them as numbers"
+        )
+    reason = "it holds numbers, so the task is linear regression"
+    if info.n_classes is not None:
+        reason += (
+            f" (its {info.n_classes} distinct whole numbers could also be classes: "
+            "choose softmax regression to treat them so)"
+        )
+    return reason
 
 
 def _location_scale(values: np.ndarray) -> tuple[float, float]:

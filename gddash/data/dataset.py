@@ -13,7 +13,11 @@ import numpy as np
 
 from gddash.errors import DataError
 
-Task = Literal["linear", "logistic"]
+Task = Literal["linear", "logistic", "softmax"]
+TASKS: tuple[Task, ...] = ("linear", "logistic", "softmax")
+# Most classes of a softmax target: K·d parameters must stay readable in the
+# table, and a column with more labels is a name or an id, not a class.
+MAX_CLASSES = 20
 
 
 @dataclass(frozen=True, eq=False)
@@ -28,15 +32,20 @@ class Dataset:
         Training rows; column 0 is ones ("intercept") when there is an intercept,
         the other columns are standardized when ``prepare`` standardized.
     y : ndarray of shape (n_samples,)
-        Target; 0.0/1.0 for logistic regression.
+        Target; 0.0/1.0 for logistic regression; for softmax regression the class
+        index 0.0, 1.0, …, K−1 of each row (``class_labels[k]`` is class k).
     feature_names : tuple of str, length n_features
     target_name : str
-    task : {"linear", "logistic"}
+    task : {"linear", "logistic", "softmax"}
+        Softmax regression has K·n_features parameters, θ flattened row-major
+        from shape (K, n_features): row k scores class k.
     means, scales : ndarray of shape (n_features - has_intercept,)
         Standardization statistics of the non-intercept columns: original value =
         standardized value * scale + mean. Zeros and ones when not standardized.
-    class_labels : tuple (label_of_0, label_of_1) or None
-        Original target labels mapped to 0 and 1 (logistic regression only).
+    class_labels : tuple of labels or None
+        The original target labels in index order: (label_of_0, label_of_1) for a
+        two-valued target, the K labels (2 <= K <= ``MAX_CLASSES``) of a softmax
+        target (required then), None for a numeric target.
     X_val : ndarray of shape (n_val, n_features) or None
     y_val : ndarray of shape (n_val,) or None
         Held-out rows, scaled with the training statistics; None without a split.
@@ -51,7 +60,7 @@ class Dataset:
     task: Task
     means: np.ndarray | None = None
     scales: np.ndarray | None = None
-    class_labels: tuple[object, object] | None = None
+    class_labels: tuple[object, ...] | None = None
     X_val: np.ndarray | None = None
     y_val: np.ndarray | None = None
     notes: tuple[str, ...] = field(default=())
@@ -89,16 +98,54 @@ class Dataset:
         self._check_task()
 
     def _check_task(self) -> None:
-        if self.task not in ("linear", "logistic"):
-            raise DataError(f"task must be 'linear' or 'logistic'. Got {self.task!r}.")
+        if self.task not in TASKS:
+            raise DataError(
+                f"task must be 'linear', 'logistic' or 'softmax'. Got {self.task!r}."
+            )
         if np.any(self.scales <= 0):
             raise DataError("scales must be positive.")
+        if self.class_labels is not None:
+            object.__setattr__(self, "class_labels", tuple(self.class_labels))
         if self.task == "logistic":
             for y in (self.y, self.y_val):
                 if y is not None and not np.all((y == 0.0) | (y == 1.0)):
                     raise DataError("A logistic target must hold only 0.0 and 1.0.")
-        if self.class_labels is not None and len(self.class_labels) != 2:
+        if self.task == "softmax":
+            self._check_classes()
+        elif self.class_labels is not None and len(self.class_labels) != 2:
             raise DataError("class_labels must hold exactly two labels.")
+
+    def _check_classes(self) -> None:
+        """Softmax: 2..MAX_CLASSES distinct labels, y holding their indices."""
+        labels = self.class_labels
+        if labels is None:
+            raise DataError(
+                "A softmax Dataset needs class_labels: the K labels of the classes, "
+                "in the order of their indices 0..K-1."
+            )
+        n_classes = len(labels)
+        if not 2 <= n_classes <= MAX_CLASSES:
+            raise DataError(
+                f"Softmax regression needs 2 to {MAX_CLASSES} classes. Got "
+                f"{n_classes} class labels instead."
+            )
+        if len({(type(v), v) for v in labels}) != n_classes:
+            raise DataError("class_labels must be distinct.")
+        for y in (self.y, self.y_val):
+            if y is not None and not np.all(
+                (y >= 0) & (y < n_classes) & (y == np.round(y))
+            ):
+                raise DataError(
+                    f"A softmax target must hold class indices 0.0 to "
+                    f"{n_classes - 1}.0 ({n_classes} class labels)."
+                )
+
+    @property
+    def n_classes(self) -> int | None:
+        """K for softmax regression, 2 for logistic regression, None for linear."""
+        if self.task == "softmax":
+            return len(self.class_labels)
+        return 2 if self.task == "logistic" else None
 
     def __setstate__(self, state: dict[str, object]) -> None:
         # Unpickling (st.cache_data does it) skips __post_init__: re-freeze arrays.
@@ -144,24 +191,32 @@ class Dataset:
         Without an intercept column, :math:`\theta_0 = 0` but the returned
         intercept is still the offset the means imply.
 
+        For softmax regression each class's row of θ is converted the same way.
+
         Parameters
         ----------
-        theta : ndarray of shape (n_features,) or (n_steps, n_features)
-            One parameter vector, or a path of them.
+        theta : ndarray of shape (n_params,) or (n_steps, n_params)
+            One parameter vector, or a path of them; n_params is n_features, or
+            K·n_features for softmax regression (row-major from (K, n_features)).
 
         Returns
         -------
-        intercept : ndarray of shape () or (n_steps,)
+        intercept : ndarray of shape () or (n_steps,); softmax: (K,) or (n_steps, K)
         coefficients : ndarray of shape (n_features - has_intercept,) or
-            (n_steps, n_features - has_intercept)
+            (n_steps, n_features - has_intercept); softmax: (K, ...) or
+            (n_steps, K, ...)
             One per non-intercept feature, in ``feature_names`` order.
         """
         theta = np.asarray(theta, dtype=float)
-        if theta.shape[-1:] != (self.n_features,) or theta.ndim > 2:
+        k = self.n_classes if self.task == "softmax" else 1
+        n_params = k * self.n_features
+        if theta.shape[-1:] != (n_params,) or theta.ndim > 2:
             raise ValueError(
-                f"theta must have shape ({self.n_features},) or (n_steps, "
-                f"{self.n_features}). Got {theta.shape} instead."
+                f"theta must have shape ({n_params},) or (n_steps, "
+                f"{n_params}). Got {theta.shape} instead."
             )
+        if self.task == "softmax":
+            theta = theta.reshape(*theta.shape[:-1], k, self.n_features)
         offset = int(self.has_intercept)
         slopes = theta[..., offset:]
         coefficients = slopes / self.scales

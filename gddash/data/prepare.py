@@ -1,8 +1,9 @@
 """DataFrame -> ``Dataset``: the user's choice of target and features, encoded.
 
-``prepare`` encodes the target (numbers, or two labels for logistic regression)
-and the features (numbers, one-hot categories), applies the missing-value policy,
-holds out validation rows, standardizes and adds the intercept.
+``prepare`` encodes the target (numbers, two labels for logistic regression, or
+up to ``MAX_CLASSES`` class labels for softmax regression) and the features
+(numbers, one-hot categories), applies the missing-value policy, holds out
+validation rows, standardizes and adds the intercept.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from gddash.data.classes import class_codes, inferred_task, whole_number_levels
 from gddash.data.columns import (
     _BLOCK_ROWS,
     _IDENTIFIER_NAME,
@@ -24,7 +26,7 @@ from gddash.data.columns import (
     _location_scale,
     describe_columns,
 )
-from gddash.data.dataset import Dataset, Task, _invalid_mask
+from gddash.data.dataset import MAX_CLASSES, TASKS, Dataset, Task, _invalid_mask
 from gddash.data.words import _plural
 from gddash.errors import DataError, SettingsError
 
@@ -63,8 +65,14 @@ class PrepareOptions:
     validation_fraction : float in [0, 0.9), default 0.0
         Share of rows held out, drawn with ``seed``.
     seed : int, default 0
-    task : {"linear", "logistic"} or None, default None
-        None infers it: two-valued target -> logistic, numeric target -> linear.
+    task : {"linear", "logistic", "softmax"} or None, default None
+        None infers it as ``describe_columns`` suggests: two values -> logistic;
+        text with 3 to ``MAX_CLASSES`` labels -> softmax; numbers -> linear,
+        unless named like a class ("class", "label", "species", "target", …) and
+        holding 3 to ``MAX_CLASSES`` whole numbers -> softmax. Forcing a task:
+        "linear" takes any numeric or two-valued target (two labels as 0/1);
+        "logistic" needs exactly two values; "softmax" takes 2 to ``MAX_CLASSES``
+        classes, text or whole numbers.
     """
 
     missing: Literal["drop", "mean"] = "drop"
@@ -79,7 +87,7 @@ class PrepareOptions:
     def __post_init__(self) -> None:
         _check_choice("missing", self.missing, ("drop", "mean"))
         _check_choice("categorical", self.categorical, ("onehot", "refuse"))
-        _check_choice("task", self.task, (None, "linear", "logistic"))
+        _check_choice("task", self.task, (None, *TASKS))
         if (
             isinstance(self.max_levels, bool)
             or not isinstance(self.max_levels, int)
@@ -121,7 +129,7 @@ def _check_choice(option: str, value: object, allowed: tuple[object, ...]) -> No
 class _Target:
     values: np.ndarray  # (n_rows,) float64, NaN where missing
     task: Task
-    class_labels: tuple[object, object] | None
+    class_labels: tuple[object, ...] | None
     notes: tuple[str, ...]
 
 
@@ -144,8 +152,9 @@ def prepare(
     """Turn chosen columns of a DataFrame into a ``Dataset``.
 
     Steps, in order: encode the target (two values -> 0/1 for logistic
-    regression); check and encode the features (one-hot for categorical columns,
-    refusal for text and identifiers); drop rows with a missing target, and with
+    regression, K classes -> 0..K−1 for softmax regression); check and encode
+    the features (one-hot for categorical columns, refusal for text and
+    identifiers); drop rows with a missing target, and with
     a missing feature when ``options.missing == "drop"``; split off validation
     rows; fill missing values with training means when ``missing == "mean"``; drop
     constant features; standardize with training statistics; add the intercept.
@@ -181,6 +190,8 @@ def prepare(
     train, val = _split(rows, len(df), options, notes)
     if encoded.task == "logistic":
         _check_both_classes(encoded, train, target)
+    if encoded.task == "softmax":
+        encoded = _settle_classes(encoded, rows, train, target, notes)
     X, X_val, names, means, scales = _design_matrix(columns, train, val, options, notes)
     y = encoded.values if train is None else encoded.values[train]
     y_val = None if val is None else encoded.values[val]
@@ -258,30 +269,95 @@ def _encode_target(series: pd.Series, name: str, task: Task | None) -> _Target:
             "nothing to predict. Choose a column whose values vary."
         )
     if task is None:
-        if n_values == 2:
-            task = "logistic"
-        elif numeric:
-            task = "linear"
-        else:
-            raise DataError(
-                f"The target '{name}' holds text with {n_values} distinct values. "
-                "Choose a numeric target (linear regression) or a target with exactly "
-                "two values (logistic regression)."
-            )
+        task = _infer_task(series, name, numeric, n_values)
+    if task == "softmax":
+        return _class_target(series, name, numeric)
     if task == "logistic" and n_values != 2:
+        classes = "" if numeric else ", or use softmax regression"
         raise DataError(
             "Logistic regression needs a target with exactly 2 distinct values, but "
-            f"'{name}' has {int(series.nunique())}. Choose a two-valued target, or use "
-            "linear regression."
+            f"'{name}' has {int(series.nunique())}. Choose a two-valued target"
+            + (classes or ", or use linear regression")
+            + "."
         )
     if n_values == 2 and (task == "logistic" or not numeric):
         return _binary_target(series, name, task)
     if not numeric:
         raise DataError(
             f"Linear regression needs a numeric target, but '{name}' holds text "
-            f"({n_values} distinct values). Choose a numeric target."
+            f"({n_values} distinct values). Choose a numeric target"
+            + (", or use softmax regression." if n_values <= MAX_CLASSES else ".")
         )
     return _Target(_float_values(series), task, None, ())
+
+
+def _infer_task(
+    series: pd.Series, name: str, numeric: bool, n_values: int | None
+) -> Task:
+    """The default task, as ``describe_columns`` suggests it (``inferred_task``)."""
+    if n_values == 2:
+        return "logistic"
+    if not numeric:
+        if n_values > MAX_CLASSES:
+            raise DataError(_too_many_classes(name, n_values, numeric=False))
+        return "softmax"
+    values = _float_values(series)
+    values = values[~np.isnan(values)]
+    codes = whole_number_levels(values)
+    return inferred_task(name, True, None if codes is None else len(codes), len(values))
+
+
+def _too_many_classes(name: str, n_values: int, *, numeric: bool) -> str:
+    if numeric:
+        return (
+            f"Softmax regression needs a target with 2 to {MAX_CLASSES} classes, but "
+            f"'{name}' has {n_values:,} distinct numbers: it is a quantity, not a "
+            "class. Choose linear regression, or a target with fewer classes."
+        )
+    return (
+        f"The target '{name}' holds text with {n_values:,} distinct values, more than "
+        f"the {MAX_CLASSES} classes softmax regression handles. Choose a target with "
+        f"at most {MAX_CLASSES} classes (merge rare labels into one, such as "
+        "'other'), or a numeric target for linear regression."
+    )
+
+
+def _class_target(series: pd.Series, name: str, numeric: bool) -> _Target:
+    """Encode a class target to indices 0..K−1 (labels in ``order_classes`` order)."""
+    if numeric:
+        values = _float_values(series)
+        values = values[~np.isnan(values)]
+        n_values = len(np.unique(values))
+        if n_values > MAX_CLASSES:
+            raise DataError(_too_many_classes(name, n_values, numeric=True))
+        if whole_number_levels(values) is None:
+            example = next(float(v) for v in values if v != np.round(v))
+            raise DataError(
+                f"Softmax regression needs class labels, but '{name}' holds numbers "
+                f"that are not whole (such as {example:g}). Choose linear regression, "
+                "or a column of labels or whole-number codes."
+            )
+    else:
+        n_values = int(series.nunique(dropna=True))
+        if n_values > MAX_CLASSES:
+            raise DataError(_too_many_classes(name, n_values, numeric=False))
+    codes, labels = class_codes(series)
+    notes = ()
+    if labels != tuple(range(len(labels))):
+        notes = (_class_note(name, labels),)
+    return _Target(codes, "softmax", labels, notes)
+
+
+def _class_note(name: str, labels: tuple[object, ...]) -> str:
+    """'Target 'species' has 3 classes, numbered 'setosa' → 0, …' (at most 6 shown)."""
+    pairs = [f"{label!r} → {k}" for k, label in enumerate(labels)]
+    if len(pairs) > 6:
+        pairs = [*pairs[:5], "…", pairs[-1]]
+    return (
+        f"Target '{name}' has {len(labels)} classes, numbered {', '.join(pairs)} "
+        "(scikit-learn's order of classes_); the model predicts the probability of "
+        "each."
+    )
 
 
 def _target_levels(series: pd.Series) -> int | None:
@@ -507,6 +583,59 @@ def _check_both_classes(target: _Target, train: np.ndarray | None, name: str) ->
             "logistic regression cannot learn anything. Use more rows or a smaller "
             "validation fraction."
         )
+
+
+def _settle_classes(
+    target: _Target,
+    rows: np.ndarray | None,
+    train: np.ndarray | None,
+    name: str,
+    notes: list[str],
+) -> _Target:
+    """Renumber classes left without rows; refuse a class missing from training.
+
+    A class whose every row lost a feature value disappears (with a note). A class
+    seen only in validation rows would have no minimum to descend to.
+    """
+    labels = target.class_labels
+    kept = target.values if rows is None else target.values[rows]
+    kept = kept[~np.isnan(kept)].astype(np.int64)
+    present = np.flatnonzero(np.bincount(kept, minlength=len(labels)))
+    if len(present) < len(labels):
+        gone = [labels[k] for k in range(len(labels)) if k not in set(present)]
+        if len(present) < 2:
+            raise DataError(
+                f"Only {_plural(len(present), 'class', 'classes')} of '{name}' "
+                f"{'remains' if len(present) == 1 else 'remain'} once rows with "
+                "missing feature values are dropped. Fill gaps with missing='mean', "
+                "or choose other features."
+            )
+        listed = ", ".join(repr(v) for v in gone)
+        labels = tuple(labels[k] for k in present)
+        stale = [n for n in notes if n.startswith(f"Target '{name}' has ")]
+        notes[:] = [n for n in notes if n not in stale]
+        notes.append(
+            f"Class(es) {listed} of '{name}' left out: every row of theirs lacks a "
+            "feature value."
+        )
+        if labels != tuple(range(len(labels))):
+            notes.append(_class_note(name, labels))
+        remap = np.full(len(target.class_labels), np.nan)
+        remap[present] = np.arange(len(present))
+        values = np.full(len(target.values), np.nan)
+        known = ~np.isnan(target.values)
+        values[known] = remap[target.values[known].astype(np.int64)]
+        target = _Target(values, "softmax", labels, target.notes)
+    y = target.values if train is None else target.values[train]
+    counts = np.bincount(y.astype(np.int64), minlength=len(labels))
+    if np.any(counts == 0):
+        listed = ", ".join(repr(labels[k]) for k in np.flatnonzero(counts == 0))
+        raise DataError(
+            f"Class(es) {listed} of '{name}' have no training row: all their rows "
+            "were held out for validation, so softmax regression cannot learn them. "
+            "Use a smaller validation fraction or another seed."
+        )
+    return target
 
 
 @dataclass(frozen=True)
