@@ -56,6 +56,19 @@ def breast_cancer() -> None:
     write("breast_cancer.csv", [*names, "diagnosis"], rows)
 
 
+def iris() -> None:
+    """Fisher's iris as in scikit-learn's file; its 0/1/2 codes become species names.
+
+    The file's first line, "150,4,setosa,versicolor,virginica", names the codes.
+    """
+    with open(SKLEARN_DATA / "iris.csv", encoding="utf-8") as handle:
+        lines = list(csv.reader(handle))
+    names = lines[0][2:]
+    rows = [[*line[:-1], names[int(line[-1])]] for line in lines[1:]]
+    header = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+    write("iris.csv", [*header, "species"], rows)
+
+
 def auto_mpg(unpacked: Path) -> None:
     """vega_datasets' cars.json; Year '1970-01-01' becomes 1970, nulls become empty."""
     cars = json.loads((unpacked / "vega_datasets/_data/cars.json").read_text())
@@ -98,6 +111,7 @@ def main(argv: list[str]) -> int:
     unpacked = Path(argv[0])
     diabetes()
     breast_cancer()
+    iris()
     auto_mpg(unpacked)
     engel(unpacked)
     return 0

@@ -22,7 +22,7 @@ from gddash.data import (
 from gddash.errors import DataError
 
 README = (DATA_DIR / "README.md").read_text(encoding="utf-8")
-REAL = ("diabetes", "auto_mpg", "breast_cancer", "engel")
+REAL = ("diabetes", "auto_mpg", "breast_cancer", "iris", "engel")
 
 
 def load_generator_module():
@@ -43,6 +43,7 @@ def test_catalogue_shape():
     assert {"seed", "ill_conditioned", "large", *REAL} <= set(keys)
     assert sum(s.task == "logistic" for s in catalogue if s.key in REAL) >= 1
     assert sum(s.task == "linear" for s in catalogue if s.key in REAL) >= 2
+    assert sum(s.task == "softmax" for s in catalogue if s.key in REAL) >= 1
 
 
 def test_samples_need_a_filename_or_a_generator():
@@ -118,6 +119,48 @@ def test_real_data_sanity():
     assert diabetes.shape == (442, 11)
     engel = read_csv(load_sample("engel"))
     assert engel.shape == (235, 2)
+
+
+def test_the_iris_sample_is_fishers_iris_with_three_species():
+    df = read_csv(load_sample("iris"))
+    assert list(df.columns) == [
+        "sepal_length",
+        "sepal_width",
+        "petal_length",
+        "petal_width",
+        "species",
+    ]
+    assert df["species"].value_counts().to_dict() == {
+        "setosa": 50,
+        "versicolor": 50,
+        "virginica": 50,
+    }
+    # Fisher's values as scikit-learn ships them (not UCI's, which differ in two)
+    iris = pytest.importorskip("sklearn.datasets").load_iris()
+    np.testing.assert_array_equal(df.iloc[:, :4].to_numpy(), iris.data)
+    assert list(df["species"]) == list(iris.target_names[iris.target])
+
+
+def test_the_iris_sample_prepares_for_softmax_in_scikit_learns_class_order():
+    df = read_csv(load_sample("iris"))
+    summary = describe_columns(df)
+    assert "it has 3 classes ('setosa', 'versicolor', 'virginica')" in (
+        summary.explanation
+    )
+    dataset = prepare(df, "species")
+    assert dataset.task == "softmax" and dataset.n_classes == 3
+    assert dataset.class_labels == ("setosa", "versicolor", "virginica")
+    iris = pytest.importorskip("sklearn.datasets").load_iris()
+    np.testing.assert_array_equal(dataset.y, iris.target)
+    assert dataset.feature_names == (
+        "intercept",
+        "sepal_length",
+        "sepal_width",
+        "petal_length",
+        "petal_width",
+    )
+    held = prepare(df, "species", options=PrepareOptions(validation_fraction=0.2))
+    assert set(np.unique(held.y)) == {0.0, 1.0, 2.0} and len(held.y_val) == 30
 
 
 def test_large_sample_is_generated_deterministically_and_cached():

@@ -30,7 +30,7 @@ class Sample:
     default_target : str
     default_features : tuple of str or None
         None means every usable column except the target.
-    task : {"linear", "logistic"}
+    task : {"linear", "logistic", "softmax"}
     n_rows : int
         Data rows of the CSV.
     filename : str or None
@@ -132,6 +132,21 @@ _SAMPLES = (
         n_rows=569,
         filename="breast_cancer.csv",
         source="UCI Breast Cancer Wisconsin (Diagnostic), via scikit-learn (CC BY 4.0)",
+    ),
+    Sample(
+        key="iris",
+        title="Iris species (real, three classes)",
+        description=(
+            "150 iris flowers, 50 of each species (setosa, versicolor, virginica), "
+            "described by the length and width of their sepals and petals in cm. "
+            "Softmax regression: one score per species."
+        ),
+        default_target="species",
+        default_features=None,
+        task="softmax",
+        n_rows=150,
+        filename="iris.csv",
+        source="Anderson (1935) and Fisher (1936), via scikit-learn (public domain)",
     ),
     Sample(
         key="engel",
