@@ -267,6 +267,37 @@ def test_odd_column_names_survive_reading_and_preparing():
     assert all(name.startswith("kind:[a]") for name in dataset.feature_names[14:])
 
 
+HOSTILE_LABELS = [
+    "time:s",
+    "a.b",
+    "x[0]",
+    "back\\slash",
+    'q"uote',
+    "it's",
+    "$5",
+    "*_em_*",
+    "<script>alert(1)</script>",
+    "naïve 温度 😀",
+]
+
+
+def test_hostile_class_labels_survive_reading_and_preparing_as_classes():
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["x", "class:[label]"])
+    file_order = [HOSTILE_LABELS[(3 * i) % len(HOSTILE_LABELS)] for i in range(40)]
+    for i, label in enumerate(file_order):
+        writer.writerow([i % 7, label])
+    df = read_csv(buffer.getvalue().encode("utf-8"))
+    assert df["class:[label]"].tolist() == file_order
+    dataset = prepare(df, "class:[label]", ["x"])
+    assert dataset.task == "softmax"
+    assert dataset.class_labels == tuple(sorted(HOSTILE_LABELS))
+    np.testing.assert_array_equal(
+        dataset.y, [dataset.class_labels.index(v) for v in file_order]
+    )
+
+
 # --------------------------------------------------------------------------------------
 # The raw-byte walk splits rows exactly as pandas' C parser does
 # --------------------------------------------------------------------------------------
