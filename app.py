@@ -8,18 +8,21 @@ import threading
 
 import streamlit as st
 
+from gddash.allocator import return_freed_memory
 from gddash.engine import warm_up
 
 
 @st.cache_resource(show_spinner=False)
-def warm_kernels() -> threading.Thread:
+def set_up_server() -> threading.Thread:
     """Once per server: compile the loops (or load them from numba's cache).
 
-    Also moves everything imported so far into the collector's permanent
+    Also makes freed arrays go back to the system (``gddash.allocator``), and
+    moves everything imported so far into the collector's permanent
     generation (``gc.freeze``): Streamlit runs a full collection after every
     script run, and walking the libraries' objects each time made every rerun,
     a slider move included, wait for it (benchmarks/browser.py measures it).
     """
+    return_freed_memory()
     gc.collect()
     gc.freeze()
     thread = threading.Thread(target=warm_up, name="gddash-warm-up", daemon=True)
@@ -53,5 +56,5 @@ pages = [
         url_path="learn",
     ),
 ]
-warm_kernels()
+set_up_server()
 st.navigation(pages).run()

@@ -6,7 +6,7 @@ Two kinds of memory, chosen by who can use a result:
   entries and time).
 - What comes from a visitor's upload serves only that visitor, so it lives in
   the visitor's session, one result per step (``remember``), replaced when the
-  visitor changes data and freed when the session ends. Refusals are kept like
+  visitor changes data and freed when the tab disconnects. Refusals are kept like
   results, so a bad file or formula costs its work once.
 Keys are sha256 digests of bytes plus settings, never a large DataFrame (which
 Streamlit would hash from a sample).
@@ -59,13 +59,21 @@ def digest(raw: bytes | memoryview) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
+@st.cache_resource(scope="session", show_spinner=False)
+def _session_results() -> dict[str, tuple[str, object]]:
+    """This session's results, by slot: Streamlit drops them as soon as the tab
+    disconnects (a session-scoped cache), not when the stored session expires,
+    which waits until another visitor connects."""
+    return {}
+
+
 def remember(slot: str, key: str, compute: Callable[[], T]) -> T:
     """This session's result of ``compute`` for ``key``: one per slot, refusals too.
 
     A ``GddashError`` is kept and raised again for the same key, so a refused
     upload or formula is not redone on every rerun.
     """
-    memo = st.session_state.setdefault("_memo", {})
+    memo = _session_results()
     held = memo.get(slot)
     if held is None or held[0] != key:
         memo.pop(slot, None)  # free the old result before computing the new one
@@ -81,7 +89,7 @@ def remember(slot: str, key: str, compute: Callable[[], T]) -> T:
 
 def forget_session_data() -> None:
     """Free everything this session computed from its upload."""
-    st.session_state.pop("_memo", None)
+    _session_results().clear()
 
 
 # --- Tables and datasets ------------------------------------------------------------

@@ -98,7 +98,7 @@ def keep_upload() -> None:
         st.session_state["_upload"] = None
         return
     st.session_state["_upload"] = Upload(
-        uploaded.name, uploaded.size, cache.digest(uploaded.getbuffer()), uploaded
+        uploaded.name, uploaded.size, cache.digest(uploaded.getvalue()), uploaded
     )
 
 
@@ -274,8 +274,9 @@ def main() -> None:
             "sha": upload.key[:12],
         }
 
-        def load() -> memoryview:
-            return upload.file.getbuffer()
+        def load() -> bytes:
+            # getvalue() is Streamlit's own bytes; getbuffer() would copy them.
+            return upload.file.getvalue()
 
         shared = False
     else:
