@@ -11,6 +11,8 @@ import pytest
 
 from gddash.data import (
     DATA_DIR,
+    PAGE_TASKS,
+    TASKS,
     PrepareOptions,
     Sample,
     describe_columns,
@@ -22,6 +24,7 @@ from gddash.data import (
 from gddash.errors import DataError
 
 README = (DATA_DIR / "README.md").read_text(encoding="utf-8")
+EVERY = samples(tasks=TASKS)
 REAL = ("diabetes", "auto_mpg", "breast_cancer", "iris", "engel")
 
 
@@ -34,7 +37,7 @@ def load_generator_module():
 
 
 def test_catalogue_shape():
-    catalogue = samples()
+    catalogue = EVERY
     keys = [s.key for s in catalogue]
     assert len(catalogue) >= 6
     assert len(set(keys)) == len(keys)
@@ -51,7 +54,17 @@ def test_samples_need_a_filename_or_a_generator():
         Sample("k", "t", "d", "y", None, "linear", 3)
 
 
-@pytest.mark.parametrize("sample", samples(), ids=lambda s: s.key)
+def test_pages_list_the_samples_of_the_tasks_they_fit():
+    listed = samples()
+    assert {s.task for s in listed} == set(PAGE_TASKS) == {"linear", "logistic"}
+    assert listed == tuple(s for s in EVERY if s.task != "softmax")
+    assert [s.key for s in samples(tasks=("softmax",))] == ["iris"]
+    assert load_sample("iris").startswith(b"sepal_length,")
+    with pytest.raises(ValueError, match="tasks must be among"):
+        samples(tasks=("multinomial",))
+
+
+@pytest.mark.parametrize("sample", EVERY, ids=lambda s: s.key)
 def test_each_sample_loads_and_prepares_as_advertised(sample):
     df = read_csv(load_sample(sample.key))
     assert len(df) == sample.n_rows
@@ -66,7 +79,7 @@ def test_each_sample_loads_and_prepares_as_advertised(sample):
     assert sample.title and sample.description and sample.source
 
 
-@pytest.mark.parametrize("sample", samples(), ids=lambda s: s.key)
+@pytest.mark.parametrize("sample", EVERY, ids=lambda s: s.key)
 def test_each_sample_is_documented_with_a_licence(sample):
     name = sample.filename or "make_synthetic.py"
     assert f"`{name}`" in README
@@ -78,7 +91,7 @@ def test_each_sample_is_documented_with_a_licence(sample):
 
 def test_committed_files_are_exactly_the_catalogued_ones():
     committed = {p.name for p in DATA_DIR.glob("*.csv")}
-    catalogued = {s.filename for s in samples() if s.filename}
+    catalogued = {s.filename for s in EVERY if s.filename}
     assert committed == catalogued
 
 
@@ -164,7 +177,7 @@ def test_the_iris_sample_prepares_for_softmax_in_scikit_learns_class_order():
 
 
 def test_large_sample_is_generated_deterministically_and_cached():
-    sample = next(s for s in samples() if s.key == "large")
+    sample = next(s for s in EVERY if s.key == "large")
     assert sample.filename is None and sample.generator
     assert sample.n_rows >= 200_000
     first = load_sample("large")

@@ -27,7 +27,7 @@ Conventions used in every message:
 """
 
 from gddash.data.columns import ColumnInfo, ColumnSummary, describe_columns
-from gddash.data.dataset import MAX_CLASSES, Dataset
+from gddash.data.dataset import MAX_CLASSES, TASKS, Dataset
 from gddash.data.dialect import MISSING_MARKERS, NUMERIC_SHARE
 from gddash.data.prepare import PrepareOptions, prepare
 from gddash.data.read import (
@@ -37,7 +37,7 @@ from gddash.data.read import (
     MAX_ROWS,
     read_csv,
 )
-from gddash.data.samples import DATA_DIR, Sample, load_sample, samples
+from gddash.data.samples import DATA_DIR, PAGE_TASKS, Sample, load_sample, samples
 
 __all__ = [
     "DATA_DIR",
@@ -48,6 +48,8 @@ __all__ = [
     "MAX_ROWS",
     "MISSING_MARKERS",
     "NUMERIC_SHARE",
+    "PAGE_TASKS",
+    "TASKS",
     "ColumnInfo",
     "ColumnSummary",
     "Dataset",
