@@ -5,7 +5,13 @@ trace = descend(LinearRegression(X, y), Settings(variant="sgd", learning_rate=0.
 """
 
 from gddash.engine.descent import Plan, descend, plan, warm_up
-from gddash.engine.problems import LinearRegression, LogisticRegression, Objective
+from gddash.engine.penalties import PENALTIES, Penalty
+from gddash.engine.problems import (
+    HuberRegression,
+    LinearRegression,
+    LogisticRegression,
+    Objective,
+)
 from gddash.engine.reference import (
     Conditioning,
     LogisticOptimum,
@@ -15,21 +21,27 @@ from gddash.engine.reference import (
 )
 from gddash.engine.settings import RULES, SCHEDULES, VARIANTS, Settings
 from gddash.engine.shuffle import SHUFFLE_NOTE, epoch_order
+from gddash.engine.softmax import MAX_CLASSES, SoftmaxRegression
 from gddash.engine.trace import STATUSES, Trace
 
 __all__ = [
+    "MAX_CLASSES",
+    "PENALTIES",
     "RULES",
     "SCHEDULES",
     "SHUFFLE_NOTE",
     "STATUSES",
     "VARIANTS",
     "Conditioning",
+    "HuberRegression",
     "LinearRegression",
     "LogisticOptimum",
     "LogisticRegression",
     "Objective",
+    "Penalty",
     "Plan",
     "Settings",
+    "SoftmaxRegression",
     "Trace",
     "conditioning",
     "descend",

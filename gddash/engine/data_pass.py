@@ -4,7 +4,7 @@ A tile of rows is multiplied by θ, its loss terms (``losses``) are computed, an
 its gradient is added while the tile is still in cache. The loss's ``terms``
 avoid libm calls so that the compiler vectorises them. Used for the log-loss's
 full-data loss and gradient (the squared loss has an exact shortcut through
-XᵀX, see ``problems``). Compiled and cached like ``kernels``.
+XᵀX, see ``problems``) and Huber's. Compiled and cached like ``kernels``.
 """
 
 from __future__ import annotations
@@ -120,8 +120,11 @@ def loss_sums(
     grad: np.ndarray,
     *,
     loss: str,
+    epsilon: float = 0.1,
 ) -> float:
     """Σ ℓ and Σ ∂ℓ/∂z · x over rows start..stop−1 (the latter into grad).
+
+    ``loss`` is a name in ``losses.LOSS_IDS``; ``epsilon`` is Huber's ε.
 
     For the log-loss y must hold 0 and 1 only (its terms use 1 − 2y = ±1).
     """
@@ -135,4 +138,4 @@ def loss_sums(
         )
     scratch = np.empty(3 * TILE + d)
     X, y = read_only(X), read_only(y)  # one compiled type (see kernels.read_only)
-    return sums(X, y, theta, start, stop, grad, scratch, losses.LOSS_IDS[loss])
+    return sums(X, y, theta, start, stop, grad, scratch, losses.loss_of(loss, epsilon))

@@ -13,7 +13,12 @@ Where the update happens: batch in ``_Run._advance_batch`` (``rules.apply_update
 with the problem's full gradient); SGD in ``kernels.one_row_at_a_time``, the
 textbook θ ← θ − η ∂ℓ(xᵢ)/∂θ (run four rows at a time by its twin
 ``kernels.four_rows_at_a_time``); mini-batch in ``kernels.batch_updates``.
-The loss ℓ is a piece from ``losses``.
+The loss ℓ is a piece from ``losses``. A penalty (``Settings.penalty``) goes
+through ``rules.penalty_gradient`` and ``rules.penalty_after`` (l2·w in the
+gradient; L1 by a proximal step for the plain rule, a subgradient with no
+crossing of 0 for the others); per-row plain SGD takes scikit-learn's scheme
+(``kernels.penalised_sgd_updates``).
+Softmax regression runs every variant in ``kernels.softmax_updates``.
 """
 
 from __future__ import annotations
@@ -51,6 +56,8 @@ class _RowState:
     rows_x: np.ndarray  # (block, d) shuffled rows gathered contiguously
     rows_y: np.ndarray  # (block,)
     tmp: tuple  # (x, y) room for a window's rows in block order (or empty)
+    q: np.ndarray  # (d,) L1 each weight received (scikit-learn's truncated gradient)
+    u: np.ndarray  # (1,) L1 each weight could have received so far
 
 
 @dataclass(frozen=True)
@@ -115,7 +122,9 @@ class _Run:
 
     def __init__(self, problem: Problem, settings: Settings) -> None:
         self.problem, self.s = problem, settings
-        self.n, self.d = problem.n_samples, problem.n_features
+        self.n, self.d = problem.n_samples, problem.n_params
+        self.penalty = settings.penalty_term
+        self.softmax = problem.kind == "softmax"
         self.function = isinstance(problem, Objective)
         self.what = "f" if self.function else "loss"
         self.sign = -1.0 if settings.maximize else 1.0
@@ -147,6 +156,11 @@ class _Run:
                 "maximize=True climbs a function; a regression loss is always "
                 "minimised. Use an Objective for gradient ascent."
             )
+        if self.penalty is not None and self.function:
+            raise SettingsError(
+                f"penalty={s.penalty!r} penalises a model's weights, and a function "
+                "has none: use penalty=None, or write the penalty into f."
+            )
         if s.theta0 is not None and len(s.theta0) != self.d:
             raise SettingsError(
                 f"theta0 has {len(s.theta0)} values but the problem has "
@@ -155,7 +169,7 @@ class _Run:
 
     def _recording_stride(self) -> int:
         intervals = self.s.max_points - 1
-        if self.problem.kind == "logistic" and not self.as_batch:
+        if self.problem.kind in ("logistic", "huber", "softmax") and not self.as_batch:
             descent_rows = self.total * self.batch
             affordable = max(descent_rows, _MIN_EVALUATION_ROWS) // self.n
             intervals = min(intervals, max(affordable, math.ceil(self.s.max_epochs)))
@@ -186,18 +200,19 @@ class _Run:
     def _advance_batch(self, t, theta, loss, grad):
         """One update with the full gradient already evaluated at θ."""
         t += 1
+        s = self.s
+        grad = self.sign * self._loss_grad
+        lr = self._lr(t)
+        p = self.penalty
+        if p is not None:  # see rules.penalty_gradient
+            mask, old = self.problem.penalised, np.empty(self.d)
+            rules.penalty_gradient(self.rule, theta, grad, p.l1, p.l2, mask, old)
         rules.apply_update(
-            self.rule,
-            theta,
-            self.sign * grad,
-            self._lr(t),
-            self.m,
-            self.v,
-            t,
-            self.s.momentum,
-            self.s.beta2,
-            self.s.adaptive_eps,
-        )
+            self.rule, theta, grad, lr, self.m, self.v, t, s.momentum, s.beta2,
+            s.adaptive_eps,
+        )  # fmt: skip
+        if p is not None:
+            rules.penalty_after(self.rule, theta, lr, p.l1, mask, old, self.m)
         loss, grad = self._evaluate_one(theta)
         outcome = self._verdict(t, theta, loss, grad, epoch_end=True)
         if outcome is not None or t % self.stride == 0:
@@ -227,7 +242,7 @@ class _Run:
         if len(steps) == 0 or steps[-1] != t_end:
             steps = np.append(steps, t_end)
             thetas = np.vstack([thetas, theta])
-        losses, grads = self.problem.evaluate(thetas)
+        losses, _, grads = self._evaluate(thetas)
         vals = self.problem.validation_losses(thetas)
         seconds = seconds0 + (seconds1 - seconds0) * (steps - t0) / max(done, 1)
         # Check the stopping rules at every point, vectorised; the last point
@@ -300,8 +315,23 @@ class _Run:
         return done
 
     # -- helpers --------------------------------------------------------------
+    def _evaluate(self, thetas):
+        """The objective (k,), its smooth gradient and its reported gradient
+        (the minimum-norm subgradient with an L1 penalty) at thetas (k, d)."""
+        losses, grads = self.problem.evaluate(thetas)
+        if self.penalty is None:
+            return losses, grads, grads
+        return self.penalty.add_to(losses, grads, thetas, self.problem.penalised)
+
     def _evaluate_one(self, theta):
+        """Objective and reported gradient at θ; keeps the loss's own gradient
+        (no penalty) for the next batch update in ``self._loss_grad``."""
         losses, grads = self.problem.evaluate(theta[None, :])
+        self._loss_grad = grads[0]
+        if self.penalty is not None:
+            losses, _, grads = self.penalty.add_to(
+                losses, grads, theta[None, :], self.problem.penalised
+            )
         return float(losses[0]), grads[0]
 
     def _validation_one(self, theta) -> float:
@@ -320,6 +350,9 @@ class _Run:
             stable = None
             if self.s.rule == "plain":
                 stable = self.problem.stable_learning_rate(self.batch)
+                if stable is not None and self.penalty is not None:
+                    # The L2 part adds l2 to the curvature: 2/L becomes 2/(L + l2).
+                    stable = 1.0 / (1.0 / stable + self.penalty.l2 / 2.0)
             message = stopping.diverged_message(
                 happened, self.s.learning_rate, stable, self.function, self.s.maximize
             )
@@ -401,25 +434,40 @@ class _Run:
         number done (fewer on blow-up)."""
         from gddash.engine import kernels  # imports numba: on first use
 
-        state, loss = self._rows, self.problem.loss
+        state, problem = self._rows, self.problem
         where = dict(count=count, t=t, stride=self.stride, path=state.path)
-        plain = self.rule == rules.PLAIN and self.schedule == rules.CONSTANT
-        if plain and self.batch == 1:
-            return kernels.sgd_rows(
-                X, y, theta, loss=loss, learning_rate=self.s.learning_rate, **where
+        shrink = None
+        if self.penalty is not None:
+            shrink = kernels.Shrinkage(
+                self.penalty.l1, self.penalty.l2, problem.penalised
             )
-        return kernels.batch_rows(
-            X,
-            y,
-            theta,
-            loss=loss,
+        batch = dict(
             batch_size=self.batch,
             rule=state.rule,
             schedule=state.schedule,
             grad=state.grad,
             m=self.m,
             v=self.v,
-            **where,
+            penalty=shrink,
+        )
+        if self.softmax:
+            return kernels.softmax_rows(
+                X, y, theta, n_classes=problem.n_classes, **batch, **where
+            )
+        loss, epsilon = problem.loss, problem.epsilon
+        plain = self.rule == rules.PLAIN
+        if plain and self.batch == 1 and shrink is not None:
+            return kernels.penalised_sgd_rows(
+                X, y, theta, loss=loss, epsilon=epsilon, schedule=state.schedule,
+                penalty=shrink, q=state.q, u=state.u, **where,
+            )  # fmt: skip
+        if plain and self.schedule == rules.CONSTANT and self.batch == 1:
+            return kernels.sgd_rows(
+                X, y, theta, loss=loss, epsilon=epsilon,
+                learning_rate=self.s.learning_rate, **where,
+            )  # fmt: skip
+        return kernels.batch_rows(
+            X, y, theta, loss=loss, epsilon=epsilon, **batch, **where
         )
 
     def _row_state(self) -> _RowState:
@@ -429,6 +477,7 @@ class _Run:
         block = 0 if not s.shuffle else max(self.batch, _BUFFER_ROWS)
         block = min(block - block % self.batch, self.n) if block else 0
         window = block if block == shuffle.WINDOW_ROWS else 0
+        n_features = self.problem.n_features  # columns of X (θ has K·d for softmax)
         return _RowState(
             rule=Rule(self.rule, s.momentum, s.beta2, s.adaptive_eps),
             schedule=Schedule(
@@ -443,9 +492,11 @@ class _Run:
             path=np.empty((self.total // self.stride + 1, self.d)),
             grad=np.empty(self.d),
             rng=np.random.default_rng(s.seed),
-            rows_x=np.empty((block, self.d)),
+            rows_x=np.empty((block, n_features)),
             rows_y=np.empty(block),
-            tmp=(np.empty((window, self.d)), np.empty(window)),
+            tmp=(np.empty((window, n_features)), np.empty(window)),
+            q=np.zeros(self.d),
+            u=np.zeros(1),
         )
 
 

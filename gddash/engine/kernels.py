@@ -8,8 +8,10 @@ The textbook loop is ``one_row_at_a_time``: for each row, θ ← θ − η ∂�
 ``four_rows_at_a_time`` computes exactly the same updates (up to rounding; a
 test pins the two together) with a look-ahead that lets four rows share one
 pass over the features. ``mean_gradient`` and ``batch_updates`` do the same for
-mini-batches with any update rule and schedule. Every loop takes the loss by
-its number (``losses.LOSS_IDS``) and calls ``losses.derivative``.
+mini-batches with any update rule, schedule and penalty. A penalised per-row
+run takes ``penalised_sgd_updates`` (scikit-learn's scheme), softmax
+regression ``softmax_updates`` (any batch size). Every loop takes the loss as
+a ``losses.Loss`` and calls ``losses.derivative``.
 
 Compiled with numba's on-disk cache (``cache=True``): the first process
 compiles and writes the machine code beside this file (or, where that folder
@@ -22,6 +24,7 @@ cache (``gddash/engine/__pycache__/*.nbi`` and ``*.nbc``).
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numba
@@ -42,6 +45,17 @@ _sgd_jit = numba.njit(**_SGD_OPTIONS)
 _batch_jit = numba.njit(**_BATCH_OPTIONS)
 _learning_rate_at = _batch_jit(rules.learning_rate_at)
 _apply_update = _batch_jit(rules.apply_update)
+_penalty_gradient = _batch_jit(rules.penalty_gradient)
+_penalty_after = _batch_jit(rules.penalty_after)
+
+
+@_batch_jit
+def penalised_update(theta, grad, lr, m, v, t, rule, l1, l2, mask, old):
+    """θ ← rule(θ, g, η) with a penalty (see ``rules.penalty_gradient``)."""
+    _penalty_gradient(rule.kind, theta, grad, l1, l2, mask, old)
+    _apply_update(rule.kind, theta, grad, lr, m, v, t, rule.beta1, rule.beta2, rule.eps)
+    _penalty_after(rule.kind, theta, lr, l1, mask, old, m)
+
 
 # A derivative beyond this magnitude means θ has blown up: stop before inf/nan spread.
 BLOW_UP = 1e150
@@ -228,12 +242,15 @@ def mean_gradient(X, y, start, stop, theta, grad, loss):
 
 @_batch_jit
 def batch_updates(
-    X, y, theta, grad, m, v, batch, count, t, stride, path, rule, schedule, loss
-):
+    X, y, theta, grad, m, v, batch, count, t, stride, path, rule, schedule, loss,
+    l1, l2, mask, old,
+):  # fmt: skip
     """``count`` updates of ``batch`` rows each from row 0: θ ← rule(θ, g, η_t).
 
     g is the batch's mean gradient, η_t the schedule's rate at update t; the
-    rule's state is in m and v. Snapshots and the result as in ``sgd_updates``.
+    rule's state is in m and v. A penalty (l1, l2 on the entries ``mask``
+    marks) goes through ``penalised_update``; ``old`` is its scratch.
+    Snapshots and the result as in ``sgd_updates``.
     """
     n = y.shape[0]
     start = np.int64(0)  # not the literal 0 (see sgd_updates)
@@ -247,9 +264,123 @@ def batch_updates(
         )  # fmt: skip
         if not mean_gradient(X, y, start, stop, theta, grad, loss):
             return k
-        _apply_update(
-            rule.kind, theta, grad, lr, m, v, t, rule.beta1, rule.beta2, rule.eps
-        )
+        penalised_update(theta, grad, lr, m, v, t, rule, l1, l2, mask, old)
+        start = stop
+        if t == next_snapshot:
+            for j in range(theta.shape[0]):
+                path[t // stride, j] = theta[j]
+            next_snapshot += stride
+    return count
+
+
+# -- one row at a time with a penalty: scikit-learn's scheme -------------------------
+@_sgd_jit
+def penalised_sgd_updates(
+    X, y, theta, count, t, stride, path, loss, schedule, l1, l2, mask, q, u
+):
+    """``count`` plain SGD updates with a penalty on rows 0..count−1, as
+    scikit-learn's ``_plain_sgd`` does them; the number done.
+
+    Per row, with η the schedule's rate and r = ℓ'(x·θ, y):
+      w ← max(0, 1 − η·l2) · w            (L2 as a shrink, clipped at 0)
+      θ ← θ − η r x                        (the intercept too)
+      u ← u + η·l1; for each wⱼ, with wⱼ⁰ its value before this clip:
+      wⱼ > 0: wⱼ ← max(0, wⱼ − (u + qⱼ));  wⱼ < 0: wⱼ ← min(0, wⱼ + (u − qⱼ))
+      qⱼ ← qⱼ + (wⱼ − wⱼ⁰)
+    The last three lines are the cumulative L1 penalty of Tsuruoka et al.
+    (2009): u is the total L1 each weight could have received so far, qⱼ what
+    wⱼ did receive, so a weight is pulled to 0 by what it is owed and no
+    further. u (a one-value array) and q persist across calls, as across
+    epochs in scikit-learn. Snapshots as in ``sgd_updates``.
+    """
+    d = theta.shape[0]
+    next_snapshot = (t // stride + 1) * stride
+    for k in range(count):
+        t += 1
+        lr = _learning_rate_at(
+            schedule.kind, schedule.learning_rate, t, schedule.updates_per_epoch,
+            schedule.power_t, schedule.drop, schedule.step_epochs, schedule.decay,
+        )  # fmt: skip
+        z = 0.0
+        for j in range(d):
+            z += X[k, j] * theta[j]
+        r = losses.derivative(loss, z, y[k])
+        if not abs(r) < BLOW_UP:  # NaN fails too
+            return k
+        shrink = max(0.0, 1.0 - lr * l2)
+        for j in range(d):
+            w = theta[j] * shrink if mask[j] else theta[j]
+            theta[j] = w - lr * r * X[k, j]
+        if l1 != 0.0:
+            u[0] += lr * l1
+            for j in range(d):
+                if mask[j]:
+                    w0 = theta[j]
+                    if w0 > 0.0:
+                        theta[j] = max(0.0, w0 - (u[0] + q[j]))
+                    elif w0 < 0.0:
+                        theta[j] = min(0.0, w0 + (u[0] - q[j]))
+                    q[j] += theta[j] - w0
+        if t == next_snapshot:
+            for j in range(d):
+                path[t // stride, j] = theta[j]
+            next_snapshot += stride
+    return count
+
+
+# -- softmax regression: K scores a row, any batch size, rule and schedule ------------
+@_batch_jit
+def softmax_updates(
+    X, y, theta, grad, m, v, scores, batch, count, t, stride, path, rule, schedule,
+    l1, l2, mask, old,
+):  # fmt: skip
+    """``count`` softmax updates of ``batch`` rows each from row 0; the number done.
+
+    θ holds K rows of d weights (row-major, θ[c·d + j]); row i's scores are
+    s_c = θ_c·xᵢ and its class probabilities p_c = e^{s_c − max s} / Σ e^{…}
+    (shifted by the largest score, so nothing overflows). The cross-entropy
+    −log p_{yᵢ} has gradient (p_c − [c = yᵢ]) xᵢ for class c; g is its mean
+    over the batch, then the rule, the schedule and a penalty as in
+    ``batch_updates`` (per-row SGD is batch = 1; its L1 is the proximal step,
+    not scikit-learn's truncated gradient, which has no softmax to match).
+    Stops before an update whose scores are not finite (θ blew up).
+    """
+    n, d = X.shape
+    classes = scores.shape[0]
+    start = np.int64(0)
+    next_snapshot = (t // stride + 1) * stride
+    for k in range(count):
+        stop = min(start + batch, n)
+        t += 1
+        lr = _learning_rate_at(
+            schedule.kind, schedule.learning_rate, t, schedule.updates_per_epoch,
+            schedule.power_t, schedule.drop, schedule.step_epochs, schedule.decay,
+        )  # fmt: skip
+        for j in range(theta.shape[0]):
+            grad[j] = 0.0
+        for i in range(start, stop):
+            top = -np.inf
+            for c in range(classes):
+                s = 0.0
+                for j in range(d):
+                    s += theta[c * d + j] * X[i, j]
+                scores[c] = s
+                top = max(top, s)
+            total = 0.0
+            for c in range(classes):
+                scores[c] = math.exp(scores[c] - top)
+                total += scores[c]
+            if not (abs(top) < BLOW_UP and total < BLOW_UP):  # NaN fails too
+                return k
+            label = int(y[i])
+            for c in range(classes):
+                r = scores[c] / total - (1.0 if c == label else 0.0)
+                for j in range(d):
+                    grad[c * d + j] += r * X[i, j]
+        scale = 1.0 / (stop - start)
+        for j in range(theta.shape[0]):
+            grad[j] *= scale
+        penalised_update(theta, grad, lr, m, v, t, rule, l1, l2, mask, old)
         start = stop
         if t == next_snapshot:
             for j in range(theta.shape[0]):
@@ -320,16 +451,72 @@ def sgd_rows(
     stride: int,
     path: np.ndarray,
     grouped: bool = True,
+    epsilon: float = 0.1,
 ) -> int:
     """Plain one-row updates on rows 0..count−1 of X, θ in place (see ``sgd_updates``).
 
     Returns the number of updates done: ``count``, or fewer on blow-up.
+    ``epsilon`` is Huber's ε (``loss="huber"``).
     """
     _check(X, y, theta, path, count, t, stride, rows=count)
     saved = np.empty_like(theta)
     return sgd_updates(
         read_only(X), read_only(y), theta, saved, float(learning_rate), count, t,
-        stride, path, bool(grouped), losses.LOSS_IDS[loss],
+        stride, path, bool(grouped), losses.loss_of(loss, epsilon),
+    )  # fmt: skip
+
+
+class Shrinkage(NamedTuple):
+    """A penalty as the loops take it (see ``penalties``): the weights l1 = αρ
+    and l2 = α(1 − ρ), and which entries of θ are penalised."""
+
+    l1: float
+    l2: float
+    mask: np.ndarray  # (p,) bool
+
+
+def no_shrinkage(size: int) -> Shrinkage:
+    """No penalty on a θ of ``size`` entries."""
+    return Shrinkage(0.0, 0.0, np.zeros(size, dtype=np.bool_))
+
+
+def _shrinkage(penalty: Shrinkage | None, theta: np.ndarray) -> Shrinkage:
+    # The mask is passed read-only, like X and y: one compiled type either way.
+    if penalty is None:
+        penalty = no_shrinkage(theta.shape[0])
+    mask = read_only(np.ascontiguousarray(penalty.mask, dtype=np.bool_))
+    if mask.shape != theta.shape:
+        raise ValueError(f"the penalty's mask {mask.shape} must be shaped like theta")
+    return Shrinkage(float(penalty.l1), float(penalty.l2), mask)
+
+
+def penalised_sgd_rows(
+    X: np.ndarray,
+    y: np.ndarray,
+    theta: np.ndarray,
+    *,
+    loss: str,
+    count: int,
+    t: int,
+    stride: int,
+    path: np.ndarray,
+    schedule: Schedule,
+    penalty: Shrinkage,
+    q: np.ndarray,
+    u: np.ndarray,
+    epsilon: float = 0.1,
+) -> int:
+    """Penalised plain one-row updates on rows 0..count−1, θ, q, u in place
+    (see ``penalised_sgd_updates``); the number of updates done."""
+    _check(X, y, theta, path, count, t, stride, rows=count)
+    if q.shape != theta.shape or u.shape != (1,):
+        raise ValueError("q must be shaped like theta and u hold one value")
+    penalty = _shrinkage(penalty, theta)
+    schedule = Schedule(int(schedule.kind), *(float(v) for v in schedule[1:]))
+    return penalised_sgd_updates(
+        read_only(X), read_only(y), theta, count, t, stride, path,
+        losses.loss_of(loss, epsilon), schedule, penalty.l1, penalty.l2,
+        penalty.mask, q, u,
     )  # fmt: skip
 
 
@@ -349,6 +536,8 @@ def batch_rows(
     grad: np.ndarray,
     m: np.ndarray,
     v: np.ndarray,
+    penalty: Shrinkage | None = None,
+    epsilon: float = 0.1,
 ) -> int:
     """Updates of ``batch_size`` rows each from row 0, θ, m, v in place
     (see ``batch_updates``); the number of updates done."""
@@ -358,9 +547,58 @@ def batch_rows(
         raise ValueError("batch_size must be >= 1 and grad, m, v shaped like theta")
     rule = Rule(int(rule.kind), *(float(v) for v in rule[1:]))
     schedule = Schedule(int(schedule.kind), *(float(v) for v in schedule[1:]))
+    penalty = _shrinkage(penalty, theta)
     return batch_updates(
         read_only(X), read_only(y), theta, grad, m, v, batch_size, count, t, stride,
-        path, rule, schedule, losses.LOSS_IDS[loss],
+        path, rule, schedule, losses.loss_of(loss, epsilon), *penalty,
+        np.empty_like(theta),
+    )  # fmt: skip
+
+
+def softmax_rows(
+    X: np.ndarray,
+    y: np.ndarray,
+    theta: np.ndarray,
+    *,
+    n_classes: int,
+    batch_size: int,
+    count: int,
+    t: int,
+    stride: int,
+    path: np.ndarray,
+    rule: Rule,
+    schedule: Schedule,
+    grad: np.ndarray,
+    m: np.ndarray,
+    v: np.ndarray,
+    penalty: Shrinkage | None = None,
+) -> int:
+    """Softmax updates of ``batch_size`` rows each from row 0, θ (K·d), m, v in
+    place (see ``softmax_updates``); the number of updates done. y holds class
+    indices 0..K−1 as floats."""
+    n, d = X.shape
+    p = n_classes * d
+    rows = (count - 1) * batch_size + 1 if count else 0
+    if y.shape != (n,) or theta.shape != (p,) or path.ndim != 2 or path.shape[1] != p:
+        raise ValueError(
+            f"X {X.shape}, y {y.shape}, theta {theta.shape} and path {path.shape} "
+            f"do not describe the same rows and {n_classes} classes"
+        )
+    if stride < 1 or count < 0 or t < 0 or (t + count) // stride >= len(path):
+        raise ValueError("the updates do not fit the path")
+    if rows > n or batch_size < 1:
+        raise ValueError(f"{count} updates need {rows} rows, but there are {n}")
+    if not grad.shape == m.shape == v.shape == theta.shape:
+        raise ValueError("grad, m, v must be shaped like theta")
+    if n and not (y.min() >= 0 and y.max() < n_classes):
+        raise ValueError(f"y must hold class indices in 0..{n_classes - 1}")
+    rule = Rule(int(rule.kind), *(float(v) for v in rule[1:]))
+    schedule = Schedule(int(schedule.kind), *(float(v) for v in schedule[1:]))
+    penalty = _shrinkage(penalty, theta)
+    return softmax_updates(
+        read_only(X), read_only(y), theta, grad, m, v, np.empty(n_classes),
+        batch_size, count, t, stride, path, rule, schedule, *penalty,
+        np.empty_like(theta),
     )  # fmt: skip
 
 

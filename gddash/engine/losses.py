@@ -1,14 +1,14 @@
 """Losses as pieces: what one row contributes, as small compiled functions.
 
 A row with features x and target y is scored through its prediction z = x·θ.
-A loss is three functions of (z, y), each a few lines:
+A loss is three functions of (z, y) (Huber's also of its ε), each a few lines:
 
     derivative(z, y)  ∂ℓ/∂z; by the chain rule the row's gradient is ∂ℓ/∂θ = ∂ℓ/∂z · x
     value(z, y)       ℓ itself
     terms(z, y)       (ℓ, ∂ℓ/∂z) together, for the full-data pass (``data_pass``)
 
 Every loop uses the same pieces, through ``derivative`` and ``terms`` at the
-bottom, which pick a loss by its number: the one-row SGD update
+bottom, which pick a loss by its ``Loss`` (number and ε): the one-row SGD update
 θ ← θ − η ∂ℓ/∂z · x, the mini-batch mean gradient (``kernels``) and the
 full-data sums (``data_pass``). The loss is the same for a whole run, so the
 branch is always predicted. ``*_derivative`` sits on the SGD loop's dependency
@@ -16,16 +16,14 @@ chain, so it is built for latency; ``*_terms`` runs over a tile of rows, so it
 is built for the compiler to vectorise (no libm call: ``exp_minus`` and
 ``log1p_unit`` below).
 
-To add a loss (Huber, say): write its three functions here, give it a number
-in ``LOSS_IDS`` and a branch in ``derivative`` and ``terms``, and name it in
-its problem's ``loss`` (``problems``). Then clear numba's cache of the
-compiled loops, which does not notice edits to this file (see ``kernels``).
+To add a loss: write its three functions here, give it a number in
+``LOSS_IDS`` and a branch in ``derivative`` and ``terms``, and name it in its
+problem's ``loss`` (``problems``). Then clear numba's cache of the compiled
+loops, which does not notice edits to this file (see ``kernels``).
 
-To add a penalty R(θ) (L2, say: ½α‖θ‖², gradient αθ): write its gradient as a
-function of θ here and add it where a loop forms its gradient: after the mean
-over the rows in ``kernels.mean_gradient`` (mini-batch, and SGD with a rule or
-a schedule), in ``kernels.one_row_at_a_time`` (θ ← θ − η(∂ℓ/∂z · x + ∇R(θ))),
-and for batch descent beside ``Problem.evaluate``. The grouped SGD loop
+Penalties live in ``penalties``: the loops add l2·w to the gradient they form
+(``kernels.batch_updates``, ``kernels.penalised_sgd_updates``, and beside
+``Problem.evaluate`` for batch descent). The grouped SGD loop
 (``kernels.four_rows_at_a_time``) relies on every update being a multiple of
 the row xᵢ, which a penalty breaks: a penalised run takes the one-row loop.
 """
@@ -33,6 +31,7 @@ the row xᵢ, which a penalty breaks: a penalised run takes the one-row loop.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numba
 import numpy as np
@@ -40,8 +39,20 @@ import numpy as np
 # Inlined into each loop at numba's level: the loops call them once a row.
 _piece = numba.njit(inline="always", error_model="numpy")
 
-SQUARED, LOG = range(2)
-LOSS_IDS = {"squared": SQUARED, "log": LOG}
+SQUARED, LOG, HUBER = range(3)
+LOSS_IDS = {"squared": SQUARED, "log": LOG, "huber": HUBER}
+
+
+class Loss(NamedTuple):
+    """A loss as the compiled loops take it: its number and Huber's ε."""
+
+    kind: int  # one of LOSS_IDS
+    epsilon: float = 0.1  # Huber's threshold; unused by the other losses
+
+
+def loss_of(name: str, epsilon: float = 0.1) -> Loss:
+    """The ``Loss`` of a loss named in ``LOSS_IDS``."""
+    return Loss(LOSS_IDS[name], float(epsilon))
 
 
 # -- squared loss: ℓ = ½ (z − y)² -----------------------------------------------------
@@ -93,6 +104,35 @@ def log_terms(z, y):
     w = sign * z
     e = exp_minus(abs(w))
     return max(w, 0.0) + log1p_unit(e), sign * ((1.0 if w >= 0.0 else e) / (1.0 + e))
+
+
+# -- Huber: ℓ = ½ r² for |r| <= ε, ε |r| − ½ ε² beyond, r = z − y (sklearn's) ----
+# Quadratic near the fit, linear for outliers: an outlier pulls with force ε at
+# most, so a few wild targets cannot drag the line.
+@_piece
+def huber_derivative(z, y, epsilon):
+    """∂ℓ/∂z = r clipped to [−ε, ε]."""
+    r = z - y
+    if r > epsilon:
+        return epsilon
+    if r < -epsilon:
+        return -epsilon
+    return r
+
+
+@_piece
+def huber_value(z, y, epsilon):
+    """ℓ = ½ r² inside ±ε, ε |r| − ½ ε² outside."""
+    r = abs(z - y)
+    if r <= epsilon:
+        return 0.5 * r * r
+    return epsilon * r - 0.5 * epsilon * epsilon
+
+
+@_piece
+def huber_terms(z, y, epsilon):
+    """(ℓ, ∂ℓ/∂z) of the Huber loss."""
+    return huber_value(z, y, epsilon), huber_derivative(z, y, epsilon)
 
 
 # -- e^−a and log1p as polynomials, so that a loop over rows vectorises ------------
@@ -167,15 +207,19 @@ def log1p_unit(e):
 # -- a loss by its number: what the loops call ---------------------------------------
 @_piece
 def derivative(loss, z, y):
-    """∂ℓ/∂z of loss number ``loss`` (see ``LOSS_IDS``)."""
-    if loss == LOG:
+    """∂ℓ/∂z of the ``Loss`` ``loss``."""
+    if loss.kind == LOG:
         return log_derivative(z, y)
+    if loss.kind == HUBER:
+        return huber_derivative(z, y, loss.epsilon)
     return squared_derivative(z, y)
 
 
 @_piece
 def terms(loss, z, y):
-    """(ℓ, ∂ℓ/∂z) of loss number ``loss`` (see ``LOSS_IDS``)."""
-    if loss == LOG:
+    """(ℓ, ∂ℓ/∂z) of the ``Loss`` ``loss``."""
+    if loss.kind == LOG:
         return log_terms(z, y)
+    if loss.kind == HUBER:
+        return huber_terms(z, y, loss.epsilon)
     return squared_terms(z, y)

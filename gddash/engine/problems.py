@@ -1,8 +1,13 @@
-"""What is minimised: the squared loss, the log-loss, or any smooth f(θ).
+"""What is minimised: the squared, Huber, log- or softmax cross-entropy loss,
+or any smooth f(θ).
 
 A problem answers three questions for the descent loop: the full-data loss and
 gradient at θ (one θ or a stack of them), the rows to feed stochastic updates,
-and a learning rate below which plain batch descent is stable.
+and a learning rate below which plain batch descent is stable. A data problem
+also says which entries of θ a penalty leaves alone (``penalised``):
+``intercept=True`` means column 0 of X is the ones column, whose weight is not
+penalised, as scikit-learn's ``fit_intercept`` does not penalise its intercept.
+``evaluate(thetas, penalty)`` adds a ``penalties.Penalty`` to the loss.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gddash.engine.penalties import Penalty
+from gddash.engine.validate import is_real, must
 from gddash.errors import DataError
 
 # Rows per chunk when a pass over X must not allocate an n-sized temporary.
@@ -157,6 +164,36 @@ class _Rows:
     def n_features(self) -> int:
         return self.X.shape[1]
 
+    @property
+    def n_params(self) -> int:
+        """The length of θ: one weight per feature (per class for softmax)."""
+        return self.X.shape[1]
+
+    @functools.cached_property
+    def penalised(self) -> np.ndarray:
+        """(n_params,) bool: the entries of θ a penalty applies to (all but the
+        intercept's, column 0, when ``intercept`` is True)."""
+        columns = np.ones(self.n_features, dtype=bool)
+        columns[0] = not self.intercept
+        mask = np.tile(columns, self.n_params // self.n_features)
+        mask.flags.writeable = False
+        return mask
+
+    def _check_intercept(self) -> None:
+        if self.intercept and not (self.X[:, 0] == 1.0).all():
+            raise DataError(
+                "intercept=True says that column 0 of X is the column of ones (an "
+                "unpenalised intercept), but it holds other values: put the ones "
+                "first, or pass intercept=False."
+            )
+
+    def _with_penalty(self, losses, grads, thetas, penalty: Penalty | None):
+        """The penalised objective and its minimum-norm subgradient."""
+        if penalty is None:
+            return losses, grads
+        total, _, reported = penalty.add_to(losses, grads, thetas, self.penalised)
+        return total, reported
+
     @functools.cached_property
     def _largest_row_norm2(self) -> float:
         """max ‖xᵢ‖², computed once (the stochastic stability bound reads it)."""
@@ -178,22 +215,27 @@ class LinearRegression(_Rows):
     y : array of shape (n_samples,)
     X_val, y_val : arrays or None
         Optional validation rows, scored at every recorded point.
+    intercept : bool, default False
+        Column 0 of X is the column of ones, and a penalty leaves its weight alone.
     """
 
     X: np.ndarray
     y: np.ndarray
     X_val: np.ndarray | None = None
     y_val: np.ndarray | None = None
+    intercept: bool = field(default=False, kw_only=True)
     _train: _Quadratic = field(init=False)
     _val: _Quadratic | None = field(init=False)
 
     kind = "linear"
     loss = "squared"  # the row loss, by its name in ``losses``
+    epsilon = 0.1  # unused: the loops take one ε for every loss
 
     def __post_init__(self) -> None:
         X, y = check_arrays(self.X, self.y)
         object.__setattr__(self, "X", X)
         object.__setattr__(self, "y", y)
+        self._check_intercept()
         object.__setattr__(self, "_train", _Quadratic(X, y))
         val = _validation_arrays(self)
         object.__setattr__(self, "_val", None if val is None else _Quadratic(*val))
@@ -212,10 +254,17 @@ class LinearRegression(_Rows):
         theta = self._train.anchor.copy()
         return theta, float(self._train.values(theta[None, :])[0][0])
 
-    def evaluate(self, thetas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Full-data losses (k,) and gradients (k, d) at thetas (k, d); O(k d²)."""
+    def evaluate(
+        self, thetas: np.ndarray, penalty: Penalty | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Full-data losses (k,) and gradients (k, d) at thetas (k, d); O(k d²).
+
+        With a penalty: the penalised objective and its minimum-norm subgradient.
+        """
+        thetas = np.atleast_2d(thetas)
         with np.errstate(all="ignore"):
-            return self._train.values(np.atleast_2d(thetas))
+            losses, grads = self._train.values(thetas)
+            return self._with_penalty(losses, grads, thetas, penalty)
 
     def validation_losses(self, thetas: np.ndarray) -> np.ndarray | None:
         if self._val is None:
@@ -251,36 +300,44 @@ class LogisticRegression(_Rows):
     X : array of shape (n_samples, n_features)
     y : array of shape (n_samples,) with values 0 and 1 only
     X_val, y_val : arrays or None
+    intercept : bool, default False
+        Column 0 of X is the column of ones, and a penalty leaves its weight alone.
     """
 
     X: np.ndarray
     y: np.ndarray
     X_val: np.ndarray | None = None
     y_val: np.ndarray | None = None
+    intercept: bool = field(default=False, kw_only=True)
 
     kind = "logistic"
     loss = "log"  # the row loss, by its name in ``losses``
+    epsilon = 0.1  # unused: the loops take one ε for every loss
 
     def __post_init__(self) -> None:
         X, y = check_arrays(self.X, self.y)
         _check_binary(y, "y")
         object.__setattr__(self, "X", X)
         object.__setattr__(self, "y", y)
+        self._check_intercept()
         val = _validation_arrays(self)
         if val is not None:
             _check_binary(val[1], "y_val")
             object.__setattr__(self, "X_val", val[0])
             object.__setattr__(self, "y_val", val[1])
 
-    def evaluate(self, thetas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def evaluate(
+        self, thetas: np.ndarray, penalty: Penalty | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Full-data losses (k,) and gradients (k, d); one pass over X per point.
 
         At θ = 0 (where every dataset run starts) all zᵢ = 0, so the loss is
-        log 2 and the gradient Xᵀ(½ − y)/m: computed once and reused.
+        log 2 and the gradient Xᵀ(½ − y)/m: computed once and reused. With a
+        penalty: the penalised objective and its minimum-norm subgradient.
         """
         thetas = np.atleast_2d(thetas)
         losses, grads = _logistic_values(self.X, self.y, thetas, self._at_zero)
-        return losses, grads
+        return self._with_penalty(losses, grads, thetas, penalty)
 
     @functools.cached_property
     def _at_zero(self) -> np.ndarray:
@@ -302,6 +359,114 @@ class LogisticRegression(_Rows):
         """λ_max(XᵀX/m), computed once: the page asks for it on every rerun."""
         gram = (self.X.T @ self.X) / self.n_samples
         return float(np.linalg.eigvalsh(gram)[-1])
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class HuberRegression(_Rows):
+    """Linear regression with scikit-learn's Huber loss: robust to outliers.
+
+    L(θ) = 1/m Σ ℓ(xᵢ·θ − yᵢ) with ℓ(r) = ½ r² for |r| <= ε and ε|r| − ½ε²
+    beyond (``SGDRegressor(loss="huber", epsilon=ε)``); ∇L = Xᵀ clip(r, ±ε)/m.
+    Every full evaluation touches all rows (one fused compiled pass).
+
+    Parameters
+    ----------
+    X : array of shape (n_samples, n_features)
+    y : array of shape (n_samples,)
+    X_val, y_val : arrays or None
+    epsilon : float in (0, inf), default 0.1
+        Where the loss turns from quadratic to linear, in units of y.
+    intercept : bool, default False
+        Column 0 of X is the column of ones, and a penalty leaves its weight alone.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    X_val: np.ndarray | None = None
+    y_val: np.ndarray | None = None
+    epsilon: float = field(default=0.1, kw_only=True)
+    intercept: bool = field(default=False, kw_only=True)
+
+    kind = "huber"
+    loss = "huber"  # the row loss, by its name in ``losses``
+
+    def __post_init__(self) -> None:
+        eps = self.epsilon
+        must(is_real(eps) and 0 < eps < math.inf, "epsilon", "a float in (0, inf)", eps)
+        object.__setattr__(self, "epsilon", float(eps))
+        X, y = check_arrays(self.X, self.y)
+        object.__setattr__(self, "X", X)
+        object.__setattr__(self, "y", y)
+        self._check_intercept()
+        val = _validation_arrays(self)
+        if val is not None:
+            object.__setattr__(self, "X_val", val[0])
+            object.__setattr__(self, "y_val", val[1])
+
+    def evaluate(
+        self, thetas: np.ndarray, penalty: Penalty | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Full-data losses (k,) and gradients (k, d); one pass over X per point.
+
+        With a penalty: the penalised objective and its minimum-norm subgradient.
+        """
+        thetas = np.atleast_2d(thetas)
+        losses, grads = _huber_values(self.X, self.y, thetas, self.epsilon)
+        return self._with_penalty(losses, grads, thetas, penalty)
+
+    def validation_losses(self, thetas: np.ndarray) -> np.ndarray | None:
+        if self.X_val is None:
+            return None
+        thetas = np.atleast_2d(thetas)
+        return _huber_values(self.X_val, self.y_val, thetas, self.epsilon)[0]
+
+    def stable_learning_rate(self, batch_size: int) -> float:
+        """ℓ'' <= 1 bounds the Hessian by XᵀX/m: 2/λ_max batch, 2/max‖xᵢ‖² rows."""
+        if batch_size >= self.n_samples:
+            return 2.0 / self._largest_curvature
+        return 2.0 / self._largest_row_norm2
+
+    @functools.cached_property
+    def _largest_curvature(self) -> float:
+        gram = (self.X.T @ self.X) / self.n_samples
+        return float(np.linalg.eigvalsh(gram)[-1])
+
+
+def _huber_values(
+    X: np.ndarray, y: np.ndarray, thetas: np.ndarray, epsilon: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean Huber losses (k,) and gradients (k, d): compiled for a few points,
+    numpy blocks (Z = X_b Θᵀ) for a stack such as a loss-surface grid."""
+    losses = np.full(len(thetas), np.nan)
+    grads = np.full(thetas.shape, np.nan, dtype=np.float64)
+    finite = np.isfinite(thetas).all(axis=1)
+    if len(thetas) > 4:
+        losses[finite], grads[finite] = _huber_stack(X, y, thetas[finite], epsilon)
+        return losses, grads
+    for k in np.flatnonzero(finite):
+        losses[k], grads[k] = _fused_logistic_pass(X, y, thetas[k], "huber", epsilon)
+    return losses, grads
+
+
+def _huber_stack(
+    X: np.ndarray, y: np.ndarray, thetas: np.ndarray, epsilon: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The same formulas as ``losses.huber_terms``, on k points at once."""
+    n = y.shape[0]
+    loss = np.zeros(len(thetas))
+    grad = np.zeros(thetas.shape)
+    rows = max(1, min(_CHUNK, 2_000_000 // max(len(thetas), 1)))
+    with np.errstate(all="ignore"):
+        for start in range(0, n, rows):
+            block = X[start : start + rows]
+            r = block @ thetas.T - y[start : start + rows, None]  # (rows, k)
+            a = np.abs(r)
+            inside = a <= epsilon
+            loss += np.sum(
+                np.where(inside, 0.5 * r * r, epsilon * a - 0.5 * epsilon**2), axis=0
+            )
+            grad += np.clip(r, -epsilon, epsilon).T @ block
+    return loss / n, grad / n
 
 
 @dataclass(frozen=True, eq=False)
@@ -355,6 +520,10 @@ class Objective:
                 grads[k] = gradient
         return losses, grads
 
+    @property
+    def n_params(self) -> int:
+        return self.n_features
+
     def validation_losses(self, thetas: np.ndarray) -> None:
         return None
 
@@ -362,7 +531,7 @@ class Objective:
         return None
 
 
-Problem = LinearRegression | LogisticRegression | Objective
+Problem = LinearRegression | LogisticRegression | HuberRegression | Objective
 
 
 def _validation_arrays(problem) -> tuple[np.ndarray, np.ndarray] | None:
@@ -443,7 +612,11 @@ def _logistic_stack(
 
 
 def _fused_logistic_pass(
-    X: np.ndarray, y: np.ndarray, theta: np.ndarray
+    X: np.ndarray,
+    y: np.ndarray,
+    theta: np.ndarray,
+    loss: str = "log",
+    epsilon: float = 0.1,
 ) -> tuple[float, np.ndarray]:
     """Mean log-loss and its gradient in one compiled read of X (y is 0 or 1).
 
@@ -454,6 +627,7 @@ def _fused_logistic_pass(
     into fixed chunks that the calling thread and the pool's take in turn (the
     kernel releases the GIL); the chunks' sums are added in chunk order, so the
     result does not depend on the number of threads or on who took what.
+    Any row loss (``loss``, with Huber's ``epsilon``) takes the same pass.
     """
     from gddash.engine.data_pass import loss_sums  # imports numba: on first use
 
@@ -467,7 +641,9 @@ def _fused_logistic_pass(
     def work() -> None:
         while (k := next(claims)) < chunks:
             lo, hi = k * _ROWS_PER_CHUNK, min((k + 1) * _ROWS_PER_CHUNK, n)
-            losses[k] = loss_sums(X, y, theta, lo, hi, grads[k], loss="log")
+            losses[k] = loss_sums(
+                X, y, theta, lo, hi, grads[k], loss=loss, epsilon=epsilon
+            )
 
     helpers = [_pool().submit(work) for _ in range(min(_THREADS, chunks) - 1)]
     work()

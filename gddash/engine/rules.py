@@ -110,3 +110,66 @@ def apply_update(
             m[j] = beta1 * m[j] + (1.0 - beta1) * grad[j]
             v[j] = beta2 * v[j] + (1.0 - beta2) * grad[j] * grad[j]
             theta[j] -= lr * (m[j] / bias1) / (math.sqrt(v[j] / bias2) + eps)
+
+
+# A penalty l1‖w‖₁ + ½ l2‖w‖² on the entries ``mask`` marks (see ``penalties``)
+# wraps any rule: ``penalty_gradient``, then ``apply_update``, then
+# ``penalty_after``. The smooth part joins the gradient: g ← g + l2·w. For L1:
+#   plain:  θ ← soft(θ − η g, η·l1), the proximal (ISTA) step: w lands on 0
+#           exactly, and its fixed points are the penalised minima;
+#   others: g ← the minimum-norm subgradient (g + l1·sign(wⱼ) where wⱼ ≠ 0, g
+#           shrunk towards 0 by l1 where wⱼ = 0), the rule's step, and a weight
+#           that crossed 0 stops at 0 (as OWL-QN's orthant projection), its
+#           velocity mⱼ too (else momentum can cycle across 0 for ever). A
+#           soft-threshold by η·l1 after a momentum or adaptive step would stop
+#           at the wrong point, since those steps are not η g.
+def penalty_gradient(
+    rule: int,
+    theta: np.ndarray,
+    grad: np.ndarray,
+    l1: float,
+    l2: float,
+    mask: np.ndarray,
+    old: np.ndarray,
+) -> None:
+    """grad ← what the rule steps along (see above); old ← θ."""
+    d = theta.shape[0]
+    for j in range(d):
+        old[j] = theta[j]
+        if not mask[j]:
+            continue
+        w = theta[j]
+        grad[j] += l2 * w
+        if l1 == 0.0 or rule == PLAIN:
+            continue
+        if w > 0.0:
+            grad[j] += l1
+        elif w < 0.0:
+            grad[j] -= l1
+        else:
+            g = grad[j]
+            grad[j] = max(g - l1, 0.0) if g > 0.0 else min(g + l1, 0.0)
+
+
+def penalty_after(
+    rule: int,
+    theta: np.ndarray,
+    lr: float,
+    l1: float,
+    mask: np.ndarray,
+    old: np.ndarray,
+    m: np.ndarray,
+) -> None:
+    """The L1 part after the rule's step: soft-threshold (plain) or no crossing."""
+    if l1 == 0.0:
+        return
+    step = lr * l1
+    for j in range(theta.shape[0]):
+        if not mask[j]:
+            continue
+        w = theta[j]
+        if rule == PLAIN:
+            theta[j] = max(w - step, 0.0) if w > 0.0 else min(w + step, 0.0)
+        elif old[j] * w < 0.0:
+            theta[j] = 0.0
+            m[j] = 0.0

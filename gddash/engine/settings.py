@@ -8,35 +8,17 @@ parameter must be a float in (0, inf). Got -0.1 instead."
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 
-import numpy as np
-
 from gddash.engine import rules
-from gddash.errors import SettingsError
+from gddash.engine.penalties import PENALTIES, Penalty
+from gddash.engine.validate import is_int as _is_int
+from gddash.engine.validate import is_real as _is_real
+from gddash.engine.validate import must as _must
 
 VARIANTS = ("batch", "sgd", "minibatch")
 RULES = tuple(rules.RULE_IDS)
 SCHEDULES = tuple(rules.SCHEDULE_IDS)
-
-
-def _must(ok: bool, name: str, allowed: str, value: object) -> None:
-    if not ok:
-        raise SettingsError(
-            f"The '{name}' parameter must be {allowed}. Got {value!r} instead."
-        )
-
-
-def _is_real(value: object) -> bool:
-    # numpy scalars count (np.float32, np.int64); True and False do not.
-    return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(
-        value, bool | np.bool_
-    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -89,6 +71,21 @@ class Settings:
         At most this many recorded points in the trace, evenly spaced in updates.
     theta0 : tuple of float or None
         Starting point; None starts at zeros.
+    penalty : {None, "l2", "l1", "elasticnet"}
+        Add α R(w) to the mean loss, as scikit-learn's SGDRegressor does (see
+        ``gddash.engine.penalties``); w is θ without the entries the problem
+        leaves unpenalised (its intercept: ``intercept=True`` on the problem).
+        Per-row plain SGD applies it as scikit-learn does (L2 as a shrink of w
+        before each step, L1 by the cumulative truncated gradient of Tsuruoka
+        et al.); batch, mini-batch and the other rules add l2·w to the mean
+        gradient and, for L1, follow each update with a soft-threshold of w by
+        η_t·αρ (a proximal step; with an adaptive rule η_t is the schedule's
+        rate, not the rule's per-coordinate one). Traces record the penalised
+        objective and its minimum-norm subgradient, which ``eps`` tests.
+    alpha : float in [0, inf) or None
+        The penalty's strength α. Required with a penalty; ignored without.
+    l1_ratio : float in [0, 1]
+        ρ, the L1 share of "elasticnet" (0: pure L2, 1: pure L1).
     """
 
     variant: str = "batch"
@@ -113,8 +110,36 @@ class Settings:
     maximize: bool = False
     max_points: int = 1000
     theta0: tuple[float, ...] | None = None
+    penalty: str | None = None
+    alpha: float | None = None
+    l1_ratio: float = 0.15
 
     def __post_init__(self) -> None:
+        _must(
+            self.penalty is None or self.penalty in PENALTIES,
+            "penalty",
+            f"one of {PENALTIES} or None",
+            self.penalty,
+        )
+        if self.penalty is not None:
+            _must(
+                self.alpha is not None,
+                "alpha",
+                f"a float in [0, inf) with penalty={self.penalty!r}",
+                self.alpha,
+            )
+        _must(
+            self.alpha is None or (_is_real(self.alpha) and 0 <= self.alpha < math.inf),
+            "alpha",
+            "a float in [0, inf) or None",
+            self.alpha,
+        )
+        _must(
+            _is_real(self.l1_ratio) and 0 <= self.l1_ratio <= 1,
+            "l1_ratio",
+            "a float in [0, 1]",
+            self.l1_ratio,
+        )
         _must(self.variant in VARIANTS, "variant", f"one of {VARIANTS}", self.variant)
         _must(self.rule in RULES, "rule", f"one of {RULES}", self.rule)
         _must(
@@ -207,3 +232,10 @@ class Settings:
             object.__setattr__(self, "theta0", tuple(float(v) for v in values))
         object.__setattr__(self, "shuffle", bool(self.shuffle))
         object.__setattr__(self, "maximize", bool(self.maximize))
+
+    @property
+    def penalty_term(self) -> Penalty | None:
+        """The penalty as a ``Penalty`` (None without one)."""
+        if self.penalty is None:
+            return None
+        return Penalty(self.penalty, self.alpha, self.l1_ratio)

@@ -137,7 +137,7 @@ def test_every_loss_reaches_the_compiled_loops_as_written(loss):
     # in LOSS_IDS: a new loss that is not wired in, or a stale cache, fails here.
     from gddash.engine import kernels
 
-    number = losses.LOSS_IDS[loss]
+    number = losses.loss_of(loss, 0.3)
     rng = np.random.default_rng(9)
     X, y = rng.standard_normal((8, 3)), (rng.random(8) < 0.5) * 1.0
     theta = rng.standard_normal(3)
@@ -148,11 +148,11 @@ def test_every_loss_reaches_the_compiled_loops_as_written(loss):
     got = theta.copy()
     kernels.sgd_rows(
         X, y, got, loss=loss, learning_rate=0.1, count=8, t=0, stride=9,
-        path=np.empty((1, 3)), grouped=False,
+        path=np.empty((1, 3)), grouped=False, epsilon=0.3,
     )  # fmt: skip
     np.testing.assert_allclose(got, expected, rtol=1e-13, err_msg=STALE)
     grad = np.empty(3)
-    total = data_pass.loss_sums(X, y, theta, 0, 8, grad, loss=loss)
+    total = data_pass.loss_sums(X, y, theta, 0, 8, grad, loss=loss, epsilon=0.3)
     z = X @ theta
     value_and_slope = [
         losses.terms.py_func(number, v, t) for v, t in zip(z, y, strict=True)
