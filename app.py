@@ -50,6 +50,12 @@ pages = [
         url_path="explore",
     ),
     st.Page(
+        "gddash/ui/tune.py",
+        title="Tune and understand",
+        icon=":material/tune:",
+        url_path="tune",
+    ),
+    st.Page(
         "gddash/ui/learn.py",
         title="How it works",
         icon=":material/school:",

@@ -168,3 +168,46 @@ LEARN_DEFAULTS: dict[str, object] = {
     "code_rule": "plain",
     "code_fn": next(iter(PRESETS)),
 }
+
+# --- Tune and understand ------------------------------------------------------------
+
+# The data the tune page works on: a bundled sample, or the visitor's upload.
+TUNE_DATA = {**{key: s.title for key, s in SAMPLES.items()}, "upload": "Your upload"}
+TUNE_METRICS = {
+    "gap": "Gap to optimum",
+    "rows": "Rows to within 1%",
+    "seconds": "Seconds to within 1%",
+    "status": "How it ended",
+}
+GRID_SIZES = (2, 12)  # rates or batch sizes in a sweep
+
+TUNE = (
+    Field("t_data", choice(TUNE_DATA)),
+    Field("t_target", _COLUMN),
+    Field("t_features", _COLUMN, many=True),
+    Field("t_lr", number(*LEARNING_RATES), write_number),
+    Field("t_epochs", number(0.01, MAX_EPOCHS), write_number),
+    Field("t_bs", number(1, MAX_BATCH, integer=True), write_number),
+    Field("t_seed", number(0, MAX_SEED, integer=True), write_number),
+    Field("t_repeats", number(1, MAX_REPEATS, integer=True), write_number),
+    Field("t_range_bs", number(1, MAX_BATCH, integer=True), write_number),
+    Field("t_rules", choice(titles.RULE), many=True),
+    Field("t_rates", number(*GRID_SIZES, integer=True), write_number),
+    Field("t_sizes", number(*GRID_SIZES, integer=True), write_number),
+    Field("t_metric", choice(TUNE_METRICS)),
+    Field("t_race", flag, write_flag),
+)
+TUNE_DEFAULTS: dict[str, object] = {
+    "t_epochs": 20.0,
+    "t_bs": 32,
+    "t_seed": 0,
+    "t_repeats": 1,
+    "t_range_bs": 32,
+    "t_rules": ["plain", "momentum", "adam"],
+    "t_rates": 6,
+    "t_sizes": 6,
+    "t_metric": "gap",
+    "t_race": True,
+}
+# Settled from the data: a new dataset brings its own suggestions.
+TUNE_DATA_KEYS = ("t_target", "t_features", "t_lr")

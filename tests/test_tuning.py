@@ -301,7 +301,7 @@ def test_tuned_vs_tuned_picks_the_known_best_rate_and_says_the_race_is_tuned():
     assert row["chosen η"] == 1.0
     assert row["gap to optimum"] == pytest.approx(0.0, abs=1e-12)
     assert race.verdict.startswith("Tuned comparison")
-    assert "Batch with Plain η = 1" in race.verdict
+    assert "Plain: Batch η = 1," in race.verdict
 
 
 # --- Range test ----------------------------------------------------------------

@@ -27,7 +27,10 @@ from gddash.tuning.predictions import Demonstration
 from gddash.tuning.range_test import RangeTest
 from gddash.tuning.sweep import Sweep
 
+# Heights in px include the title, axes and the legend under the plot.
 HEIGHT = 300
+RANGE_HEIGHT = 440
+THEORY_HEIGHT = 460
 SEED_COLORS = ["#0072B2", "#D55E00", "#009E73"]  # Okabe–Ito, as the variants
 MEASURED_COLOR = "#0072B2"
 OVERLAY_COLORS = ["#D55E00", "#A67C00"]
@@ -55,6 +58,8 @@ def eigenvalue_chart(curvature: Curvature) -> alt.Chart:
             "exact": shown,
         }
     )
+    # A log axis has no zero: bars start a little below the smallest value.
+    rows["base"] = float(rows["eigenvalue"].min()) / 2
     more = f" (the largest {len(shown)} of {total})" if total > len(shown) else ""
     what = "XᵀX/m" if curvature.loss == "squared" else "Xᵀ diag(p(1 − p)) X/m at θ*"
     bars = (
@@ -65,8 +70,9 @@ def eigenvalue_chart(curvature: Curvature) -> alt.Chart:
             y=alt.Y(
                 "eigenvalue:Q",
                 scale=alt.Scale(type="log"),
-                axis=log_axis(rows["eigenvalue"], "λ"),
+                axis=log_axis(rows[["eigenvalue", "base"]].stack(), "λ"),
             ),
+            y2=alt.Y2("base:Q"),
             tooltip=[
                 field_tip("rank", "ordinal", title="rank"),
                 field_tip("exact", "quantitative", title="λ", format=".4g"),
@@ -128,7 +134,7 @@ def range_test_chart(
         field="seed",
         type="nominal",
         scale=alt.Scale(domain=seeds, range=SEED_COLORS[: len(seeds)]),
-        legend=alt.Legend(orient="bottom", title=None),
+        legend=alt.Legend(orient="bottom", direction="horizontal", title=None),
     )
     x = alt.X(
         field="rate",
@@ -172,7 +178,9 @@ def range_test_chart(
                         domain=["steepest", "divergence"],
                         range=["triangle-down", "cross"],
                     ),
-                    legend=alt.Legend(orient="bottom", title=None),
+                    legend=alt.Legend(
+                        orient="bottom", direction="horizontal", title=None
+                    ),
                 ),
                 tooltip=[
                     field_tip("seed"),
@@ -197,15 +205,15 @@ def range_test_chart(
         )
         layers.append(
             alt.Chart(limit)
-            .mark_text(color=OPTIMUM_COLOR, align="left", dx=4, dy=-6, baseline="top")
+            .mark_text(color=OPTIMUM_COLOR, align="left", dx=4, dy=4, baseline="top")
             .encode(x=x, y=alt.value(0), text=alt.Text(field="label"))
         )
         said += f" Dashed: the exact stability limit 2/λ_max = {stable_rate:.3g}."
     chart = alt.layer(*layers).properties(
-        height=HEIGHT + 40,
-        title=alt.Title(
-            "Learning-rate range test: the rate doubles every update",
-            subtitle=said,
+        height=RANGE_HEIGHT,
+        title=alt.TitleParams(
+            f"Loss against the rate, {len(tests)} seeds: the suggestion is noisy",
+            anchor="start",
         ),
     )
     return described(
@@ -294,7 +302,7 @@ def sweep_heatmap(
     else:
         color = alt.Color(
             f"{color_field[metric]}:Q",
-            scale=alt.Scale(type="log", scheme="viridis", reverse=True),
+            scale=alt.Scale(type="log", scheme="viridis"),
             legend=alt.Legend(
                 orient="bottom",
                 title=f"{title} (log; darker is better)",
@@ -408,7 +416,11 @@ def theory_chart(demo: Demonstration, loss_star: float) -> alt.LayerChart:
                 type="nominal",
                 scale=alt.Scale(domain=domain, range=colors),
                 legend=alt.Legend(
-                    orient="bottom", direction="vertical", title=None, labelLimit=0
+                    orient="bottom",
+                    direction="horizontal",
+                    columns=1,
+                    title=None,
+                    labelLimit=0,
                 ),
             ),
             strokeDash=alt.StrokeDash(
@@ -425,7 +437,9 @@ def theory_chart(demo: Demonstration, loss_star: float) -> alt.LayerChart:
                 field_tip("gap", "quantitative", format=".3g"),
             ],
         )
-        .properties(height=HEIGHT, title=alt.Title(demo.title, subtitle=demo.note))
+        .properties(
+            height=THEORY_HEIGHT, title=alt.TitleParams(demo.title, anchor="start")
+        )
     )
     return described(
         chart,

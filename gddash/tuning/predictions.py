@@ -117,7 +117,7 @@ def demonstrations(
     shown.append(
         Demonstration(
             "momentum",
-            f"Batch, momentum at its optimum (η = {rate:.3g}, β = {beta:.3g})",
+            f"Batch, momentum at its optimum (η = {rate:.3g}, β = {_short(beta)})",
             heavy,
             tuple(overlays),
             note,
@@ -173,3 +173,8 @@ def demonstrations(
         )
     )
     return tuple(shown)
+
+
+def _short(value: float) -> str:
+    """Three significant digits, and 0 for rounding-level values (β = 1e-32)."""
+    return "0" if abs(value) < 1e-12 else f"{value:.3g}"

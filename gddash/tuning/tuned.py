@@ -144,15 +144,26 @@ def joint_table(
     return pd.concat(frames, ignore_index=True)
 
 
+def readable_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The joint table for ``gddash.table.styled``: rule folded into the variant
+    ("Mini-batch, Adam"), the chosen rate right after it."""
+    shown = table.copy()
+    shown["variant"] = shown["variant"] + ", " + shown["rule"]
+    return shown.drop(columns=["rule"])
+
+
 def verdict(table: pd.DataFrame, choices: tuple[Choice, ...], sweep: Sweep) -> str:
     """Which rates were chosen, that the race is tuned, and who won it."""
     s = sweep.settings
-    chosen = [
-        f"{compare.VARIANT_TITLES[c.variant]} with {titles.RULE[c.rule]} "
-        f"η = {c.learning_rate:g}"
-        for c in choices
-        if c.learning_rate is not None
-    ]
+    chosen = []
+    for rule in dict.fromkeys(c.rule for c in choices):
+        rates = ", ".join(
+            f"{compare.VARIANT_TITLES[c.variant]} η = {c.learning_rate:g}"
+            for c in choices
+            if c.rule == rule and c.learning_rate is not None
+        )
+        if rates:
+            chosen.append(f"{titles.RULE[rule]}: {rates}")
     lost = [
         f"{compare.VARIANT_TITLES[c.variant]} with {titles.RULE[c.rule]}"
         for c in choices
