@@ -6,7 +6,8 @@ its target (PASS or MISS):
   memory    N visitors at once (browser contexts of one headless Debian Chromium),
             each uploading the worst files the caps allow (a first data row with
             extra fields, an over-long header, blank-heavy ``1,,,,…`` rows, each
-            just under 49 MB, then a 200-column numeric file at the cell cap) and
+            just under the upload cap, then a 200-column numeric file at the cell
+            cap) and
             changing a few options: the server's peak RSS (<= 900 MB), and its RSS
             60 s after they all left (within 100 MB of the idle level).
   links     the worst share link of each page, opened over Streamlit's websocket
@@ -64,7 +65,7 @@ LINK_CPU_S = 2.0
 IDLE_AFTER_S = 5.0
 BYSTANDER_RATIO = 2.0
 
-FILE_BYTES = 49_000_000
+FILE_BYTES = limits.MAX_UPLOAD_MB * 1_000_000 - 1_000_000  # just under the cap
 TIMEOUT_S = 600  # one visitor's step on a saturated two-core machine
 VIEWPORT = {"width": 1000, "height": 700}
 RULES = ("plain", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
@@ -185,9 +186,9 @@ def hostile_files(folder: Path, size: int = FILE_BYTES) -> dict[str, Path]:
     path = folder / "wide.csv"
     columns = limits.MAX_COLUMNS
     rows = limits.MAX_CELLS // columns - 1
-    # About 12 characters a cell with its comma (sign, 1-2 digits, point, 8 digits):
-    # the cell cap reached just under 49 MB.
-    digits = 8 if size >= 40_000_000 else 1
+    # Enough digits that the cell cap is reached just under ``size`` bytes (about
+    # 12 characters a cell with its comma at 8 digits).
+    digits = int(np.clip(size / limits.MAX_CELLS - 4, 1, 8))
     rng = np.random.default_rng(12)
     values = rng.normal(0.0, 20.0, size=(rows, columns))
     values[:, -1] = values[:, :5] @ np.arange(1.0, 6.0) + rng.normal(size=rows)

@@ -9,12 +9,18 @@ and each refusal names the limit and what to do. The README states these numbers
 from __future__ import annotations
 
 # --- Memory: what an upload may hold ---------------------------------------------
-MAX_UPLOAD_MB = 50  # server.maxUploadSize
+# Eight visitors uploading at once must fit in the server (about 1 GB, some 400
+# MB of it the app at rest). Streamlit keeps each upload's bytes until the
+# visitor's stored session expires and another visitor connects, and holds
+# about twice the file while receiving it: 10 MB a visitor keeps eight within
+# ~900 MB (``benchmarks/abuse.py``).
+MAX_UPLOAD_MB = 10  # server.maxUploadSize
 MAX_ROWS = 1_000_000
 MAX_COLUMNS = 200
 # Rows x columns of a table, counted from the raw bytes before parsing: at 8 bytes
-# a numeric cell the parsed table stays within ~32 MB, whatever its shape.
-MAX_CELLS = 4_000_000
+# a numeric cell the parsed table stays within ~8 MB, and so does its prepared
+# dataset, whatever its shape (about what 10 MB of CSV holds).
+MAX_CELLS = 1_000_000
 # A header or data line longer than this is refused from the raw bytes, before
 # the parser builds a column per field (200 columns of 300 characters fit).
 MAX_LINE_BYTES = 64 * 1024

@@ -146,7 +146,7 @@ def test_too_many_columns_states_the_limits():
 def test_default_limits():
     assert MAX_ROWS == 1_000_000
     assert MAX_COLUMNS == 200
-    assert MAX_CELLS == 4_000_000
+    assert MAX_CELLS == 1_000_000
     assert MAX_LINE_BYTES == 65_536
 
 

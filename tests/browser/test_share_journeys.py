@@ -168,7 +168,7 @@ def test_an_upload_link_names_its_file_and_checks_the_one_uploaded(
 
 def test_the_upload_page_states_the_caps_and_what_to_do_with_a_larger_file(expect, app):
     page = app.open("/?source=upload").page
-    caps = page.get_by_text(re.compile(r"Up to 50 MB, 1,000,000 rows, 200 columns"))
+    caps = page.get_by_text(re.compile(r"Up to 10 MB, 1,000,000 rows, 200 columns"))
     expect(caps).to_be_visible()
     expect(page.get_by_text(re.compile("random sample of the rows"))).to_be_visible()
     app.screenshot("6c-upload-caps")
