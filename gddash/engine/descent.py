@@ -506,14 +506,29 @@ def warm_up() -> None:
     A server calls this in a background thread at start-up, so that the first
     visitor's stochastic run does not wait for numba.
     """
-    from gddash.engine.problems import LinearRegression, LogisticRegression
+    from gddash.engine.problems import (
+        HuberRegression,
+        LinearRegression,
+        LogisticRegression,
+    )
+    from gddash.engine.softmax import SoftmaxRegression
 
     X = np.column_stack([np.ones(8), np.arange(8.0)])
     squared = LinearRegression(X, X[:, 1] * 2.0)
     logistic = LogisticRegression(X, (X[:, 1] > 3.0) * 1.0)
-    for problem in (squared, logistic):  # each loss has its own compiled loops
-        descend(problem, Settings(variant="sgd", max_epochs=1))
-        descend(problem, Settings(variant="minibatch", batch_size=3, max_epochs=1))
+    huber = HuberRegression(X, X[:, 1] * 2.0)
+    softmax = SoftmaxRegression(X, X[:, 1] % 3)
+    # One loss type serves every loss, so squared and softmax cover the loops;
+    # each loss is a branch inside them, not a compiled signature of its own.
+    for problem in (squared, softmax):
+        for penalty in (None, "l1"):
+            for variant in ("sgd", "minibatch"):
+                settings = Settings(
+                    variant=variant, batch_size=3, max_epochs=1, penalty=penalty,
+                    alpha=0.1,
+                )  # fmt: skip
+                descend(problem, settings)
+    descend(huber, Settings(max_epochs=2))  # the compiled full-data pass
     # The log-loss's full-data pass (θ = 0 is answered from a cache, hence 2 epochs).
     descend(logistic, Settings(max_epochs=2))
     # The gather of a shuffled window, which runs from WINDOW_ROWS rows up.

@@ -112,13 +112,3 @@ class Penalty:
 def soft(values: np.ndarray, threshold: float) -> np.ndarray:
     """Soft-thresholding sign(v)·max(|v| − τ, 0): the proximal map of τ‖·‖₁."""
     return np.sign(values) * np.maximum(np.abs(values) - threshold, 0.0)
-
-
-def proximal_l1(theta: np.ndarray, step: float, l1: float, mask: np.ndarray) -> None:
-    """θ ← prox of step·l1·‖w‖₁ in place: soft-threshold the penalised entries.
-
-    After a gradient step on the smooth part this is proximal gradient descent
-    (ISTA), whose fixed points are exactly the penalised objective's minima.
-    """
-    if l1 > 0.0:
-        theta[mask] = soft(theta[mask], step * l1)

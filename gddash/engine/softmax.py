@@ -75,7 +75,6 @@ class SoftmaxRegression(_Rows):
         X, y = check_arrays(self.X, self.y)
         k = self.n_classes
         if k is None:
-            k = int(y.max()) + 1 if (np.floor(y) == y).all() and y.min() >= 0 else 0
             levels = len(np.unique(y))
             if levels < MIN_CLASSES or levels > MAX_CLASSES:
                 raise SettingsError(
@@ -88,6 +87,9 @@ class SoftmaxRegression(_Rows):
                         else "is it a numeric target? Use a regression loss."
                     )
                 )
+            integers = (np.floor(y) == y).all()
+            k = max(int(y.max()) + 1, levels) if integers else levels
+            check_labels(y, k, "y")
         must(
             is_int(k) and MIN_CLASSES <= k <= MAX_CLASSES,
             "n_classes",

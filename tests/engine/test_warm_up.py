@@ -4,9 +4,11 @@ import numpy as np
 import pytest
 
 from gddash.engine import (
+    HuberRegression,
     LinearRegression,
     LogisticRegression,
     Settings,
+    SoftmaxRegression,
     data_pass,
     descend,
     kernels,
@@ -18,6 +20,8 @@ def compiled_signatures() -> dict[str, int]:
     loops = (
         kernels.sgd_updates,
         kernels.batch_updates,
+        kernels.penalised_sgd_updates,
+        kernels.softmax_updates,
         data_pass.sums,
         kernels.gather_window,
     )
@@ -37,20 +41,32 @@ def test_runs_like_the_pages_compile_nothing_after_warm_up(shuffle):
     before = compiled_signatures()
     rng = np.random.default_rng(0)
     X = np.column_stack([np.ones(50), rng.standard_normal((50, 2))])
-    X, y, labels = frozen(X, X @ [1.0, 2.0, -1.0], (X[:, 1] > 0) * 1.0)
-    for problem in (LinearRegression(X, y), LogisticRegression(X, labels)):
+    classes = np.digitize(X[:, 1], [-0.5, 0.5]) * 1.0
+    X, y, labels, classes = frozen(
+        X, X @ [1.0, 2.0, -1.0], (X[:, 1] > 0) * 1.0, classes
+    )
+    problems = (
+        LinearRegression(X, y),
+        LogisticRegression(X, labels),
+        HuberRegression(X, y, epsilon=0.5, intercept=True),
+        SoftmaxRegression(X, classes, intercept=True),
+    )
+    for problem in problems:
         for variant in ("batch", "sgd", "minibatch"):
             for rule, schedule in (("plain", "constant"), ("adam", "invscaling")):
-                settings = Settings(
-                    variant=variant,
-                    rule=rule,
-                    schedule=schedule,
-                    learning_rate=1,  # an int: the loops take floats
-                    momentum=0,
-                    max_epochs=2,
-                    shuffle=shuffle,
-                )
-                descend(problem, settings)
+                for penalty in (None, "elasticnet"):
+                    settings = Settings(
+                        variant=variant,
+                        rule=rule,
+                        schedule=schedule,
+                        learning_rate=1,  # an int: the loops take floats
+                        momentum=0,
+                        max_epochs=2,
+                        shuffle=shuffle,
+                        penalty=penalty,
+                        alpha=1,  # an int too
+                    )
+                    descend(problem, settings)
     assert compiled_signatures() == before
     assert all(count == 1 for count in before.values())
 
