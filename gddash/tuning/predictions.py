@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gddash.compare import Optimum
+from gddash import compare
+from gddash.compare import CompareSettings, Optimum
 from gddash.data import Dataset
 from gddash.engine import LinearRegression, LogisticRegression, Settings, Trace
 from gddash.engine import descend as engine_descend
@@ -44,7 +45,37 @@ def residuals(dataset: Dataset, theta_star: np.ndarray) -> np.ndarray:
     return np.exp(-np.logaddexp(0.0, -z)) - dataset.y
 
 
+def work(
+    n_samples: int, n_params: int, task: str, *, batch_size: int, epochs: float
+) -> int:
+    """Row × parameter products of the four runs (``compare.work``'s count):
+    two batch runs and two of ``batch_size`` rows, ``epochs`` passes each."""
+    size = min(batch_size, max(n_samples - 1, 1))
+    pair = CompareSettings(
+        variants=("batch", variant_of(size, n_samples)),
+        batch_size=size,
+        epochs=epochs,
+    )
+    return 2 * compare.work(n_samples, n_params, task, pair)
+
+
 def demonstrations(
+    dataset: Dataset,
+    problem: Problem,
+    optimum: Optimum,
+    curvature: Curvature,
+    **settings,
+) -> tuple[Demonstration, ...]:
+    """The four runs and their overlays (see ``_demonstrations`` for the settings).
+
+    A diverged run's overflow, or a gap of exactly zero, is a value to draw
+    (or drop), never a warning.
+    """
+    with np.errstate(all="ignore"):
+        return _demonstrations(dataset, problem, optimum, curvature, **settings)
+
+
+def _demonstrations(
     dataset: Dataset,
     problem: Problem,
     optimum: Optimum,

@@ -144,10 +144,14 @@ def momentum_rate(
     line shows the slope β^k through the measured gap halfway: a rate, not a level.
     """
     updates = np.asarray(updates, dtype=np.int64)
-    half = len(updates) // 2
-    k0, gap0 = int(updates[half]), float(losses[half]) - loss_star
+    gaps = np.asarray(losses, dtype=np.float64) - loss_star
+    # Anchor halfway through the points still above rounding (a run that lands
+    # on θ* exactly has a zero gap after it, which no rate line passes through).
+    alive = np.flatnonzero(np.isfinite(gaps) & (gaps > 1e-12 * abs(gaps[0])))
+    half = int(alive[len(alive) // 2]) if len(alive) else 0
+    k0, gap0 = int(updates[half]), float(gaps[half])
     k = updates.astype(np.float64)
-    with np.errstate(over="ignore", under="ignore"):
+    with np.errstate(all="ignore"):
         gap = gap0 * curvature.momentum_beta ** (k - k0)
     return Overlay(
         name="√κ rate",

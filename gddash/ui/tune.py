@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from gddash import compare, data, plain, table, titles
+from gddash import compare, data, limits, plain, table, titles
 from gddash.charts import tuning as charts
 from gddash.data import PrepareOptions
 from gddash.engine import RULES
@@ -188,7 +188,9 @@ def main() -> None:
         links.publish(link)
         st.error(plain.literal(str(error)))
         st.stop()
-    if "t_lr" not in state:
+    if not (
+        "t_lr" in state or "t_lr" in link.values or "t_lr" in links.kept_values(PAGE)
+    ):
         state["t_lr"] = compare.suggested_learning_rate(dataset)
     links.settle(link, ["t_lr"], {})
     st.caption(
@@ -436,19 +438,39 @@ def main() -> None:
         "Exact lines are identities of the squared loss; the others are labelled "
         "as rates or approximations."
     )
+    cost = predictions.work(
+        dataset.n_samples,
+        dataset.n_features,
+        dataset.task,
+        batch_size=int(batch_size),
+        epochs=float(epochs),
+    )
+    if cost > limits.COMPARISON_WORK:
+        st.warning(
+            f"These four runs would compute about {cost / 1e6:,.0f} million row × "
+            f"parameter products, more than the {limits.COMPARISON_WORK / 1e6:,.0f} "
+            "million this shared server allows. Lower the epochs.",
+            icon=":material/hourglass_disabled:",
+        )
+        return
+
+    def demonstrate() -> tuple[predictions.Demonstration, ...]:
+        with cache.heavy_work(cost):
+            return predictions.demonstrations(
+                dataset,
+                problem,
+                optimum,
+                bend,
+                learning_rate=float(rate),
+                batch_size=int(batch_size),
+                epochs=float(epochs),
+                seed=int(seed),
+            )
+
     demos = cache.remember(
         "tune_theory",
         f"{dataset_id}|{float(rate)!r}|{int(batch_size)}|{float(epochs)!r}|{int(seed)}",
-        lambda: predictions.demonstrations(
-            dataset,
-            problem,
-            optimum,
-            bend,
-            learning_rate=float(rate),
-            batch_size=int(batch_size),
-            epochs=float(epochs),
-            seed=int(seed),
-        ),
+        demonstrate,
     )
     for demo in demos:
         if demo.trace.status == "diverged":
