@@ -7,6 +7,7 @@ for class c), so every rule, schedule and penalty treats it as one vector.
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -128,8 +129,30 @@ class SoftmaxRegression(_Rows):
         With a penalty: the penalised objective and its minimum-norm subgradient.
         """
         thetas = np.atleast_2d(thetas)
-        losses, grads = _softmax_values(self.X, self.y, thetas, self.n_classes)
+        zero = ~thetas.any(axis=1)
+        if zero.any() and len(thetas) <= 4:  # a run's start: answered from a cache
+            losses, grads = np.empty(len(thetas)), np.empty(thetas.shape)
+            losses[zero], grads[zero] = math.log(self.n_classes), self._at_zero
+            rest = ~zero
+            losses[rest], grads[rest] = _softmax_values(
+                self.X, self.y, thetas[rest], self.n_classes
+            )
+        else:
+            losses, grads = _softmax_values(self.X, self.y, thetas, self.n_classes)
         return self._with_penalty(losses, grads, thetas, penalty)
+
+    @functools.cached_property
+    def _at_zero(self) -> np.ndarray:
+        """∇L at θ = 0, where every class has p = 1/K: (1/K − Y)ᵀX / m (and
+        L = log K). Every run from zeros starts here, so it is computed once."""
+        counts = np.zeros((self.n_classes, self.n_features))
+        classes = np.arange(self.n_classes, dtype=np.float64)
+        for start in range(0, self.n_samples, _CHUNK):
+            block = self.X[start : start + _CHUNK]
+            onehot = self.y[start : start + _CHUNK, None] == classes  # Y, (rows, K)
+            counts += onehot.T.astype(np.float64) @ block  # Yᵀ X
+        mean = self.X.sum(axis=0) / self.n_classes
+        return ((mean - counts) / self.n_samples).ravel()
 
     def validation_losses(self, thetas: np.ndarray) -> np.ndarray | None:
         if self.X_val is None:

@@ -309,3 +309,17 @@ def test_the_intercept_column_of_every_class_is_unpenalised():
     mask = SoftmaxRegression(X, y, intercept=True).penalised
     assert mask.tolist() == [False, True, True] * 3
     assert SoftmaxRegression(X, y).n_params == 9
+
+
+def test_the_start_at_zero_is_answered_exactly_from_a_cache():
+    X, y = three_classes(n=300, seed=5)
+    problem = SoftmaxRegression(X, y)
+    thetas = np.zeros((2, 9))
+    thetas[1, 3] = 0.5
+    cached, cached_grads = problem.evaluate(thetas)
+    from gddash.engine.softmax import _softmax_values
+
+    direct, direct_grads = _softmax_values(X, y, thetas, 3)
+    np.testing.assert_allclose(cached, direct, rtol=1e-14)
+    np.testing.assert_allclose(cached_grads, direct_grads, rtol=1e-12, atol=1e-15)
+    assert cached[0] == math.log(3)
