@@ -348,7 +348,7 @@ def lab_attacks() -> list[Attack]:
         ("large", "linear", {"bs": 1}),
         ("breast_cancer", "logistic", {"bs": 1, "rule": "adam"}),
     ):
-        frame = data.read_csv(data.load_sample(sample))
+        frame = data.read_csv(data.load_sample(sample), max_cells=limits.SAMPLE_CELLS)
         summary = data.describe_columns(frame)
         target = summary.suggested_target
         features = [c.name for c in summary.columns if c.usable_as_feature]

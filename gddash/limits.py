@@ -21,6 +21,9 @@ MAX_COLUMNS = 200
 # a numeric cell the parsed table stays within ~8 MB, and so does its prepared
 # dataset, whatever its shape (about what 10 MB of CSV holds).
 MAX_CELLS = 1_000_000
+# Bundled samples are ours, not uploads: the largest (250,000 rows × 5 columns)
+# holds more cells than one upload may.
+SAMPLE_CELLS = 2_000_000
 # A header or data line longer than this is refused from the raw bytes, before
 # the parser builds a column per field (200 columns of 300 characters fit).
 MAX_LINE_BYTES = 64 * 1024

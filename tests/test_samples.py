@@ -9,6 +9,7 @@ import io
 import numpy as np
 import pytest
 
+from gddash import limits
 from gddash.data import (
     DATA_DIR,
     PAGE_TASKS,
@@ -66,7 +67,7 @@ def test_pages_list_the_samples_of_the_tasks_they_fit():
 
 @pytest.mark.parametrize("sample", EVERY, ids=lambda s: s.key)
 def test_each_sample_loads_and_prepares_as_advertised(sample):
-    df = read_csv(load_sample(sample.key))
+    df = read_csv(load_sample(sample.key), max_cells=limits.SAMPLE_CELLS)
     assert len(df) == sample.n_rows
     assert sample.default_target in df.columns
     assert set(sample.default_features or ()) <= set(df.columns)

@@ -95,16 +95,19 @@ def forget_session_data() -> None:
 # --- Tables and datasets ------------------------------------------------------------
 
 
-def _read(raw: bytes | memoryview) -> tuple[pd.DataFrame, tuple[str, ...]]:
+def _read(
+    raw: bytes | memoryview, max_cells: int = limits.MAX_CELLS
+) -> tuple[pd.DataFrame, tuple[str, ...]]:
     with heavy_work():
-        frame = data.read_csv(raw)  # within gddash.limits, checked before parsing
+        # Within gddash.limits, checked on the raw bytes before parsing.
+        frame = data.read_csv(raw, max_cells=max_cells)
     return frame, tuple(frame.attrs.get("notes", ()))
 
 
 @st.cache_resource(max_entries=12, ttl=_TTL, show_spinner="Reading the CSV…")
 def read_table(key: str, _raw: bytes) -> tuple[pd.DataFrame, tuple[str, ...]]:
     """``data.read_csv`` of a bundled sample whose digest is ``key`` (shared)."""
-    return _read(_raw)
+    return _read(_raw, limits.SAMPLE_CELLS)
 
 
 def upload_table(

@@ -53,7 +53,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from gddash import compare, data  # noqa: E402
+from gddash import compare, data, limits  # noqa: E402
 from gddash.compare import CompareSettings  # noqa: E402
 from gddash.data import PrepareOptions  # noqa: E402
 from gddash.engine import Settings  # noqa: E402
@@ -104,7 +104,7 @@ class Visitor:
         the sample's defaults, or the column summary's suggestions for an upload.
         """
         raw = data.load_sample("large") if self.upload is None else self.upload
-        frame = data.read_csv(raw)
+        frame = data.read_csv(raw, max_cells=limits.SAMPLE_CELLS)
         summary = data.describe_columns(frame)
         target = summary.suggested_target
         features = [f for f in summary.suggested_features if f != target]
