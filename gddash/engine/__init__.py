@@ -2,9 +2,15 @@
 
 from gddash.engine import LinearRegression, Settings, descend, least_squares
 trace = descend(LinearRegression(X, y), Settings(variant="sgd", learning_rate=0.01))
+
+With a penalty, an intercept column that it leaves alone, and the optimum:
+settings = Settings(variant="sgd", penalty="elasticnet", alpha=1e-3, l1_ratio=0.5)
+problem = LinearRegression(X, y, intercept=True)
+trace, best = descend(problem, settings), minimum(problem, settings.penalty_term)
 """
 
 from gddash.engine.descent import Plan, descend, plan, warm_up
+from gddash.engine.optima import Minimum, minimum
 from gddash.engine.penalties import PENALTIES, Penalty
 from gddash.engine.problems import (
     HuberRegression,
@@ -37,6 +43,7 @@ __all__ = [
     "LinearRegression",
     "LogisticOptimum",
     "LogisticRegression",
+    "Minimum",
     "Objective",
     "Penalty",
     "Plan",
@@ -48,6 +55,7 @@ __all__ = [
     "epoch_order",
     "least_squares",
     "logistic_optimum",
+    "minimum",
     "plan",
     "warm_up",
 ]

@@ -8,9 +8,10 @@ entries (the intercept; a problem's ``penalised`` mask says which):
     elasticnet:  R(w) = ρ ‖w‖₁ + (1 − ρ)/2 ‖w‖²     (ρ = l1_ratio)
 
 Each is l1·‖w‖₁ + ½ l2·‖w‖² with l1 = αρ and l2 = α(1 − ρ) (ρ is 0 for "l2"
-and 1 for "l1", as in scikit-learn). The smooth part's gradient l2·w is added
-to the loss's; the ‖w‖₁ part is handled by a step of its own (``soft``, or
-scikit-learn's truncated gradient in ``kernels.penalised_sgd_updates``).
+and 1 for "l1", as in scikit-learn). This module holds the values and the
+recorded (sub)gradients; the loops' updates are ``rules.penalty_gradient`` /
+``rules.penalty_after`` and scikit-learn's scheme in
+``kernels.penalised_sgd_updates``.
 """
 
 from __future__ import annotations

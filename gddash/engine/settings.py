@@ -75,13 +75,15 @@ class Settings:
         Add α R(w) to the mean loss, as scikit-learn's SGDRegressor does (see
         ``gddash.engine.penalties``); w is θ without the entries the problem
         leaves unpenalised (its intercept: ``intercept=True`` on the problem).
-        Per-row plain SGD applies it as scikit-learn does (L2 as a shrink of w
-        before each step, L1 by the cumulative truncated gradient of Tsuruoka
-        et al.); batch, mini-batch and the other rules add l2·w to the mean
-        gradient and, for L1, follow each update with a soft-threshold of w by
-        η_t·αρ (a proximal step; with an adaptive rule η_t is the schedule's
-        rate, not the rule's per-coordinate one). Traces record the penalised
-        objective and its minimum-norm subgradient, which ``eps`` tests.
+        Per-row plain SGD (any schedule) applies it as scikit-learn does: L2 as
+        a shrink of w before each step, L1 by the cumulative truncated gradient
+        of Tsuruoka et al. Batch and mini-batch with the plain rule take a
+        proximal step: the gradient step on loss + ½ l2‖w‖², then a
+        soft-threshold of w by η_t·αρ. The other rules step along the
+        minimum-norm subgradient and stop a weight that crosses 0 at 0 (see
+        ``rules.penalty_gradient``). Traces record the penalised objective and
+        its minimum-norm subgradient (0 exactly at a minimum), which ``eps``
+        tests.
     alpha : float in [0, inf) or None
         The penalty's strength α. Required with a penalty; ignored without.
     l1_ratio : float in [0, 1]

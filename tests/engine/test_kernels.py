@@ -231,3 +231,65 @@ def test_a_window_gather_refuses_rows_outside_the_data(rows, positions, message)
     buffers = [(np.empty((4, 3)), np.empty(4)) for _ in range(2)]
     with pytest.raises(ValueError, match=message):
         kernels.window_rows(X, y, np.array(rows), np.array(positions), *buffers)
+
+
+# -- the penalised and softmax loops refuse what they would read past ----------------------
+def _penalised_arguments(**change):
+    X = np.ones((4, 2))
+    arguments = dict(
+        X=X, y=np.ones(4), theta=np.zeros(2), loss="squared", count=4, t=0,
+        stride=4, path=np.empty((2, 2)),
+        schedule=kernels.Schedule(0, 0.1, 4.0, 0.25, 0.5, 10.0, 0.1),
+        penalty=kernels.Shrinkage(0.1, 0.1, np.ones(2, dtype=bool)),
+        q=np.zeros(2), u=np.zeros(1),
+    )  # fmt: skip
+    return arguments | change
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"q": np.zeros(3)}, "q must be shaped like theta"),
+        ({"u": np.zeros(2)}, "u hold one value"),
+        (
+            {"penalty": kernels.Shrinkage(0.1, 0.1, np.ones(3, dtype=bool))},
+            "the penalty's mask",
+        ),
+        ({"count": 5}, "5 updates"),
+    ],
+)
+def test_penalised_rows_refuse_mismatched_arguments(change, message):
+    with pytest.raises(ValueError, match=message):
+        kernels.penalised_sgd_rows(**_penalised_arguments(**change))
+
+
+def test_penalised_rows_run_and_keep_their_l1_state():
+    arguments = _penalised_arguments()
+    assert kernels.penalised_sgd_rows(**arguments) == 4
+    assert arguments["u"][0] == pytest.approx(4 * 0.1 * 0.1)  # Σ η·l1
+
+
+def _softmax_arguments(**change):
+    arguments = dict(
+        X=np.ones((4, 2)), y=np.array([0.0, 1, 2, 0]), theta=np.zeros(6),
+        n_classes=3, batch_size=1, count=4, t=0, stride=4, path=np.empty((2, 6)),
+        rule=kernels.Rule(0, 0.9, 0.999, 1e-8),
+        schedule=kernels.Schedule(0, 0.1, 4.0, 0.25, 0.5, 10.0, 0.1),
+        grad=np.zeros(6), m=np.zeros(6), v=np.zeros(6),
+    )  # fmt: skip
+    return arguments | change
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"theta": np.zeros(4)}, "do not describe the same rows and 3 classes"),
+        ({"y": np.array([0.0, 1, 3, 0])}, "class indices in 0..2"),
+        ({"grad": np.zeros(5)}, "grad, m, v must be shaped like theta"),
+        ({"count": 5}, "5 updates need 5 rows"),
+        ({"stride": 1}, "do not fit the path"),
+    ],
+)
+def test_softmax_rows_refuse_mismatched_arguments(change, message):
+    with pytest.raises(ValueError, match=message):
+        kernels.softmax_rows(**_softmax_arguments(**change))

@@ -442,3 +442,59 @@ def test_the_penalised_mask_leaves_the_intercept_alone():
         False, True, True, True, True,
     ]  # fmt: skip
     assert LinearRegression(X, y).penalised.all()
+
+
+# -- runs that go wrong, and repeat ---------------------------------------------------------
+@pytest.mark.parametrize("rule", ["plain", "momentum"])
+def test_a_penalised_blow_up_is_a_diverged_status(rule):
+    X, y = regression_data()
+    trace = descend(
+        LinearRegression(100 * X[:, 1:], y),
+        Settings(variant="sgd", learning_rate=10.0, max_epochs=5, penalty="l1",
+                 alpha=0.1, rule=rule),
+    )  # fmt: skip
+    assert trace.status == "diverged"
+    assert "lower the learning rate" in trace.message
+
+
+def test_a_shuffled_penalised_run_repeats_bit_for_bit():
+    X, y = regression_data(n=5000)
+    problem = LinearRegression(X, y, intercept=True)
+    settings = Settings(variant="sgd", learning_rate=0.01, max_epochs=3, seed=11,
+                        penalty="elasticnet", alpha=0.01)  # fmt: skip
+    first, second = descend(problem, settings), descend(problem, settings)
+    np.testing.assert_array_equal(first.path, second.path)
+    np.testing.assert_array_equal(first.loss, second.loss)
+
+
+def test_the_truncated_gradient_persists_across_epochs_and_stretches():
+    # One run of 3 epochs recorded at every update (many compiled stretches)
+    # equals the run recorded only at its end: u and q carry over.
+    X, y = regression_data(n=100)
+    problem = LinearRegression(X, y, intercept=True)
+    common = dict(variant="sgd", learning_rate=0.02, max_epochs=3, shuffle=False,
+                  eps=0, penalty="l1", alpha=0.05)  # fmt: skip
+    fine = descend(problem, Settings(**common, max_points=301))
+    coarse = descend(problem, Settings(**common, max_points=2))
+    np.testing.assert_array_equal(fine.theta, coarse.theta)
+
+
+# -- the references' own contract ---------------------------------------------------------
+def test_an_unpenalised_minimum_is_the_existing_reference():
+    from gddash.engine import least_squares, logistic_optimum
+
+    X, y = regression_data()
+    found = minimum(LinearRegression(X, y))
+    np.testing.assert_allclose(found.theta, least_squares(X, y)[0], atol=1e-12)
+    assert found.method == "closed form (normal equations)"
+    labels = (y > 0.5) * 1.0
+    found = minimum(LogisticRegression(X, labels))
+    np.testing.assert_allclose(found.theta, logistic_optimum(X, labels).theta)
+    assert found.method == "Newton's method" and not found.separable
+
+
+def test_a_reference_out_of_iterations_says_so():
+    X, y = regression_data()
+    found = minimum(LinearRegression(X, y), Penalty("l1", 0.01), max_iter=1)
+    assert not found.converged
+    assert found.method == "coordinate descent"
