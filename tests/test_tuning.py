@@ -356,3 +356,59 @@ def test_a_range_test_at_the_optimum_is_refused_with_a_sentence():
     with pytest.raises(DataError, match="already the optimal loss"):
         range_test.check_start(0.0, 0.0)
     range_test.check_start(1.0, 0.5)  # a gap: fine
+
+
+# --- Charts ----------------------------------------------------------------------
+
+
+def test_the_heatmap_marks_diverged_cells_draws_the_limit_and_selects_a_cell():
+    from gddash.charts import tuning as charts
+
+    problem, optimum = line_problem()
+    stable = 2 / np.linalg.eigvalsh(problem.hessian)[-1]
+    settings = sweep.SweepSettings(
+        rates=sweep.rate_grid(stable, 4),
+        batch_sizes=(1, 200),
+        rules=("plain",),
+        epochs=5.0,
+    )
+    result = sweep.run(problem, optimum, settings)
+    spec = charts.sweep_heatmap(result, "plain", "gap", stable).to_dict()
+    layers = spec["layer"]
+    filters = [t["filter"] for layer in layers for t in layer.get("transform", [])]
+    assert "datum.diverged" in filters and "!datum.diverged" in filters
+    params = spec.get("params", []) + [
+        p for lay in layers for p in lay.get("params", [])
+    ]
+    assert [p["name"] for p in params] == ["cell"]
+    assert any(layer["mark"]["type"] == "rule" for layer in layers)
+    rows = charts.sweep_rows(result)
+    diverged = rows[rows["diverged"]]
+    assert diverged["shown gap"].isna().all()  # never coloured as "large"
+    assert set(rows["cell"]) == {
+        f"plain|{c.batch_size}|{c.learning_rate!r}" for c in result.cells
+    }
+
+
+def test_theory_and_range_charts_label_their_formulas_and_the_limit():
+    from gddash.charts import tuning as charts
+    from gddash.charts.style import description
+    from gddash.tuning import predictions
+
+    X, y = regression(n=200, seed=11)
+    frame = pd.DataFrame(X[:, 1:], columns=["a", "b", "c"]).assign(y=y)
+    dataset = data.prepare(frame, "y", ["a", "b", "c"], PrepareOptions())
+    problem = compare.problem_for(dataset)
+    optimum = compare.optimum_for(dataset, problem)
+    bend = curvature.dataset_curvature(dataset, optimum.theta)
+    demos = predictions.demonstrations(
+        dataset, problem, optimum, bend, learning_rate=0.1, batch_size=8, epochs=3
+    )
+    assert [d.key for d in demos] == ["batch", "momentum", "noise", "decay"]
+    spec = charts.theory_chart(demos[0], optimum.loss).to_dict()
+    labels = spec["encoding"]["color"]["scale"]["domain"]
+    assert labels == ["measured", "exact decay: L* + ½ Σᵢ λᵢ (1 − ηλᵢ)^(2k) cᵢ²"]
+    tests = range_test.run_seeds(problem, range_test.RangeSettings(), 3)
+    chart = charts.range_test_chart(tests, bend.stable_rate)
+    assert "noisy" in chart.to_dict()["title"]["text"]
+    assert f"{bend.stable_rate:.3g}" in description(chart)

@@ -31,6 +31,7 @@ from gddash.tuning.sweep import Sweep
 HEIGHT = 300
 RANGE_HEIGHT = 440
 THEORY_HEIGHT = 460
+HEATMAP_HEIGHT = 380
 SEED_COLORS = ["#0072B2", "#D55E00", "#009E73"]  # Okabe–Ito, as the variants
 MEASURED_COLOR = "#0072B2"
 OVERLAY_COLORS = ["#D55E00", "#A67C00"]
@@ -66,7 +67,11 @@ def eigenvalue_chart(curvature: Curvature) -> alt.Chart:
         alt.Chart(rows)
         .mark_bar(color=MEASURED_COLOR)
         .encode(
-            x=alt.X("rank:O", title="eigenvalue, largest first"),
+            x=alt.X(
+                "rank:O",
+                title="eigenvalue, largest first",
+                axis=alt.Axis(labelAngle=0),
+            ),
             y=alt.Y(
                 "eigenvalue:Q",
                 scale=alt.Scale(type="log"),
@@ -256,28 +261,30 @@ def sweep_rows(sweep: Sweep) -> pd.DataFrame:
 
 
 def sweep_heatmap(
-    sweep: Sweep, metric: str = "gap", stable_rate: float | None = None
-) -> alt.FacetChart:
-    """One heatmap per rule: rate (log) × batch size, coloured by ``metric``.
+    sweep: Sweep, rule: str, metric: str = "gap", stable_rate: float | None = None
+) -> alt.LayerChart:
+    """One rule's heatmap: rate (log) × batch size, coloured by ``metric``.
 
-    Diverged cells are grey with a ✕ and say "diverged" on hover; cells that
-    never came within 1% are left empty for the rows and seconds metrics. A
-    point selection named ``cell`` (its ``cell`` field: "rule|batch|rate") lets
-    a page load the clicked run.
+    The colour scale spans every rule's cells, so that heatmaps drawn side by
+    side compare. Diverged cells are grey with a ✕ and say "diverged" on hover;
+    cells that never came within 1% are left empty for the rows and seconds
+    metrics. A point selection named ``cell`` (its ``cell`` field:
+    "rule|batch|rate") lets a page load the clicked run.
     """
     if metric not in SWEEP_METRICS:
         raise ValueError(
             f"metric must be one of {sorted(SWEEP_METRICS)}. Got {metric!r}."
         )
-    rows = sweep_rows(sweep)
+    every = sweep_rows(sweep)
+    rows = every[every["rule"] == rule].copy()
     title = SWEEP_METRICS[metric][0]
     color_field = {"gap": "shown gap", "rows": "rows to 1%", "seconds": "seconds to 1%"}
     x = alt.X(
         "rate_lo:Q",
         scale=alt.Scale(type="log"),
-        axis=log_axis(rows["learning rate"], "learning rate η"),
+        axis=log_axis(every["learning rate"], "learning rate η"),
     )
-    y = alt.Y("batch size:O", sort="descending", title="batch size (rows per update)")
+    y = alt.Y("batch size:O", sort="descending", title="batch size")
     pick = alt.selection_point(name="cell", fields=["cell"], on="click")
     tips = [
         field_tip("rule title", title="rule"),
@@ -288,7 +295,7 @@ def sweep_heatmap(
         field_tip("rows to 1%", "quantitative", format=",.0f"),
         field_tip("seconds to 1%", "quantitative", format=".3g"),
     ]
-    base = alt.Chart().encode(x=x, x2="rate_hi:Q", y=y, tooltip=tips)
+    base = alt.Chart(rows).encode(x=x, x2="rate_hi:Q", y=y, tooltip=tips)
     if metric == "status":
         color = alt.Color(
             "status title:N",
@@ -300,14 +307,18 @@ def sweep_heatmap(
         )
         cells = base.mark_rect(stroke="white").encode(color=color)
     else:
+        values = every[color_field[metric]].to_numpy(dtype=float)
+        values = values[np.isfinite(values) & (values > 0)]
+        domain = [float(values.min()), float(values.max())] if len(values) else None
+        scale = {"type": "log", "scheme": "viridis"}
         color = alt.Color(
             f"{color_field[metric]}:Q",
-            scale=alt.Scale(type="log", scheme="viridis"),
+            scale=alt.Scale(**scale, **({"domain": domain} if domain else {})),
             legend=alt.Legend(
                 orient="bottom",
                 title=f"{title} (log; darker is better)",
                 titleLimit=0,
-                gradientLength=220,
+                gradientLength=200,
             ),
         )
         cells = (
@@ -327,7 +338,7 @@ def sweep_heatmap(
             )
         )
     layers.append(
-        alt.Chart()
+        alt.Chart(rows)
         .mark_text(text="✕", fontSize=13, color="white")
         .encode(
             x=alt.X("learning rate:Q", scale=alt.Scale(type="log")),
@@ -338,35 +349,29 @@ def sweep_heatmap(
     )
     limit_note = ""
     if stable_rate is not None and math.isfinite(stable_rate):
-        rows["limit"] = stable_rate
+        limit = pd.DataFrame({"limit": [stable_rate], "label": ["2/λ_max"]})
         layers.append(
-            alt.Chart()
+            alt.Chart(limit)
             .mark_rule(color=OPTIMUM_COLOR, strokeDash=[6, 3], size=2)
-            .encode(x=alt.X("mean(limit):Q", scale=alt.Scale(type="log")))
+            .encode(
+                x=alt.X("limit:Q", scale=alt.Scale(type="log")),
+                tooltip=[
+                    field_tip("label", title="batch limit"),
+                    field_tip("limit", "quantitative", title="η", format=".4g"),
+                ],
+            )
         )
-        limit_note = f" Dashed: 2/λ_max = {stable_rate:.3g}, batch descent's limit."
-    subtitle = (
-        f"{title.capitalize()} after {sweep.settings.epochs:g} epochs; ✕ grey: "
-        f"diverged.{limit_note} Click a cell to pick that run."
-    )
-    chart = (
-        alt.layer(*layers, data=rows)
-        .properties(width=260, height=200)
-        .facet(
-            column=alt.Column(
-                "rule title:N",
-                title=None,
-                sort=[titles.RULE[r] for r in sweep.settings.rules],
-            ),
-        )
-        .properties(title=alt.Title("Learning rate × batch size", subtitle=subtitle))
-        .resolve_scale(x="shared", y="shared", color="shared")
+        limit_note = f"Dashed: 2/λ_max = {stable_rate:.3g}, batch descent's limit"
+    chart = alt.layer(*layers).properties(
+        height=HEATMAP_HEIGHT,
+        title=alt.TitleParams(titles.RULE[rule], anchor="start"),
     )
     return described(
         chart,
         sentence(
-            f"Heatmaps of the {title} for {len(sweep.settings.rates)} learning rates "
-            f"and {len(sweep.settings.batch_sizes)} batch sizes, one per update rule",
+            f"Heatmap of the {title} of {titles.RULE[rule]} for "
+            f"{len(sweep.settings.rates)} learning rates and "
+            f"{len(sweep.settings.batch_sizes)} batch sizes",
             "Grey cells marked with a cross diverged",
             limit_note,
         ),

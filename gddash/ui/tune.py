@@ -373,14 +373,34 @@ def main() -> None:
             result = cache.remember("tune_sweep", f"{dataset_id}|{grid!r}", compute)
             bar.empty()
     if result is not None:
-        event = st.altair_chart(
-            charts.sweep_heatmap(result, metric, bend.stable_rate if squared else None),
-            width="stretch",
-            key="t_heat",
-            on_select="rerun",
-            selection_mode="cell",
+        limit = bend.stable_rate if squared else None
+        st.caption(
+            f"{TUNE_METRICS[metric]} after {float(epochs):g} epochs, the same seeds in "
+            "every cell; grey ✕: diverged"
+            + (
+                f"; dashed: 2/λ_max = {fmt(limit)}, batch descent's limit"
+                if limit
+                else ""
+            )
+            + ". Hover a cell to read its run."
         )
-        cell = picked_cell(event, result)
+        picks = state.setdefault("_tune_picks", {})
+        for column, rule in zip(st.columns(len(grid.rules)), grid.rules, strict=True):
+            event = column.altair_chart(
+                charts.sweep_heatmap(result, rule, metric, limit),
+                width="stretch",
+                key=f"t_heat_{rule}",
+                on_select="rerun",
+                selection_mode="cell",
+            )
+            # Each heatmap keeps its own selection: the latest click wins.
+            now = picked_cell(event, result)
+            if now != picks.get(rule):
+                picks[rule] = now
+                state["_tune_picked"] = now
+        cell = state.get("_tune_picked")
+        if cell is not None and cell not in result.cells:
+            cell = None  # a pick from an earlier sweep
         if cell is None:
             st.caption("Click a cell to load that run into the compare page.")
         else:

@@ -36,8 +36,8 @@ def test_the_default_page_shows_every_section_and_a_tuned_verdict():
     at = open_tune()
     assert not at.exception
     assert [h.value for h in at.header] == SECTIONS
-    # eigenvalues, range test, sweep heatmap and four theory charts
-    assert len(at.get("vega_lite_chart")) == 7
+    # eigenvalues, range test, a heatmap per rule and four theory charts
+    assert len(at.get("vega_lite_chart")) == 9
     assert texts(at.success).startswith("Tuned comparison")
     table = next(df.value for df in at.dataframe if "chosen η" in df.value.columns)
     assert len(table) == 9  # three variants × three rules
