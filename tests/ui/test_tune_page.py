@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from gddash import data
 from gddash.data import PrepareOptions
+from gddash.page_settings import TUNE as TUNE_FIELDS
 from tests.ui.pages import open_page, texts
 
 TUNE = "gddash/ui/tune.py"
@@ -109,3 +110,32 @@ def test_with_the_race_switched_off_the_page_says_how_to_switch_it_on():
     assert not at.exception
     assert "Switch on “Tuned vs tuned”" in texts(at.caption)
     assert not [df for df in at.dataframe if "chosen η" in df.value.columns]
+
+
+def test_a_copied_address_reopens_the_same_settings():
+    asked = {
+        "t_data": "auto_mpg",
+        "t_target": "mpg",
+        "t_features": ["weight", "horsepower"],
+        "t_lr": "0.05",
+        "t_epochs": "5",
+        "t_bs": "16",
+        "t_seed": "3",
+        "t_repeats": "2",
+        "t_range_bs": "8",
+        "t_rules": ["plain", "nesterov"],
+        "t_rates": "4",
+        "t_sizes": "3",
+        "t_metric": "rows",
+        "t_race": "false",
+    }
+    first = open_tune(**asked)
+    assert not first.exception and not texts(first.warning)
+    address = {k: first.query_params[k] for k in first.query_params}
+    again = open_tune(**address)
+    keys = [f.key for f in TUNE_FIELDS]
+    assert {k: again.session_state[k] for k in keys} == {
+        k: first.session_state[k] for k in keys
+    }
+    assert first.session_state["t_lr"] == 0.05
+    assert first.session_state["t_features"] == ["weight", "horsepower"]
