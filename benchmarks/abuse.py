@@ -308,7 +308,7 @@ def explorer_attacks() -> list[Attack]:
 
 def epochs_at_limit(sample: str, features: list[str] | None, query: dict) -> float:
     """The most epochs a sample link may ask for and still pass the work check."""
-    frame = data.read_csv(data.load_sample(sample))
+    frame = data.read_csv(data.load_sample(sample), max_cells=limits.SAMPLE_CELLS)
     summary = data.describe_columns(frame)
     target = summary.suggested_target
     chosen = features or [f for f in summary.suggested_features if f != target]
