@@ -10,7 +10,6 @@ engine's compiled loops release the GIL.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -382,8 +381,3 @@ def run(
         loss_star=optimum.loss,
         initial_gap=float(start - optimum.loss),
     )
-
-
-def with_rates(settings: SweepSettings, rates: tuple[float, ...]) -> SweepSettings:
-    """The same sweep over other rates."""
-    return dataclasses.replace(settings, rates=rates)
