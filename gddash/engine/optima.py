@@ -52,7 +52,11 @@ class Minimum:
 
 
 def minimum(
-    problem, penalty: Penalty | None = None, *, tol: float = 1e-10, max_iter=20_000
+    problem,
+    penalty: Penalty | None = None,
+    *,
+    tol: float = 1e-10,
+    max_iter: int = 20_000,
 ) -> Minimum:
     """The minimiser of ``problem``'s mean loss plus ``penalty`` (see module doc).
 

@@ -160,7 +160,9 @@ class SoftmaxRegression(_Rows):
         thetas = np.atleast_2d(thetas)
         return _softmax_values(self.X_val, self.y_val, thetas, self.n_classes)[0]
 
-    def probabilities(self, theta: np.ndarray, X: np.ndarray | None = None):
+    def probabilities(
+        self, theta: np.ndarray, X: np.ndarray | None = None
+    ) -> np.ndarray:
         """Class probabilities (n, K) at θ for X (the training rows by default)."""
         X = self.X if X is None else X
         scores = X @ np.asarray(theta).reshape(self.n_classes, -1).T
