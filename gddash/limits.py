@@ -32,10 +32,13 @@ MAX_LINE_BYTES = 64 * 1024
 # A comparison's work in row x parameter products (``compare.work``): at most
 # about two seconds of one core here, whatever the shape of the data
 # (benchmarks/abuse.py measures the worst links this allows).
-COMPARISON_WORK = 250_000_000
+COMPARISON_WORK = 180_000_000
+# A sweep (the tune page) runs many comparisons' worth on both cores: at most ten.
+# One larger than a comparison waits for a click, so a link never starts it.
+SWEEP_WORK = 10 * COMPARISON_WORK
 # The explorer runs every chosen rule for up to this many steps in total: about
-# 1.2 s of one core for the costliest formula the parser accepts.
-EXPLORER_STEPS = 12_000
+# 1.3 s of one core for the costliest formula the parser accepts.
+EXPLORER_STEPS = 10_000
 # Work below this (about a tenth of a second) skips the server's two-slot queue
 # for heavy work (``ui.cache.heavy_work``): small runs never wait behind large.
 LIGHT_WORK = 20_000_000

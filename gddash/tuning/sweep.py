@@ -25,9 +25,7 @@ from gddash.engine import descend as engine_descend
 from gddash.errors import SettingsError
 
 Problem = LinearRegression | LogisticRegression
-# A sweep is one click that runs many comparisons' worth of work on both cores:
-# ten comparisons' worth (about ten seconds of the two cores here).
-SWEEP_WORK = 10 * limits.COMPARISON_WORK
+SWEEP_WORK = limits.SWEEP_WORK
 MAX_CELLS = 400
 RECORDED_POINTS = 250  # per run: "rows to 1%" to within 1/250 of the budget
 THREADS = 2

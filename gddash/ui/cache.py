@@ -87,6 +87,12 @@ def remember(slot: str, key: str, compute: Callable[[], T]) -> T:
     return held[1]
 
 
+def held(slot: str, key: str) -> bool:
+    """Whether this session already holds the result (or refusal) for ``key``."""
+    found = _session_results().get(slot)
+    return found is not None and found[0] == key
+
+
 def forget_session_data() -> None:
     """Free everything this session computed from its upload."""
     _session_results().clear()

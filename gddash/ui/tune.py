@@ -360,18 +360,34 @@ def main() -> None:
         except GddashError as error:
             st.warning(plain.literal(str(error)), icon=":material/hourglass_disabled:")
         else:
-            bar = st.progress(0.0, text="Sweeping…")
+            result_key = f"{dataset_id}|{grid!r}"
+            # A link never starts more work than a comparison: a larger sweep
+            # waits for the visitor's click.
+            waits = work > limits.COMPARISON_WORK and not cache.held(
+                "tune_sweep", result_key
+            )
+            if waits and not st.button(
+                "Run the sweep", icon=":material/play_arrow:", key="t_sweep_go"
+            ):
+                st.info(
+                    f"This sweep computes about {work / 1e6:,.0f} million row × "
+                    f"parameter products ({grid.n_cells} runs), more than one "
+                    "comparison: it starts when you press the button, and takes "
+                    "several seconds."
+                )
+            else:
+                bar = st.progress(0.0, text="Sweeping…")
 
-            def progress(done: int, total: int) -> None:
-                # Also where a closed tab stops the work (Streamlit ends the run).
-                bar.progress(done / total, text=f"Sweeping: run {done} of {total}")
+                def progress(done: int, total: int) -> None:
+                    # Also where a closed tab stops the work (Streamlit ends the run).
+                    bar.progress(done / total, text=f"Sweeping: run {done} of {total}")
 
-            def compute() -> sweep.Sweep:
-                with cache.heavy_work(work):
-                    return sweep.run(problem, optimum, grid, progress=progress)
+                def compute() -> sweep.Sweep:
+                    with cache.heavy_work(work):
+                        return sweep.run(problem, optimum, grid, progress=progress)
 
-            result = cache.remember("tune_sweep", f"{dataset_id}|{grid!r}", compute)
-            bar.empty()
+                result = cache.remember("tune_sweep", result_key, compute)
+                bar.empty()
     if result is not None:
         limit = bend.stable_rate if squared else None
         st.caption(

@@ -76,6 +76,20 @@ def test_a_sweep_over_the_work_cap_is_refused_in_a_sentence():
     assert "The race needs the sweep above." in texts(at.info)
 
 
+def test_a_sweep_larger_than_a_comparison_waits_for_a_click_not_a_link():
+    at = open_tune(t_data="diabetes", t_epochs="400")
+    assert not at.exception
+    assert "starts when you press the button" in texts(at.info)
+    heatmaps = [c for c in at.get("vega_lite_chart") if "t_heat" in str(c.proto)]
+    assert not heatmaps and not texts(at.success).startswith("Tuned comparison")
+    at.button(key="t_sweep_go").click().run()
+    assert not at.exception
+    assert "starts when you press the button" not in texts(at.info)
+    assert texts(at.success).startswith("Tuned comparison")
+    at.run()  # an unrelated rerun shows the sweep it holds, without a click
+    assert texts(at.success).startswith("Tuned comparison")
+
+
 def test_an_upload_already_at_its_optimum_gets_a_range_test_sentence():
     # y has mean 0 and is orthogonal to x: the gradient at θ = 0 is zero.
     x, y = np.tile([1.0, -1.0, 1.0, -1.0], 10), np.tile([1.0, 1.0, -1.0, -1.0], 10)
