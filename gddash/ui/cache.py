@@ -36,7 +36,7 @@ T = TypeVar("T")
 # Parsing a large upload and running a comparison are the steps that take memory
 # and a core: at most two at once in the whole server (it has two cores), so
 # eight visitors uploading together queue instead of holding eight parses.
-_HEAVY = threading.BoundedSemaphore(2)
+_HEAVY = threading.BoundedSemaphore(1)
 
 
 @contextlib.contextmanager
