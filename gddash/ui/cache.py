@@ -34,18 +34,19 @@ _TTL = 3600
 T = TypeVar("T")
 
 # Parsing a large upload and running a comparison are the steps that take memory
-# and a core: at most two at once in the whole server (it has two cores), so
-# eight visitors uploading together queue instead of holding eight parses.
+# and a core: one at a time in the whole server, so eight visitors uploading
+# together queue instead of holding eight parses, and the second core stays free
+# for everyone else (two at once made a bystander 3x slower, benchmarks/abuse.py).
 _HEAVY = threading.BoundedSemaphore(1)
 
 
 @contextlib.contextmanager
 def heavy_work(work: float = math.inf) -> Iterator[None]:
-    """Hold one of the server's two slots for memory- and CPU-heavy work.
+    """Hold the server's one slot for memory- and CPU-heavy work.
 
     Work below ``limits.LIGHT_WORK`` (a small comparison, a short explorer run)
-    goes straight through: a visitor's default page must not queue behind two
-    large runs.
+    goes straight through: a visitor's default page must not queue behind a
+    large run.
     """
     if work < limits.LIGHT_WORK:
         yield
