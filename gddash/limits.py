@@ -39,6 +39,6 @@ SWEEP_WORK = 10 * COMPARISON_WORK
 # The explorer runs every chosen rule for up to this many steps in total: about
 # 1.3 s of one core for the costliest formula the parser accepts.
 EXPLORER_STEPS = 10_000
-# Work below this (about a tenth of a second) skips the server's two-slot queue
+# Work below this (about a tenth of a second) skips the server's one-slot queue
 # for heavy work (``ui.cache.heavy_work``): small runs never wait behind large.
 LIGHT_WORK = 20_000_000
