@@ -40,7 +40,18 @@ SCHEDULE_FORMULA = {
     "step": "step decay η₀ · drop^⌊epoch / step_epochs⌋",
     "exponential": "exponential decay η₀ · exp(−decay · epoch)",
 }
-MODEL = {"linear": "Linear regression", "logistic": "Logistic regression"}
+MODEL = {
+    "linear": "Linear regression",
+    "logistic": "Logistic regression",
+    "huber": "Huber regression (robust)",
+    "softmax": "Softmax regression (3–20 classes)",
+}
+PENALTY = {
+    "none": "None",
+    "l2": "L2 (ridge)",
+    "l1": "L1 (lasso)",
+    "elasticnet": "Elastic net",
+}
 MISSING = {"drop": "Drop rows", "mean": "Fill with the mean"}
 BUDGET = {"epochs": "Same passes", "updates": "Same updates"}
 SOURCE = {"sample": "Bundled sample", "upload": "Upload a CSV"}
