@@ -21,15 +21,20 @@ import pandas as pd
 from gddash import export, titles
 from gddash.data import Dataset
 from gddash.engine import (
+    HuberRegression,
     LinearRegression,
     LogisticRegression,
+    Penalty,
     Settings,
+    SoftmaxRegression,
     Trace,
     descend,
-    logistic_optimum,
+    minimum,
     plan,
 )
 from gddash.errors import SettingsError
+
+Problem = LinearRegression | LogisticRegression | HuberRegression | SoftmaxRegression
 
 VARIANT_TITLES = titles.VARIANT
 RULE_TITLES = titles.RULE
@@ -54,8 +59,14 @@ class CompareSettings:
     epochs : float > 0, updates : int >= 1
     repeats : int >= 1, seeds per stochastic variant (seed, seed+1, ...)
     descent : Settings
-        Rule, learning rate, schedule, ε, tol, shuffle and seed; its variant,
-        batch size and budget fields are overridden per variant.
+        Rule, learning rate, schedule, ε, tol, shuffle, seed and the penalty
+        (``penalty``, ``alpha``, ``l1_ratio``); its variant, batch size and
+        budget fields are overridden per variant.
+    epsilon : float in (0, inf) or None
+        Huber's ε (``SGDRegressor(loss="huber", epsilon=ε)``), in units of the
+        target: set, a regression target is fitted with the Huber loss instead
+        of the squared loss. None fits the dataset's own loss. It is part of the
+        problem, not of a run, so it lives here rather than in ``descent``.
     """
 
     variants: tuple[str, ...] = ("batch", "sgd", "minibatch")
@@ -65,8 +76,17 @@ class CompareSettings:
     updates: int = 200
     repeats: int = 1
     descent: Settings = field(default_factory=Settings)
+    epsilon: float | None = None
 
     def __post_init__(self) -> None:
+        if self.epsilon is not None and not (
+            _is_number(self.epsilon) and 0 < self.epsilon < math.inf
+        ):
+            raise SettingsError(
+                f"Huber's epsilon must be a number above 0. Got {self.epsilon!r} "
+                "instead: it is where the loss turns from squared to linear, in "
+                "units of the target."
+            )
         variants = tuple(dict.fromkeys(self.variants))
         if not variants:
             raise SettingsError("Choose at least one variant to compare.")
@@ -121,13 +141,20 @@ def _is_number(value: object) -> bool:
 
 @dataclass(frozen=True)
 class Optimum:
-    """The reference the variants are measured against."""
+    """The reference the variants are measured against.
+
+    ``problem`` and ``penalty`` say which objective θ* minimises (see
+    ``identity``), so that ``run`` never measures runs against another
+    objective's optimum.
+    """
 
     theta: np.ndarray
     loss: float
     note: str  # how it was found, in words, e.g. "closed form (normal equations)"
-    closed_form: bool = True  # False: Newton's method (the log-loss)
+    closed_form: bool = True  # False: an iterative method (Newton, FISTA, …)
     separable: bool = False  # classes perfectly separable: the log-loss has no minimum
+    problem: tuple[object, ...] = ()  # identity(problem); () = not recorded
+    penalty: Penalty | None = None
 
 
 @dataclass(frozen=True)
@@ -146,31 +173,96 @@ class Comparison:
         return self.traces[variant][0]
 
 
-def problem_for(dataset: Dataset) -> LinearRegression | LogisticRegression:
-    """The engine problem of a prepared dataset (validation rows included)."""
-    model = LinearRegression if dataset.task == "linear" else LogisticRegression
-    return model(dataset.X, dataset.y, dataset.X_val, dataset.y_val)
+def model_of(dataset: Dataset, settings: CompareSettings | None = None) -> str:
+    """The model fitted: the dataset's task, or "huber" when ``settings`` set ε."""
+    if settings is not None and settings.epsilon is not None:
+        return "huber"
+    return dataset.task
+
+
+def problem_for(dataset: Dataset, settings: CompareSettings | None = None) -> Problem:
+    """The engine problem of a prepared dataset (validation rows included).
+
+    The task picks least squares, the log-loss or softmax cross-entropy;
+    ``settings.epsilon`` turns a regression into Huber regression. An intercept
+    column (``feature_names[0] == "intercept"``) is marked so that a penalty
+    leaves it alone, as scikit-learn's ``fit_intercept`` does.
+    """
+    arrays = (dataset.X, dataset.y, dataset.X_val, dataset.y_val)
+    intercept = dataset.has_intercept
+    model = model_of(dataset, settings)
+    if model == "huber":
+        if dataset.task != "linear":
+            raise SettingsError(
+                "Huber regression needs a numeric target; this target has classes. "
+                "Choose logistic or softmax regression, or a numeric target."
+            )
+        return HuberRegression(*arrays, epsilon=settings.epsilon, intercept=intercept)
+    if model == "softmax":
+        return SoftmaxRegression(
+            *arrays, n_classes=dataset.n_classes, intercept=intercept
+        )
+    if model == "logistic":
+        return LogisticRegression(*arrays, intercept=intercept)
+    return LinearRegression(*arrays, intercept=intercept)
+
+
+def identity(problem: object) -> tuple[object, ...]:
+    """What makes two problems of one dataset the same objective: kind, ε, intercept."""
+    return (
+        getattr(problem, "kind", None),
+        getattr(problem, "epsilon", None),
+        getattr(problem, "intercept", None),
+    )
+
+
+def fits(problem: object, dataset: Dataset, settings: CompareSettings) -> bool:
+    """Whether ``problem`` (e.g. a cached one) is the one ``settings`` ask for."""
+    kind, epsilon, intercept = identity(problem)
+    return (
+        kind == model_of(dataset, settings)
+        and epsilon == settings.epsilon
+        and intercept == dataset.has_intercept
+    )
 
 
 def optimum_for(
-    dataset: Dataset, problem: LinearRegression | LogisticRegression | None = None
+    dataset: Dataset,
+    problem: Problem | None = None,
+    penalty: Penalty | None = None,
 ) -> Optimum:
-    """θ* in closed form (normal equations), or by Newton's method for the log-loss.
+    """θ* of the (penalised) objective by ``engine.minimum``, with a note naming how.
 
-    For the squared loss the problem already holds XᵀX, so θ* costs O(d³) more.
+    Ridge and least squares in closed form, lasso and elastic net by coordinate
+    descent, smooth objectives by Newton's method (L-BFGS when large), L1 on the
+    others by FISTA. Without a penalty the classes may be separable, and then
+    the log-loss has no minimum: the note says so.
     """
-    if dataset.task == "linear":
-        problem = problem_for(dataset) if problem is None else problem
-        theta, loss = problem.optimum()
-        return Optimum(theta, loss, "closed form (normal equations)")
-    found = logistic_optimum(dataset.X, dataset.y)
-    note = "Newton's method"
+    problem = problem_for(dataset) if problem is None else problem
+    found = minimum(problem, penalty)
+    note = found.method
+    if not found.converged:
+        note += " (stopped at its iteration cap: θ* is approximate)"
     if found.separable:
         note += (
             "; the classes are perfectly separable, so the log-loss has no minimum "
             "(it keeps falling towards 0 as the weights grow)"
         )
-    return Optimum(found.theta, found.loss, note, False, found.separable)
+    return Optimum(
+        found.theta,
+        found.loss,
+        note,
+        closed_form=found.method.startswith("closed form"),
+        separable=found.separable,
+        problem=identity(problem),
+        penalty=penalty,
+    )
+
+
+def measures(optimum: Optimum, problem: object, penalty: Penalty | None) -> bool:
+    """Whether ``optimum`` is θ* of ``problem`` with ``penalty``."""
+    known = not optimum.problem or optimum.problem == identity(problem)
+    return known and optimum.penalty == penalty
 
 
 def suggested_learning_rate(dataset: Dataset) -> float:
@@ -178,31 +270,69 @@ def suggested_learning_rate(dataset: Dataset) -> float:
 
     Per-row updates stay stable in mean square below 2/tr(XᵀX/m) (the classical
     LMS bound; tr ≥ λ_max, so batch is stable there too): suggest half of that.
-    The log-loss has at most a quarter of that curvature, so four times more.
+    The log-loss has at most a quarter of that curvature, so four times more;
+    softmax at most half (Böhning's bound), so twice more.
     """
     trace = float(np.einsum("ij,ij->", dataset.X, dataset.X)) / dataset.n_samples
-    scale = 1.0 if dataset.task == "linear" else 4.0
+    scale = {"linear": 1.0, "softmax": 2.0}.get(dataset.task, 4.0)
     return float(f"{scale / max(trace, 1e-300):.2g}")
 
 
-def work(n_samples: int, n_params: int, task: str, settings: CompareSettings) -> int:
+def n_params_of(dataset: Dataset) -> int:
+    """The length of θ: n_features, or K·n_features for softmax regression."""
+    if dataset.task == "softmax":
+        return dataset.n_classes * dataset.n_features
+    return dataset.n_features
+
+
+def work_for(dataset: Dataset, settings: CompareSettings) -> int:
+    """``work`` for this dataset and model (Huber, softmax's K classes included)."""
+    return work(
+        dataset.n_samples,
+        n_params_of(dataset),
+        model_of(dataset, settings),
+        settings,
+        n_classes=dataset.n_classes or 1,
+    )
+
+
+def work(
+    n_samples: int,
+    n_params: int,
+    task: str,
+    settings: CompareSettings,
+    *,
+    n_classes: int = 1,
+) -> int:
     """What a comparison will compute, in row × parameter products, before it runs.
 
     Each update reads ``batch_size`` rows of ``n_params`` values. The log-loss
     costs about three products a row more (an exponential), and its recorded
     full-data losses up to twice as much again as the updates (measured: a
-    log-loss product costs about 1.5 times a squared-loss one). Batch descent on the
-    squared loss steps from XᵀX: d² per update, after one n·d² pass to build it.
+    log-loss product costs about 1.5 times a squared-loss one). Softmax
+    (``task="softmax"``, ``n_params`` = K·d) is the log-loss per class: an
+    exponential per class, so ~K times a logistic row. Huber reads all rows for
+    every full-data loss, like the log-loss, without the exponential: two
+    products a value. A penalty adds a pass over θ per update (n_params), and
+    its runs take the one-row loop. Batch descent on the squared loss steps
+    from XᵀX: d² per update, after one n·d² pass to build it.
     """
     d = n_params
-    total = n_samples * d * d if task == "linear" else 0
+    squared = task == "linear"
+    total = n_samples * d * d if squared else 0
+    per_row = {
+        "linear": d,
+        "huber": 2 * d,
+        "softmax": 3 * (d + 3 * n_classes),
+    }.get(task, 3 * (d + 3))
+    penalised = settings.descent.penalty is not None
     for variant, k in runs_of(settings):
         planned = plan(n_samples, settings.settings_for(variant, k))
-        if task == "linear" and planned.as_batch:
-            total += planned.n_updates * d * d
+        per_update = d if penalised else 0
+        if squared and planned.as_batch:
+            total += planned.n_updates * (d * d + per_update)
         else:
-            per_row = d if task == "linear" else 3 * (d + 3)
-            total += planned.n_updates * planned.batch_size * per_row
+            total += planned.n_updates * (planned.batch_size * per_row + per_update)
     return total
 
 
@@ -219,11 +349,9 @@ def run(
     dataset: Dataset,
     settings: CompareSettings,
     *,
-    problem: LinearRegression | LogisticRegression | None = None,
+    problem: Problem | None = None,
     optimum: Optimum | None = None,
-    run_one: Callable[[LinearRegression | LogisticRegression, Settings], Trace] = (
-        descend
-    ),
+    run_one: Callable[[Problem, Settings], Trace] = descend,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> Comparison:
     """Run every variant (and seed) of ``settings`` on ``dataset`` and compare.
@@ -231,17 +359,21 @@ def run(
     This is the loop the compare page runs: it passes the problem and optimum it
     keeps, and ``progress(label, done, total)``, called before each run, drives
     its progress bar. ``run_one`` runs one trace (``descend`` unless a caller
-    caches runs).
+    caches runs). A given problem or optimum that belongs to another model,
+    Huber ε or penalty (a cache keyed on the data alone) is replaced by the
+    right one, so the runs are always measured against their own objective.
     """
-    problem = problem_for(dataset) if problem is None else problem
+    if problem is None or not fits(problem, dataset, settings):
+        problem = problem_for(dataset, settings)
+    penalty = settings.descent.penalty_term
     runs = runs_of(settings)
     traces = []
     for done, (variant, k) in enumerate(runs):
         if progress is not None:
             progress(run_label(variant, k, settings.repeats), done, len(runs))
         traces.append(run_one(problem, settings.settings_for(variant, k)))
-    if optimum is None:
-        optimum = optimum_for(dataset, problem)
+    if optimum is None or not measures(optimum, problem, penalty):
+        optimum = optimum_for(dataset, problem, penalty)
     return assemble(dataset, settings, traces, optimum)
 
 
@@ -289,15 +421,38 @@ def first_within_target(trace: Trace, optimum: Optimum) -> int | None:
     return int(hits[0]) if len(hits) else None
 
 
-def _score(dataset: Dataset, theta: np.ndarray, loss: float) -> float:
-    """R² for regression (from the loss: 1 − 2mL/SST), accuracy for classification."""
+def score_name(dataset: Dataset) -> str:
+    """The score column: "R²" for regression (squared or Huber), else "accuracy"."""
+    return "R²" if dataset.task == "linear" else "accuracy"
+
+
+def predicted_classes(dataset: Dataset, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """Class indices a classifier θ predicts for the rows of X.
+
+    Logistic: 1 where x·θ >= 0. Softmax: the class of the largest score, with θ
+    the (K, d) weights flattened row-major.
+    """
+    with np.errstate(all="ignore"):
+        if dataset.task == "softmax":
+            scores = X @ theta.reshape(dataset.n_classes, -1).T
+            return np.argmax(scores, axis=1).astype(float)
+        return ((X @ theta) >= 0.0).astype(float)
+
+
+def _score(dataset: Dataset, theta: np.ndarray) -> float:
+    """R² = 1 − Σr²/SST from the residuals, for least squares and Huber alike
+    (the recorded loss may be Huber's or include a penalty, so R² is not read
+    from it); accuracy for classification.
+    """
     if not np.isfinite(theta).all():
         return math.nan
     if dataset.task == "linear":
         variance = float(np.var(dataset.y))
-        return 1.0 - 2.0 * loss / variance if variance > 0 else math.nan
-    predicted = (dataset.X @ theta) >= 0.0
-    return float(np.mean(predicted == (dataset.y == 1.0)))
+        with np.errstate(all="ignore"):
+            residual = dataset.X @ theta - dataset.y
+            mean_square = float(np.mean(residual * residual))
+        return 1.0 - mean_square / variance if variance > 0 else math.nan
+    return float(np.mean(predicted_classes(dataset, theta, dataset.X) == dataset.y))
 
 
 def summary_table(
@@ -306,11 +461,12 @@ def summary_table(
     """One row per variant, from its first-seed run (seeds add a ± spread column).
 
     Columns: variant, status, message, final loss, validation loss, gap to the
-    optimal loss, distance ‖θ − θ*‖, R² or accuracy, epochs, updates, rows
+    optimal loss, distance ‖θ − θ*‖, R² (regression: squared or Huber loss) or
+    accuracy (logistic, softmax), epochs, updates, rows
     processed, seconds, seconds and rows to within 1% of the optimal loss, and
     the final gradient norm.
     """
-    score_name = "R²" if dataset.task == "linear" else "accuracy"
+    score = score_name(dataset)
     rows = []
     for variant, runs in traces.items():
         trace = runs[0]
@@ -330,7 +486,7 @@ def summary_table(
                 ),
                 "gap to optimum": trace.final_loss - optimum.loss,
                 "distance to θ*": _distance(trace.theta, optimum.theta),
-                score_name: _score(dataset, trace.theta, trace.final_loss),
+                score: _score(dataset, trace.theta),
                 "epochs": trace.n_epochs,
                 "updates": trace.n_updates,
                 "rows processed": trace.n_samples_processed,
@@ -438,11 +594,24 @@ def _join(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
+def parameter_names(dataset: Dataset) -> tuple[str, ...]:
+    """One name per entry of θ: the feature, or "class, feature" for softmax
+    (θ[c·d + j] weighs feature j for class c)."""
+    if dataset.task != "softmax":
+        return dataset.feature_names
+    return tuple(
+        f"{label}, {name}"
+        for label in dataset.class_labels
+        for name in dataset.feature_names
+    )
+
+
 def traces_frame(comparison: Comparison) -> pd.DataFrame:
     """Every recorded point of every run, one row each (the traces download).
 
     Columns: variant, seed, update, epoch, rows_processed, seconds, loss,
-    grad_norm, learning_rate, validation_loss (when held out), theta[<name>].
+    grad_norm, learning_rate, validation_loss (when held out), theta[<name>]
+    (``parameter_names``: theta[<class>, <feature>] for softmax).
     """
     frames = []
     for variant, runs in comparison.traces.items():
@@ -462,7 +631,7 @@ def traces_frame(comparison: Comparison) -> pd.DataFrame:
             )
             if trace.val_loss is not None:
                 frame["validation_loss"] = trace.val_loss
-            for j, name in enumerate(comparison.dataset.feature_names):
+            for j, name in enumerate(parameter_names(comparison.dataset)):
                 frame[f"theta[{name}]"] = trace.path[:, j]
             frames.append(frame)
     return pd.concat(frames, ignore_index=True)
