@@ -12,6 +12,9 @@ Modules, one job each:
 * ``surfaces``: ``SurfaceGrid``, ``Path3D``, ``ArrowField`` and the surface,
   contour and function-curve figures;
 * ``fits``: how well the final parameters fit the data;
+* ``models``: the coefficient path over alpha, the confusion matrix and the
+  accuracy per class;
+* ``tuning``: the tune page's sweeps and races;
 * ``animation``: paths played in the browser.
 
 The loss slice a surface draws is computed in ``gddash.slices``.
@@ -29,7 +32,8 @@ from gddash.charts.curves import (
     loss_curves,
     slope_decay,
 )
-from gddash.charts.fits import MAX_FIT_POINTS, fit_view
+from gddash.charts.fits import MAX_FIT_POINTS, class_views, fit_view
+from gddash.charts.models import class_accuracy, coefficient_path, confusion_matrix
 from gddash.charts.style import (
     AXIS_ROOM,
     CURRENT_COLOR,
@@ -54,6 +58,13 @@ from gddash.charts.surfaces import (
     contour_figure,
     curve_figure,
     surface_figure,
+)
+from gddash.charts.tuning import (
+    eigenvalue_chart,
+    range_test_chart,
+    sweep_heatmap,
+    sweep_rows,
+    theory_chart,
 )
 
 __all__ = [
@@ -80,15 +91,24 @@ __all__ = [
     "animate_paths",
     "arrow_field",
     "batch_size_sweep",
+    "class_accuracy",
+    "class_views",
+    "coefficient_path",
     "comparison_paths",
+    "confusion_matrix",
     "contour_figure",
     "curve_figure",
     "description",
+    "eigenvalue_chart",
     "fit_view",
     "gradient_norms",
     "loss_curves",
+    "range_test_chart",
     "slope_decay",
     "surface_figure",
+    "sweep_heatmap",
+    "sweep_rows",
+    "theory_chart",
 ]
 
 

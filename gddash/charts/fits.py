@@ -13,6 +13,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from gddash.charts.models import class_accuracy, confusion_matrix
 from gddash.charts.style import (
     REFERENCE_COLOR,
     described,
@@ -24,7 +25,7 @@ from gddash.charts.style import (
     variant_color,
     variant_titles,
 )
-from gddash.compare import VARIANT_TITLES, Comparison
+from gddash.compare import VARIANT_TITLES, Comparison, predicted_classes
 
 # Height in px of the one-feature chart, title and legend included.
 FIT_HEIGHT = 420
@@ -64,8 +65,17 @@ def _once_per_facet(chart: alt.Chart, by: Sequence[str]) -> alt.Chart:
     return chart.transform_aggregate(rows="count()", groupby=list(by))
 
 
+def reference_name(comparison: Comparison) -> str:
+    """What θ*'s line is called: "least squares" only when it is that."""
+    plain = comparison.settings.descent.penalty is None
+    if comparison.settings.epsilon is None and plain:
+        return "least squares"
+    return "optimum θ*"
+
+
 def _fitted_lines(comparison: Comparison) -> alt.LayerChart:
-    """One feature: the data in original units, each variant's line, least squares."""
+    """One feature: the data in original units, each variant's line, and θ*'s
+    (least squares, or the Huber / penalised optimum)."""
     dataset = comparison.dataset
     rows = sample_rows(dataset.n_samples, MAX_FIT_POINTS)
     column = int(dataset.has_intercept)
@@ -78,7 +88,8 @@ def _fitted_lines(comparison: Comparison) -> alt.LayerChart:
     points = pd.DataFrame({"x": x, "y": y})
     ends = np.array([x.min(), x.max()]) if len(x) else np.array([0.0, 1.0])
     lines = []
-    fitted = {**_finite_thetas(comparison), "least squares": comparison.optimum.theta}
+    reference = reference_name(comparison)
+    fitted = {**_finite_thetas(comparison), reference: comparison.optimum.theta}
     for title, theta in fitted.items():
         intercept, slopes = dataset.to_original_units(theta)
         with np.errstate(all="ignore"):
@@ -108,7 +119,7 @@ def _fitted_lines(comparison: Comparison) -> alt.LayerChart:
     y_scale = alt.Scale(domain=domain, zero=False) if clip else alt.Scale(zero=False)
     titles = variant_titles(comparison)
     color = variant_color(
-        titles, diverged, field="line", extra={"least squares": REFERENCE_COLOR}
+        titles, diverged, field="line", extra={reference: REFERENCE_COLOR}
     )
     x_enc = alt.X(
         field="x",
@@ -138,7 +149,7 @@ def _fitted_lines(comparison: Comparison) -> alt.LayerChart:
             x=x_enc,
             y=y_enc,
             color=color,
-            strokeDash=alt.when(alt.datum.line == "least squares")
+            strokeDash=alt.when(alt.datum.line == reference)
             .then(alt.value([6, 4]))
             .otherwise(alt.value([1, 0])),
             tooltip=[
@@ -148,7 +159,7 @@ def _fitted_lines(comparison: Comparison) -> alt.LayerChart:
             ],
         )
     )
-    subtitle = ["Data in original units; dashed: the least-squares line."]
+    subtitle = [f"Data in original units; dashed: the {reference} line."]
     missing = sorted(set(titles) - set(line_data["line"]))
     if missing:
         subtitle.append(f"Not drawn (non-finite parameters): {', '.join(missing)}.")
@@ -370,6 +381,37 @@ def _probability_histograms(comparison: Comparison) -> alt.FacetChart:
     )
 
 
+def class_views(
+    comparison: Comparison, variant: str, *, rows: str = "train"
+) -> tuple[alt.LayerChart, alt.LayerChart] | None:
+    """Softmax (or logistic): a variant's confusion matrix and accuracy per class.
+
+    Parameters
+    ----------
+    comparison : Comparison
+    variant : str, a variant id of the comparison (its first-seed run is used)
+    rows : {"train", "validation"}
+        Which rows are predicted; "validation" needs a held-out split.
+
+    Returns
+    -------
+    (confusion matrix, accuracy per class), or None when the run's θ is not
+    finite (it diverged) or there are no such rows.
+    """
+    dataset = comparison.dataset
+    theta = comparison.primary(variant).theta
+    X, y = (dataset.X, dataset.y) if rows == "train" else (dataset.X_val, dataset.y_val)
+    if X is None or not len(X) or not np.isfinite(theta).all():
+        return None
+    labels = dataset.class_labels or ("0", "1")
+    predicted = predicted_classes(dataset, theta, X)
+    which = f"{VARIANT_TITLES[variant]}, {rows} rows ({len(y):,})"
+    return (
+        confusion_matrix(labels, y, predicted, title=f"Confusion matrix — {which}"),
+        class_accuracy(labels, y, predicted, title=f"Accuracy per class — {which}"),
+    )
+
+
 def fit_view(comparison: Comparison) -> alt.TopLevelMixin:
     """How well each variant's final parameters fit the training rows.
 
@@ -379,6 +421,8 @@ def fit_view(comparison: Comparison) -> alt.TopLevelMixin:
       variant, with the line predicted = actual.
     * Classification: histograms of the predicted probability σ(Xθ) per variant
       and actual class, with the 0.5 decision threshold; accuracy in the title.
+    * Softmax: the first variant's confusion matrix on the training rows (the
+      page shows every variant's through ``class_views``).
 
     Scatter plots show a seeded sample of at most ``MAX_FIT_POINTS`` rows and say
     so; histograms are binned over all rows.
@@ -394,6 +438,16 @@ def fit_view(comparison: Comparison) -> alt.TopLevelMixin:
     dataset = comparison.dataset
     if dataset.task == "logistic":
         return _probability_histograms(comparison)
+    if dataset.task == "softmax":
+        for variant in comparison.traces:
+            views = class_views(comparison, variant)
+            if views is not None:
+                return views[0]
+        return (
+            alt.Chart(pd.DataFrame())
+            .mark_text()
+            .properties(title="No variant ended with finite parameters.")
+        )
     if dataset.n_features - int(dataset.has_intercept) == 1:
         return _fitted_lines(comparison)
     return _predicted_vs_actual(comparison)
