@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from gddash.codegen.models import HUBER_EPSILON
+from gddash.codegen.penalty_code import PenaltyParts, mask_lines, numpy_parts
 from gddash.codegen.plan import DATA_FILE, RunPlan, plan_run
 from gddash.codegen.rules import (
     RuleCode,
@@ -14,6 +16,7 @@ from gddash.codegen.scaffold import (
     EPOCH_ORDER,
     batches_loop,
     data_header,
+    model_constants,
     run_constants,
     start_line,
 )
@@ -33,6 +36,15 @@ def load_data(path):
         rows = list(csv.reader(file))
     table = np.array(rows[1:], dtype=float)  # rows[0] is the header
     return table[:, :-1], table[:, -1]  # the last column is the target
+'''
+
+_LOAD_CLASSES = '''
+def load_data(path):
+    """The prepared X (n, d) and the class index 0..K−1 of each row (n,)."""
+    with open(path, newline="", encoding="utf-8") as file:
+        rows = list(csv.reader(file))
+    table = np.array(rows[1:], dtype=float)  # rows[0] is the header
+    return table[:, :-1], table[:, -1].astype(int)  # class k is CLASSES[k]
 '''
 
 _LINEAR = '''
@@ -72,18 +84,73 @@ def loss(theta, X, y):
 '''
 
 
+_HUBER = '''
+def gradient(theta, X, y):
+    """Gradient of the mean Huber loss over the m rows given: Xᵀ clip(r, ±ε)/m."""
+    m = len(y)
+    error = X @ theta - y  # the residual r of each row
+    # The loss's slope is r inside ±ε and ±ε beyond: an outlier pulls with
+    # force ε at most, however far off it is, so a few wild rows cannot drag θ.
+    return X.T @ np.clip(error, -EPSILON, EPSILON) / m
+
+
+def loss(theta, X, y):
+    """Mean Huber loss: ½ r² for |r| <= ε, ε |r| − ½ ε² beyond (scikit-learn's)."""
+    r = np.abs(X @ theta - y)
+    return np.mean(np.where(r <= EPSILON, 0.5 * r * r, EPSILON * r - 0.5 * EPSILON**2))
+'''
+
+_SOFTMAX = '''
+def probabilities(theta, X):
+    """P (m, K): each row's class probabilities softmax(θ xᵢ). The scores are
+    shifted by their row's largest first: the shift cancels in the ratio, and
+    exp never overflows."""
+    scores = X @ theta.T  # s_ic = θ_c·xᵢ, one column per class
+    scores = scores - scores.max(axis=1, keepdims=True)
+    e = np.exp(scores)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def gradient(theta, X, y):
+    """Gradient of the mean cross-entropy over the m rows given: (P − Y)ᵀX / m,
+    with Y the one-hot labels (K, d), one row of weights per class."""
+    m = len(y)
+    residual = probabilities(theta, X)
+    residual[np.arange(m), y] -= 1.0  # P − Y: minus 1 at each row's own class
+    return residual.T @ X / m
+
+
+def loss(theta, X, y):
+    """Mean cross-entropy −log p_yᵢ = log Σ_c e^s_c − s_yᵢ, by log-sum-exp."""
+    scores = X @ theta.T
+    top = scores.max(axis=1)  # shifted as in probabilities: no overflow
+    log_sum = top + np.log(np.exp(scores - top[:, None]).sum(axis=1))
+    return np.mean(log_sum - scores[np.arange(len(y)), y])
+'''
+
+_GRADIENTS = {
+    "linear": _LINEAR,
+    "logistic": _LOGISTIC,
+    "huber": _HUBER,
+    "softmax": _SOFTMAX,
+}
+
+
 # --------------------------------------------------------------------------------------
 # numpy script for a dataset
 # --------------------------------------------------------------------------------------
 
 
-def _numpy_loop(plan: RunPlan, rule: RuleCode) -> str:
+def _numpy_loop(plan: RunPlan, rule: RuleCode, penalty: PenaltyParts | None) -> str:
     """The body of ``gradient_descent`` (indented by 4)."""
     s = plan.settings
-    lines = [start_line(s)]
+    lines = [start_line(s, plan.n_classes)]
     if rule.state:
         lines.append(rule.state)
     update = "\n".join([lr_line(s), rule.update])
+    if penalty is not None:
+        lines += penalty.setup
+        update = "\n".join([lr_line(s), *penalty.before, rule.update, *penalty.after])
     if plan.ran_as == "batch":
         uses_t = s.schedule != "constant" or s.rule == "adam"
         counter = (
@@ -124,6 +191,8 @@ def numpy_script(
     *,
     data_file: str = DATA_FILE,
     n_updates: int | None = None,
+    model: str | None = None,
+    epsilon: float = HUBER_EPSILON,
 ) -> str:
     """A self-contained numpy script that reproduces one variant's run.
 
@@ -153,13 +222,22 @@ def numpy_script(
     Raises
     ------
     SettingsError
-        For an unknown variant or a negative ``n_updates``.
+        For an unknown variant, a negative ``n_updates``, a model the target
+        does not suit or ε <= 0.
     """
-    plan = plan_run(dataset, settings, variant, n_updates)
+    plan = plan_run(dataset, settings, variant, n_updates, model=model, epsilon=epsilon)
     s = plan.settings
     rule = rule_code(s)
+    penalty = None
+    if plan.scheme is not None:
+        penalty = numpy_parts(
+            s.penalty_term, plan.scheme, s.rule, dataset.has_intercept
+        )
     constants = run_constants(dataset, plan, data_file)
+    constants |= model_constants(dataset, plan)
     constants |= rule.constants | schedule_constants(s, plan.updates_per_epoch)
+    if penalty is not None:
+        constants |= penalty.constants
     imports = ["import csv"]
     if s.schedule in ("step", "exponential"):
         imports.append("import math")
@@ -169,28 +247,57 @@ def numpy_script(
         + "\n".join(imports)
         + "\n\nimport numpy as np\n\n"
         + constants_block(constants),
-        _LOAD_DATA.strip("\n"),
-        (_LINEAR if dataset.task == "linear" else _LOGISTIC).strip("\n"),
+        (_LOAD_CLASSES if plan.model == "softmax" else _LOAD_DATA).strip("\n"),
+        _GRADIENTS[plan.model].strip("\n"),
     ]
+    if penalty is not None:
+        parts += penalty.functions
     if schedule := schedule_function(s):
         parts.append(schedule)
     if plan.ran_as != "batch" and s.shuffle:
         parts.append(EPOCH_ORDER)
     parts.append(
         'def gradient_descent(X, y):\n    """Run the updates and return the final '
-        'θ."""\n' + _numpy_loop(plan, rule)
+        'θ."""\n' + _numpy_loop(plan, rule, penalty)
     )
-    parts.append(
-        fill(
+    parts.append(_main(plan, penalty is not None))
+    return "\n\n\n".join(parts) + "\n"
+
+
+def _main(plan: RunPlan, penalised: bool) -> str:
+    """The script's ``__main__`` block: run, print θ and the final loss."""
+    if plan.model == "softmax":
+        shown = fill(
             """
-            if __name__ == "__main__":
-                X, y = load_data(DATA_FILE)
-                theta = gradient_descent(X, y)
-                print("theta =", theta.tolist())
-                for name, value in zip(FEATURES, theta, strict=True):
-                    print(f"  θ[{name}] = {value:.10g}")
-                print("final loss =", loss(theta, X, y))
+            print("theta =", theta.ravel().tolist())  # row by row: class 0 first
+            for label, weights in zip(CLASSES, theta, strict=True):
+                for name, value in zip(FEATURES, weights, strict=True):
+                    print(f"  θ[{label}, {name}] = {value:.10g}")
             """
         )
+    else:
+        shown = fill(
+            """
+            print("theta =", theta.tolist())
+            for name, value in zip(FEATURES, theta, strict=True):
+                print(f"  θ[{name}] = {value:.10g}")
+            """
+        )
+    if penalised:
+        final = "\n".join(
+            [
+                "# The objective the run minimised: the mean loss plus the penalty.",
+                *mask_lines(plan.has_intercept, "np", "X.shape[1]"),
+                'print("final loss =", loss(theta, X, y) + penalty(theta, penalised))',
+            ]
+        )
+    else:
+        final = 'print("final loss =", loss(theta, X, y))'
+    return (
+        'if __name__ == "__main__":\n'
+        "    X, y = load_data(DATA_FILE)\n"
+        "    theta = gradient_descent(X, y)\n"
+        + indented(shown, 4)
+        + "\n"
+        + indented(final, 4)
     )
-    return "\n\n\n".join(parts) + "\n"

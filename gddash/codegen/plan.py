@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from gddash.codegen.models import HUBER_EPSILON, check_epsilon, model_for
 from gddash.compare import VARIANT_TITLES, CompareSettings
 from gddash.data import Dataset
 from gddash.engine import Settings, plan
@@ -44,6 +45,14 @@ class RunPlan:
         Updates the script runs: the trace's count when given, else the budget.
     from_trace : bool
         Whether ``n_updates`` came from a dashboard trace.
+    model : {"linear", "logistic", "huber", "softmax"}
+        The model fitted (``models.model_for``).
+    epsilon : float
+        Huber's ε (used by ``model="huber"`` only).
+    n_classes : int
+        K for softmax, 1 otherwise: θ has ``n_classes`` rows of d weights.
+    has_intercept : bool
+        Column 0 is the intercept's column of ones (a penalty leaves it alone).
     """
 
     settings: Settings
@@ -53,6 +62,28 @@ class RunPlan:
     updates_per_epoch: int
     n_updates: int
     from_trace: bool
+    model: str = "linear"
+    epsilon: float = HUBER_EPSILON
+    n_classes: int = 1
+    has_intercept: bool = True
+
+    @property
+    def scheme(self) -> str | None:
+        """How the run applies its penalty (None without one).
+
+        "sklearn": per-row plain SGD on one output, scikit-learn's
+        ``_plain_sgd`` (L2 as a shrink before each step, L1 by the cumulative
+        truncated gradient); "proximal": the plain rule otherwise (a gradient
+        step on loss + ½ l2‖w‖², then a soft-threshold by η·l1); "subgradient":
+        every other rule (the minimum-norm subgradient, no crossing of 0).
+        """
+        if self.settings.penalty is None:
+            return None
+        if self.settings.rule != "plain":
+            return "subgradient"
+        if self.ran_as == "sgd" and self.model != "softmax":
+            return "sklearn"
+        return "proximal"
 
 
 def plan_run(
@@ -60,6 +91,9 @@ def plan_run(
     settings: CompareSettings,
     variant: str,
     n_updates: int | None = None,
+    *,
+    model: str | None = None,
+    epsilon: float = HUBER_EPSILON,
 ) -> RunPlan:
     """The engine's batch size and budget for ``variant`` on ``dataset``.
 
@@ -68,11 +102,14 @@ def plan_run(
     budget is ⌈max_epochs · updates_per_epoch⌉ updates, capped by
     ``max_updates``.
 
+    ``model`` (None: the dataset's task) and Huber's ``epsilon`` say what is
+    fitted; the penalty is ``settings.descent``'s.
+
     Raises
     ------
     SettingsError
-        For an unknown variant, a negative ``n_updates`` or a start point of the
-        wrong length.
+        For an unknown variant, a negative ``n_updates``, a start point of the
+        wrong length, a model the target does not suit or ε <= 0.
     """
     if variant not in VARIANT_TITLES:
         raise SettingsError(
@@ -88,12 +125,16 @@ def plan_run(
             "The 'n_updates' parameter must be an int in [0, inf) or None. "
             f"Got {n_updates!r} instead."
         )
+    model = model_for(dataset, model)
+    epsilon = check_epsilon(epsilon)
     engine = settings.settings_for(variant)
     n = dataset.n_samples
-    if engine.theta0 is not None and len(engine.theta0) != dataset.n_features:
+    n_classes = dataset.n_classes if model == "softmax" else 1
+    n_params = n_classes * dataset.n_features
+    if engine.theta0 is not None and len(engine.theta0) != n_params:
         raise SettingsError(
-            f"theta0 has {len(engine.theta0)} values but the data has "
-            f"{dataset.n_features} columns."
+            f"theta0 has {len(engine.theta0)} values but the model has "
+            f"{n_params} parameters."
         )
     planned = plan(n, engine)
     return RunPlan(
@@ -104,6 +145,10 @@ def plan_run(
         updates_per_epoch=planned.updates_per_epoch,
         n_updates=planned.n_updates if n_updates is None else int(n_updates),
         from_trace=n_updates is not None,
+        model=model,
+        epsilon=epsilon,
+        n_classes=n_classes,
+        has_intercept=dataset.has_intercept,
     )
 
 

@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 
+from gddash.codegen.penalty_code import SCHEME_WORDS, WHY_NOT_THE_INTERCEPT
 from gddash.codegen.plan import RunPlan
 from gddash.codegen.rules import RULE_WORDS, SCHEDULE_WORDS
 from gddash.codegen.text import (
@@ -39,12 +40,12 @@ def data_header(
 ) -> list[str]:
     """The opening comment of a data script: what it reproduces and how to run it."""
     s = plan.settings
-    task = "linear regression" if dataset.task == "linear" else "logistic regression"
-    loss = (
-        "½ · mean squared error, L(θ) = 1/(2m) Σ (xᵢ·θ − yᵢ)²"
-        if dataset.task == "linear"
-        else "mean log-loss, L(θ) = 1/m Σ log(1 + e^zᵢ) − yᵢ zᵢ with zᵢ = xᵢ·θ"
-    )
+    task = TASK_WORDS[plan.model]
+    if plan.model == "softmax":
+        task += f", {plan.n_classes} classes"
+    loss = LOSS_WORDS[plan.model]
+    if plan.model == "huber":
+        loss += f" (ε = {plan.epsilon:g})"
     standardized = bool(np.any(dataset.means != 0) or np.any(dataset.scales != 1))
     prepared = []
     if dataset.has_intercept:
@@ -95,8 +96,18 @@ def data_header(
         f"{', '.join(prepared)}).{held_out}",
         f"Columns:  {names_comment(dataset.feature_names)}",
         f"Loss:     {loss}",
-        f"Variant:  {VARIANT_TITLES[plan.ran_as]}, {rows}.",
     ]
+    if plan.model == "softmax":
+        lines.append(
+            f"Weights:  θ is {plan.n_classes} × {dataset.n_features}, one row of "
+            "weights per class (printed flattened, class by class)."
+        )
+    if s.penalty is not None:
+        lines.append(f"Penalty:  {penalty_words(s)}, added to the mean loss.")
+        if plan.has_intercept:
+            lines.append(f"          {WHY_NOT_THE_INTERCEPT}")
+        lines.append(f"          Applied by {SCHEME_WORDS[plan.scheme]}.")
+    lines.append(f"Variant:  {VARIANT_TITLES[plan.ran_as]}, {rows}.")
     if plan.variant != plan.ran_as:
         lines.append(
             f"Note:     the mini-batch size {s.batch_size} is not smaller than the "
@@ -119,12 +130,68 @@ def data_header(
     return lines
 
 
-def start_line(settings: Settings) -> str:
+def start_line(settings: Settings, n_classes: int = 1) -> str:
     """The line that sets θ before the first update: zeros or the run's start."""
     if settings.theta0 is None:
+        if n_classes > 1:
+            return (
+                "theta = np.zeros((N_CLASSES, X.shape[1]))  # θ = 0: every class "
+                "equally likely"
+            )
         return "theta = np.zeros(X.shape[1])  # start at θ = 0, as the dashboard does"
     values = ", ".join(number(v) for v in settings.theta0)
+    if n_classes > 1:
+        return (
+            f"theta = np.array([{values}]).reshape(N_CLASSES, -1)  # the dashboard's "
+            "start"
+        )
     return f"theta = np.array([{values}])  # the dashboard's start"
+
+
+TASK_WORDS = {
+    "linear": "linear regression",
+    "huber": "robust linear regression (Huber loss)",
+    "logistic": "logistic regression",
+    "softmax": "softmax regression",
+}
+LOSS_WORDS = {
+    "linear": "½ · mean squared error, L(θ) = 1/(2m) Σ (xᵢ·θ − yᵢ)²",
+    "huber": (
+        "mean Huber loss, L(θ) = 1/m Σ h(xᵢ·θ − yᵢ) with h(r) = ½ r² for |r| <= ε "
+        "and ε |r| − ½ ε² beyond (scikit-learn's)"
+    ),
+    "logistic": "mean log-loss, L(θ) = 1/m Σ log(1 + e^zᵢ) − yᵢ zᵢ with zᵢ = xᵢ·θ",
+    "softmax": (
+        "mean cross-entropy, L(θ) = 1/m Σ −log p(yᵢ | xᵢ) with p(c | x) = "
+        "e^(θ_c·x) / Σ_k e^(θ_k·x)"
+    ),
+}
+
+
+def penalty_words(settings: Settings) -> str:
+    """The penalty as a formula with its numbers, e.g. "α ‖w‖₁ with α = 0.01"."""
+    p = settings.penalty_term
+    if p.kind == "l2":
+        return f"L2 (ridge), α · ½‖w‖² with α = {p.alpha:g}"
+    if p.kind == "l1":
+        return f"L1 (lasso), α ‖w‖₁ with α = {p.alpha:g}"
+    return (
+        f"elastic net, α (ρ ‖w‖₁ + (1 − ρ)/2 ‖w‖²) with α = {p.alpha:g}, "
+        f"ρ = {p.l1_ratio:g}"
+    )
+
+
+def model_constants(dataset: Dataset, plan: RunPlan) -> dict[str, str]:
+    """Constants of the model: Huber's ε, or softmax's classes."""
+    if plan.model == "huber":
+        return {"EPSILON": f"{number(plan.epsilon)}  # Huber's ε, in units of y"}
+    if plan.model == "softmax":
+        labels = [str(label) for label in dataset.class_labels]
+        return {
+            "CLASSES": list_literal(labels, lead="CLASSES = "),
+            "N_CLASSES": f"{plan.n_classes}  # K",
+        }
+    return {}
 
 
 EPOCH_ORDER = '''
