@@ -33,6 +33,11 @@ MAX_REPEATS = 10
 MAX_SEED = 2**31 - 1
 LEARNING_RATES = (1e-8, 1e6)
 COLUMN_NAME_LENGTH = 200
+# The compare page offers every bundled sample, iris (softmax) included; the other
+# pages keep ``SAMPLES`` (the tasks they fit).
+LAB_SAMPLES = {s.key: s for s in data.samples(tasks=data.TASKS)}
+MAX_ALPHA = 1e6
+MAX_HUBER_EPSILON = 1e6
 
 
 def tol_label(tol: float) -> str:
@@ -53,12 +58,25 @@ def _validation(text: str) -> float:
 
 _COLUMN = text_of_at_most(COLUMN_NAME_LENGTH)
 
+
+def _above_zero(text: str) -> float:
+    """Huber's ε: a number in (0, MAX_HUBER_EPSILON] (0 would make it no loss)."""
+    value = number(0.0, MAX_HUBER_EPSILON)(text)
+    if value <= 0:
+        raise ValueError("it is not a number above 0")
+    return value
+
+
 LAB = (
     Field("source", choice(titles.SOURCE)),
-    Field("sample", choice({k: s.title for k, s in SAMPLES.items()})),
+    Field("sample", choice({k: s.title for k, s in LAB_SAMPLES.items()})),
     Field("target", _COLUMN),
     Field("features", _COLUMN, many=True),
     Field("model", choice(titles.MODEL)),
+    Field("huber_eps", _above_zero, write_number),
+    Field("penalty", choice(titles.PENALTY)),
+    Field("alpha", number(0.0, MAX_ALPHA), write_number),
+    Field("l1_ratio", number(0.0, 1.0), write_number),
     Field("std", flag, write_flag),
     Field("missing", choice(titles.MISSING)),
     Field("val", _validation, write_number),
@@ -86,6 +104,12 @@ LAB = (
 LAB_DEFAULTS: dict[str, object] = {
     "source": "sample",
     "sample": "line",
+    # sklearn's SGDRegressor / SGDClassifier defaults (alpha 1e-4 is theirs, not
+    # Ridge's 1.0: the penalty is added to the mean loss, as theirs is).
+    "huber_eps": 0.1,
+    "penalty": "none",
+    "alpha": 1e-4,
+    "l1_ratio": 0.15,
     "std": True,
     "missing": "drop",
     "val": 0.0,
