@@ -15,7 +15,18 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from gddash import charts, compare, data, export, limits, plain, share, table, titles
+from gddash import (
+    charts,
+    compare,
+    data,
+    export,
+    limits,
+    paths,
+    plain,
+    share,
+    table,
+    titles,
+)
 from gddash.compare import CompareSettings
 from gddash.data import PrepareOptions
 from gddash.engine import RULES, SCHEDULES, SHUFFLE_NOTE, Settings
@@ -24,14 +35,16 @@ from gddash.page_settings import (
     LAB,
     LAB_DATA_KEYS,
     LAB_DEFAULTS,
+    LAB_SAMPLES,
     LAB_UPLOAD_KEYS,
     LEARNING_RATES,
+    MAX_ALPHA,
     MAX_BATCH,
     MAX_EPOCHS,
+    MAX_HUBER_EPSILON,
     MAX_REPEATS,
     MAX_SEED,
     MAX_UPDATES,
-    SAMPLES,
     TOL_CHOICES,
     VALIDATION_STEP,
     tol_label,
@@ -43,6 +56,10 @@ FORM_KEYS = (
     "target",
     "features",
     "model",
+    "huber_eps",
+    "penalty",
+    "alpha",
+    "l1_ratio",
     "std",
     "missing",
     "val",
@@ -62,8 +79,9 @@ FORM_KEYS = (
 # How a value is named in a link warning (and on its widget).
 SHOWN = {
     "source": titles.SOURCE.get,
-    "sample": lambda key: SAMPLES[key].title,
+    "sample": lambda key: LAB_SAMPLES[key].title,
     "model": titles.MODEL.get,
+    "penalty": titles.PENALTY.get,
     "missing": titles.MISSING.get,
     "variants": titles.VARIANT.get,
     "rule": titles.RULE.get,
@@ -133,8 +151,8 @@ def settle_data_choices(link, key, summary, frame, sample, usable, targets) -> N
     if target in state["features"]:
         state["features"] = [f for f in state["features"] if f != target]
         state["_moved_target"] = target
-    binary = summary.column(target).kind == "binary"
-    links.place(link, "model", list(titles.MODEL), "logistic" if binary else "linear")
+    suggested = summary.column(target).task or "linear"
+    links.place(link, "model", list(titles.MODEL), suggested)
     if not ("lr" in state or "lr" in link.values or "lr" in links.kept_values(PAGE)):
         state["lr"] = suggested_rate(key, frame, sample)
     links.settle(link, ["lr"], {})
@@ -143,7 +161,7 @@ def settle_data_choices(link, key, summary, frame, sample, usable, targets) -> N
 def suggested_rate(key, frame, sample) -> float:
     """A learning rate every variant can use on this data's default set-up."""
     state = st.session_state
-    options = PrepareOptions(task=state["model"])
+    options = PrepareOptions(task=task_of(state["model"]))
     try:
         dataset = cache.dataset_of(
             key,
@@ -156,6 +174,42 @@ def suggested_rate(key, frame, sample) -> float:
         return compare.suggested_learning_rate(dataset)
     except GddashError:
         return 0.01
+
+
+def task_of(model: str) -> str:
+    """The data's task for a model: Huber regression fits a numeric target."""
+    return "linear" if model == "huber" else model
+
+
+def stable_rate(problem, settings: CompareSettings, batch_size: int) -> float:
+    """The problem's stable rate, lowered by the L2 part of the penalty.
+
+    Each bound is 2/(largest curvature); L2 adds l2 to every curvature, so
+    2/(c + l2) = 1/(1/η_max + l2/2).
+    """
+    stable = problem.stable_learning_rate(batch_size)
+    penalty = settings.descent.penalty_term
+    if penalty is None or penalty.l2 == 0:
+        return stable
+    return 1.0 / (1.0 / stable + penalty.l2 / 2.0)
+
+
+def coefficient_path(dataset_id: str, comparison, problem) -> pd.DataFrame:
+    """The comparison's coefficient path, computed once per session and set-up."""
+    settings = comparison.settings
+    if not compare.fits(problem, comparison.dataset, settings):
+        problem = compare.problem_for(comparison.dataset, settings)
+
+    def compute() -> pd.DataFrame:
+        with cache.heavy_work():
+            return paths.coefficient_path(
+                problem,
+                settings.descent.penalty_term,
+                compare.parameter_names(comparison.dataset),
+                chosen=comparison.optimum.theta,
+            )
+
+    return cache.remember("path", f"{dataset_id}|{settings!r}", compute)
 
 
 def take_target_out_of_features() -> None:
@@ -281,9 +335,12 @@ def main() -> None:
         shared = False
     else:
         sample_key = st.selectbox(
-            "Sample dataset", list(SAMPLES), key="sample", format_func=SHOWN["sample"]
+            "Sample dataset",
+            list(LAB_SAMPLES),
+            key="sample",
+            format_func=SHOWN["sample"],
         )
-        sample = SAMPLES[sample_key]
+        sample = LAB_SAMPLES[sample_key]
         st.caption(sample.description)
         raw, name = data.load_sample(sample_key), f"{sample_key}.csv"
         key = cache.digest(raw)
@@ -316,7 +373,7 @@ def main() -> None:
         st.stop()
 
     # 2. Set-up -----------------------------------------------------------------------
-    targets = [c.name for c in summary.columns if c.kind in ("numeric", "binary")]
+    targets = [c.name for c in summary.columns if c.usable_as_target]
     usable = [c.name for c in summary.columns if c.usable_as_feature]
     # A link's target and features belong to the file it names: another file gets
     # its own suggestions, and the link's choices wait for the right one.
@@ -343,6 +400,45 @@ def main() -> None:
                 key="model",
                 horizontal=True,
                 format_func=SHOWN["model"],
+                help="Suggested from the target: two values, logistic; 3–20 classes, "
+                "softmax; numbers, linear. Huber regression fits numbers robustly: "
+                "squared loss for residuals within ε, linear beyond.",
+            )
+            huber_epsilon = st.number_input(
+                "Huber ε (Huber regression only)",
+                min_value=0.0,
+                max_value=MAX_HUBER_EPSILON,
+                format="%g",
+                key="huber_eps",
+                help="Where the Huber loss turns from squared to linear, in units "
+                "of the target (scikit-learn's SGDRegressor epsilon, default 0.1). "
+                "Must be above 0.",
+            )
+            penalty = st.selectbox(
+                "Penalty",
+                list(titles.PENALTY),
+                key="penalty",
+                format_func=SHOWN["penalty"],
+                help="Added to the mean loss as scikit-learn does: α·½‖w‖² (L2), "
+                "α·‖w‖₁ (L1), or α·(ρ‖w‖₁ + (1−ρ)/2‖w‖²) (elastic net, ρ = "
+                "l1_ratio). The intercept is never penalised.",
+            )
+            a, b = st.columns(2)
+            alpha = a.number_input(
+                "α (penalty strength)",
+                min_value=0.0,
+                max_value=MAX_ALPHA,
+                format="%g",
+                key="alpha",
+                help="scikit-learn's alpha; its SGD default is 0.0001.",
+            )
+            l1_ratio = b.number_input(
+                "l1_ratio ρ (elastic net only)",
+                min_value=0.0,
+                max_value=1.0,
+                format="%g",
+                key="l1_ratio",
+                help="The L1 share of the elastic net, from 0 (ridge) to 1 (lasso).",
             )
             standardize = st.toggle(
                 "Standardize features",
@@ -467,7 +563,7 @@ def main() -> None:
         standardize=standardize,
         validation_fraction=validation,
         seed=int(seed) if validation > 0 else 0,  # it only draws the validation split
-        task=model,
+        task=task_of(model),
     )
     dataset_id = cache.dataset_key(key, target, features, options)
     try:
@@ -488,7 +584,11 @@ def main() -> None:
                 eps=float(eps),
                 tol=float(tol) or None,
                 seed=int(seed),
+                penalty=None if penalty == "none" else penalty,
+                alpha=None if alpha is None else float(alpha),
+                l1_ratio=float(l1_ratio),
             ),
+            epsilon=float(huber_epsilon) if model == "huber" else None,
         )
     except GddashError as error:
         st.error(plain.literal(str(error)))
@@ -502,23 +602,27 @@ def main() -> None:
             "descent. "
             "Choose a smaller size to see the difference."
         )
-    work = compare.work(dataset.n_samples, dataset.n_features, dataset.task, settings)
+    n_params = compare.n_params_of(dataset)
+    work = compare.work_for(dataset, settings)
     if work > limits.COMPARISON_WORK:
         st.warning(
             f"This comparison would compute about {work / 1e6:,.0f} million "
             f"row × parameter products ({len(compare.runs_of(settings))} runs on "
-            f"{dataset.n_samples:,} rows × {dataset.n_features} parameters), more than "
+            f"{dataset.n_samples:,} rows × {n_params} parameters), more than "
             f"the {limits.COMPARISON_WORK / 1e6:,.0f} million (about two seconds) this "
             "shared server allows per comparison. Lower the epochs, updates or seeds, "
             "choose fewer features, or compare on a sample of the rows.",
             icon=":material/hourglass_disabled:",
         )
         st.stop()
-    # Batch descent's limit: 2/λ_max of XᵀX/m, or 8/λ_max for the flatter log-loss.
+    # Batch descent's limit: 2/λ_max of XᵀX/m (least squares, Huber), 8/λ_max for
+    # the flatter log-loss, 4/λ_max for softmax; an L2 penalty lowers it.
     problem = cache.problem(dataset_id, dataset, shared=shared)
-    stable = problem.stable_learning_rate(dataset.n_samples)
+    stable = stable_rate(problem, settings, dataset.n_samples)
     if rule == "plain" and "batch" in variants and learning_rate > stable:
-        formula = "8/λ_max" if model == "logistic" else "2/λ_max"
+        formula = {"logistic": "8/λ_max", "softmax": "4/λ_max"}.get(model, "2/λ_max")
+        if settings.descent.penalty_term and settings.descent.penalty_term.l2 > 0:
+            formula += ", with the L2 penalty added to λ_max"
         st.warning(
             f"η = {learning_rate:g} is above {stable:.3g}, the largest stable learning "
             f"rate of batch descent on this data ({formula} of XᵀX/m): batch will "
@@ -592,8 +696,29 @@ def main() -> None:
         for _, row in comparison.table.iterrows():
             st.markdown(f"**{row['variant']}** — {plain.literal(row['message'])}")
 
+    penalty_term = settings.descent.penalty_term
+    if penalty_term is not None:
+        st.subheader("Coefficient path", anchor=False)
+        if penalty_term.alpha > 0:
+            st.altair_chart(
+                charts.coefficient_path(
+                    coefficient_path(dataset_id, comparison, problem),
+                    penalty_term.alpha,
+                ),
+                width="stretch",
+            )
+            st.caption(
+                "Each penalised coefficient of θ* (computed, not descended) over "
+                "the penalty strength α; the dashed line is this run's α."
+            )
+        else:
+            st.info(
+                "With α = 0 the penalty does nothing: choose α above 0 to see the "
+                "coefficients shrink along their path."
+            )
+
     st.subheader("Loss surface", anchor=False)
-    names = list(dataset.feature_names)
+    names = list(compare.parameter_names(dataset))
     links.place(link, "p1", names, names[0])
     links.place(link, "p2", names, names[min(1, len(names) - 1)])
     a, b = st.columns(2)
@@ -637,10 +762,24 @@ def main() -> None:
             )
 
     st.subheader("Fit", anchor=False)
-    st.altair_chart(
-        charts.fit_view(comparison),
-        width="stretch",
-    )
+    if dataset.task == "softmax":
+        row_sets = ["train"] + (["validation"] if dataset.X_val is not None else [])
+        tabs = st.tabs([titles.VARIANT[v] for v in comparison.traces])
+        for tab, variant in zip(tabs, comparison.traces, strict=True):
+            with tab:
+                for rows in row_sets:
+                    views = charts.class_views(comparison, variant, rows=rows)
+                    if views is None:
+                        st.info("This run's parameters are not finite: no fit.")
+                        break
+                    a, b = st.columns(2)
+                    a.altair_chart(views[0], width="stretch")
+                    b.altair_chart(views[1], width="stretch")
+    else:
+        st.altair_chart(
+            charts.fit_view(comparison),
+            width="stretch",
+        )
 
     st.subheader("Take it with you", anchor=False)
     a, b, c = st.columns(3)
@@ -684,7 +823,7 @@ def main() -> None:
     )
     timing.caption(
         f"Optimum by {comparison.optimum.note}: loss {comparison.optimum.loss:.6g}. "
-        f"{dataset.n_samples:,} training rows, {dataset.n_features} parameters. "
+        f"{dataset.n_samples:,} training rows, {n_params} parameters. "
         f"This page computed in {time.perf_counter() - page_started:.2f} s "
         "on the server "
         f"(the runs {computed:.2f} s); your browser then draws the charts."
