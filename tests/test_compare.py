@@ -1,5 +1,6 @@
 """The comparison layer: fair budgets, the summary table and the verdict's numbers."""
 
+import dataclasses
 import json
 import math
 import re
@@ -233,3 +234,124 @@ def test_whole_float_budgets_become_ints_for_the_engine():
     engine = settings.settings_for("minibatch", seed_offset=2)
     assert (engine.max_updates, engine.batch_size) == (5, 8)
     assert engine.seed == settings.descent.seed + 2
+
+
+# --- Models and penalties (issue 15) -----------------------------------------------
+
+
+def sample_dataset(key, task=None, **options):
+    sample = next(s for s in data.samples(tasks=data.TASKS) if s.key == key)
+    frame = data.read_csv(data.load_sample(key))
+    options = data.PrepareOptions(task=task, **options)
+    return data.prepare(frame, sample.default_target, sample.default_features, options)
+
+
+def test_batch_with_l2_reaches_sklearn_ridge():
+    # Ours: 1/(2m)‖Xθ − y‖² + α/2 ‖w‖²; Ridge: ‖Xw + b − y‖² + α_R ‖w‖², the same
+    # minimiser when α_R = m·α (multiply ours by 2m). Both leave the intercept alone.
+    from sklearn.linear_model import Ridge
+
+    dataset = sample_dataset("diabetes")
+    alpha = 0.05
+    rate = 0.9 * compare.problem_for(dataset).stable_learning_rate(dataset.n_samples)
+    settings = CompareSettings(
+        variants=("batch",),
+        epochs=200_000,
+        descent=Settings(learning_rate=rate, eps=1e-12, penalty="l2", alpha=alpha),
+    )
+    comparison = compare.run(dataset, settings)
+    ridge = Ridge(alpha=dataset.n_samples * alpha, tol=1e-14).fit(
+        dataset.X[:, 1:], dataset.y
+    )
+    expected = np.concatenate([[ridge.intercept_], ridge.coef_])
+    np.testing.assert_allclose(comparison.optimum.theta, expected, atol=1e-8)
+    np.testing.assert_allclose(comparison.primary("batch").theta, expected, atol=1e-8)
+    assert comparison.optimum.note == "closed form (normal equations)"
+    assert comparison.optimum.penalty == settings.descent.penalty_term
+
+
+def test_softmax_on_iris_builds_a_table_with_accuracy():
+    dataset = sample_dataset("iris", "softmax")
+    settings = CompareSettings(
+        epochs=10, descent=Settings(learning_rate=0.2, penalty="l2", alpha=1e-3)
+    )
+    comparison = compare.run(dataset, settings)
+    table = comparison.table
+    assert "accuracy" in table and "R²" not in table
+    for variant, row in zip(settings.variants, table.itertuples(), strict=True):
+        theta = comparison.primary(variant).theta.reshape(3, -1)  # (K, d) row-major
+        expected = np.mean(np.argmax(dataset.X @ theta.T, axis=1) == dataset.y)
+        assert row.accuracy == pytest.approx(expected)
+        assert row.accuracy > 0.8
+    assert comparison.optimum.theta.shape == (3 * dataset.n_features,)
+    assert "Newton" in comparison.optimum.note
+    assert comparison.verdict
+    names = compare.parameter_names(dataset)
+    assert names[dataset.n_features] == "versicolor, intercept"
+    frame = compare.traces_frame(comparison)
+    assert "theta[virginica, petal_width]" in frame
+
+
+def test_huber_is_chosen_by_its_epsilon_and_scored_by_r2_from_residuals():
+    dataset = sample_dataset("auto_mpg")
+    settings = CompareSettings(epsilon=2.0, descent=Settings(learning_rate=0.05))
+    problem = compare.problem_for(dataset, settings)
+    assert (problem.kind, problem.epsilon, problem.intercept) == ("huber", 2.0, True)
+    comparison = compare.run(dataset, settings)
+    theta = comparison.primary("batch").theta
+    assert comparison.table.loc[0, "R²"] == pytest.approx(
+        r2_score(dataset.y, dataset.X @ theta)
+    )
+    # θ* minimises the Huber loss: its gradient vanishes there.
+    _, gradient = problem.evaluate(comparison.optimum.theta[None, :])
+    assert np.abs(gradient).max() < 1e-8
+
+
+def test_a_cached_optimum_of_another_objective_is_not_used():
+    dataset = line_dataset()
+    plain_problem = compare.problem_for(dataset)
+    plain_optimum = compare.optimum_for(dataset, plain_problem)
+    settings = CompareSettings(
+        epochs=2, descent=Settings(penalty="l1", alpha=0.5, learning_rate=0.01)
+    )
+    comparison = compare.run(
+        dataset, settings, problem=plain_problem, optimum=plain_optimum
+    )
+    assert comparison.optimum.note == "coordinate descent"
+    assert comparison.optimum.theta[1] != pytest.approx(plain_optimum.theta[1])
+    huber = CompareSettings(epochs=2, epsilon=0.5)
+    assert not compare.fits(plain_problem, dataset, huber)
+    result = compare.run(dataset, huber, problem=plain_problem, optimum=plain_optimum)
+    assert result.optimum.problem[:2] == ("huber", 0.5)
+
+
+@pytest.mark.parametrize("epsilon", [0.0, -1.0, math.nan, math.inf, "0.1"])
+def test_huber_epsilon_must_be_above_zero(epsilon):
+    with pytest.raises(SettingsError, match="Huber's epsilon must be a number above 0"):
+        CompareSettings(epsilon=epsilon)
+
+
+def test_huber_needs_a_numeric_target():
+    dataset = sample_dataset("breast_cancer")
+    with pytest.raises(SettingsError, match="Huber regression needs a numeric"):
+        compare.problem_for(dataset, CompareSettings(epsilon=0.1))
+
+
+def test_the_work_estimate_weighs_softmax_classes_huber_and_the_penalty():
+    settings = CompareSettings(variants=("sgd",), epochs=100)
+    logistic = compare.work(1000, 5, "logistic", settings)
+    softmax = compare.work(1000, 15, "softmax", settings, n_classes=3)
+    assert softmax > 2.5 * logistic  # three classes: about three times the work
+    assert compare.work(1000, 5, "huber", settings) > compare.work(
+        1000, 5, "linear", settings
+    )
+    penalised = dataclasses.replace(
+        settings, descent=Settings(penalty="l2", alpha=1e-4)
+    )
+    assert compare.work(1000, 5, "linear", penalised) > compare.work(
+        1000, 5, "linear", settings
+    )
+    iris = sample_dataset("iris", "softmax")
+    assert compare.work_for(iris, settings) == compare.work(
+        iris.n_samples, 3 * iris.n_features, "softmax", settings, n_classes=3
+    )
