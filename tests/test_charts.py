@@ -1378,3 +1378,116 @@ def test_flat_figures_put_the_legend_under_the_x_axis_title(line_grid):
     assert animated.layout.margin.b >= (
         charts.AXIS_ROOM + charts.CONTROLS_HEIGHT + charts.LEGEND_ROW * 3
     )
+
+
+# --------------------------------------------------------------------------------------
+# Penalties, Huber and softmax (issue 15)
+# --------------------------------------------------------------------------------------
+
+
+def iris_dataset(validation_fraction=0.0):
+    frame = data.read_csv(data.load_sample("iris"))
+    sample = next(s for s in data.samples(tasks=data.TASKS) if s.key == "iris")
+    options = data.PrepareOptions(
+        task="softmax", validation_fraction=validation_fraction
+    )
+    return data.prepare(frame, sample.default_target, sample.default_features, options)
+
+
+@pytest.fixture(scope="module")
+def iris_l1():
+    settings = CompareSettings(
+        epochs=5,
+        descent=Settings(learning_rate=0.2, penalty="l1", alpha=1e-2),
+    )
+    return compare.run(iris_dataset(validation_fraction=0.2), settings)
+
+
+def test_an_l1_slice_equals_the_penalised_loss_computed_directly(three_params):
+    from gddash.engine import Penalty
+
+    settings = dataclasses.replace(
+        three_params.settings,
+        descent=Settings(learning_rate=0.1, penalty="l1", alpha=0.3),
+    )
+    result = compare.run(three_params.dataset, settings)
+    dataset, star = result.dataset, result.optimum.theta
+    # A span through 0 on both penalised weights, so the kinks are on the grid.
+    grid = slices.slice_grid(result, 1, 2, n=9, span=((-1.0, 1.0), (-1.0, 1.0)))
+    assert grid.z_name == "loss + penalty" and "kinks" in grid.note
+    for row in range(9):
+        for col in range(9):
+            theta = star.copy()
+            theta[1], theta[2] = grid.a[col], grid.b[row]
+            penalty = 0.3 * np.abs(theta[1:]).sum()  # the intercept is not penalised
+            expected = half_mse(dataset, theta) + penalty
+            assert grid.Z[row, col] == pytest.approx(expected, rel=1e-10)
+    # The kink: the slope changes by 2α across θ₁ = 0 (the middle column).
+    left = grid.Z[4, 4] - grid.Z[4, 3]
+    right = grid.Z[4, 5] - grid.Z[4, 4]
+    assert right - left == pytest.approx(
+        2 * 0.3 * 0.25 + 0.25**2 * np.mean(dataset.X[:, 1] ** 2), rel=1e-8
+    )
+    assert Penalty("l1", 0.3) == result.optimum.penalty
+
+
+def test_a_softmax_slice_names_class_and_feature_and_matches_the_cross_entropy(
+    iris_l1,
+):
+    dataset, star = iris_l1.dataset, iris_l1.optimum.theta
+    d = dataset.n_features
+    i, j = 3, d + 3  # petal_length for setosa and for versicolor
+    grid = slices.slice_grid(iris_l1, i, j, n=5)
+    assert grid.a_name == "θ[setosa, petal_length]"
+    assert grid.b_name == "θ[versicolor, petal_length]"
+    theta = star.copy()
+    theta[i], theta[j] = grid.a[2], grid.b[1]
+    scores = dataset.X @ theta.reshape(3, d).T
+    top = scores.max(axis=1, keepdims=True)
+    log_sum = top[:, 0] + np.log(np.exp(scores - top).sum(axis=1))
+    cross_entropy = np.mean(
+        log_sum - scores[np.arange(len(scores)), dataset.y.astype(int)]
+    )
+    weights = theta.reshape(3, d)[:, 1:]  # intercepts are not penalised
+    expected = cross_entropy + 1e-2 * np.abs(weights).sum()
+    assert grid.Z[1, 2] == pytest.approx(expected, rel=1e-10)
+    with pytest.raises(ValueError, match=r"\[0, 15\)"):
+        slices.slice_grid(iris_l1, 0, 15)
+
+
+def test_softmax_class_views_count_every_row_once(iris_l1):
+    dataset = iris_l1.dataset
+    confusion, accuracy = charts.class_views(iris_l1, "batch")
+    spec = confusion.to_dict()
+    cells = next(v for v in spec["datasets"].values() if "actual" in v[0])
+    assert sum(c["rows"] for c in cells if "rows" in c) == dataset.n_samples
+    assert "Batch, train rows" in json.dumps(spec["title"])
+    validation = charts.class_views(iris_l1, "sgd", rows="validation")
+    assert "validation rows (30)" in json.dumps(validation[0].to_dict()["title"])
+    assert accuracy.to_dict()
+    assert charts.fit_view(iris_l1).to_dict()
+
+
+def test_the_coefficient_path_at_the_chosen_alpha_is_the_minimum():
+    from gddash import paths
+    from gddash.engine import Penalty, minimum
+
+    dataset = linear_dataset(n=120, d=4)
+    problem = compare.problem_for(dataset)
+    names = compare.parameter_names(dataset)
+    for penalty in (Penalty("l2", 0.05), Penalty("elasticnet", 0.02, 0.5)):
+        path = paths.coefficient_path(problem, penalty, names)
+        assert set(path["feature"]) == set(names[1:])  # no intercept line
+        at = path[path["alpha"] == penalty.alpha]
+        expected = minimum(problem, penalty).theta[1:]
+        np.testing.assert_allclose(at["coefficient"], expected, atol=1e-10)
+        chart = charts.coefficient_path(path, penalty.alpha).to_dict()
+        rules = [
+            rows
+            for rows in chart["datasets"].values()
+            if rows and rows[0].get("label") == "chosen alpha"
+        ]
+        assert rules == [[{"alpha": penalty.alpha, "label": "chosen alpha"}]]
+    lasso = paths.coefficient_path(problem, Penalty("l1", 0.01), names)
+    top = lasso[lasso["alpha"] == lasso["alpha"].max()]
+    np.testing.assert_allclose(top["coefficient"], 0.0, atol=1e-9)  # all zero
