@@ -1,0 +1,15 @@
+"""Data beyond memory: partitioned CSV / Parquet sources read through Dask.
+
+Pure modules, one job each (no Streamlit, no charts):
+
+* ``sources``: where rows may come from (a root folder, URLs) and reading them;
+* ``columns``: the chosen target and features, checked against the source;
+* ``gram``: the one-pass sums of the squared loss and the standardisation;
+* ``passes``: full-data losses and gradients of any loss, one pass per stack of θ;
+* ``stream``: SGD and mini-batch streamed through partitions, bounded memory;
+* ``compare``: the comparison on a source (the same table as the compare page);
+* ``report``: a comparison written to a folder (CSV, Parquet, HTML, JSON).
+
+Dask is optional for the public app: it is imported on first use, and a missing
+install is a ``DataError`` that names the pip command.
+"""

@@ -1,0 +1,139 @@
+"""Sources: what a server lets a path or URL read, and every refusal's message."""
+
+import os
+
+import pandas as pd
+import pytest
+
+from gddash.errors import DataError
+from gddash.scale import sources
+from gddash.scale.sources import Access, resolve
+
+
+@pytest.fixture
+def root(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": [2.0, 4.0, 6.0]})
+    frame.to_csv(data / "a.csv", index=False)
+    frame.to_csv(data / "b.csv", index=False)
+    (data / "pq").mkdir()
+    frame.to_parquet(data / "pq" / "part-0.parquet")
+    frame.to_parquet(data / "pq" / "part-1.parquet")
+    (tmp_path / "secret.csv").write_text("x,y\n1,2\n")
+    return data
+
+
+def test_both_switches_are_off_by_default(monkeypatch):
+    monkeypatch.delenv(sources.ROOT_VARIABLE, raising=False)
+    monkeypatch.delenv(sources.URLS_VARIABLE, raising=False)
+    access = Access.from_env()
+    assert access.root is None and not access.allow_urls
+    with pytest.raises(DataError, match=r"server's files is off.*GDDASH_DATA_ROOT"):
+        resolve("a.csv")
+    with pytest.raises(DataError, match=r"URLs is off.*GDDASH_ALLOW_URLS=1"):
+        resolve("https://example.com/a.csv")
+
+
+def test_the_environment_sets_the_root_and_the_url_switch(monkeypatch, root):
+    monkeypatch.setenv(sources.ROOT_VARIABLE, str(root))
+    monkeypatch.setenv(sources.URLS_VARIABLE, "1")
+    access = Access.from_env()
+    assert access.root == root.resolve() and access.allow_urls
+
+
+def test_a_file_a_folder_and_a_glob_under_the_root(root):
+    access = Access(root)
+    one = resolve("a.csv", access)
+    assert one.format == "csv" and one.paths == (str(root.resolve() / "a.csv"),)
+    assert len(resolve("*.csv", access).paths) == 2
+    folder = resolve("pq", access)
+    assert folder.format == "parquet" and len(folder.paths) == 2
+    assert resolve(str(root / "b.csv"), access).paths[0].endswith("b.csv")
+
+
+def test_reading_is_lazy_and_sees_every_file(root):
+    frame = sources.read(resolve("pq", Access(root)))
+    assert list(frame.columns) == ["x", "y"]
+    assert len(frame.compute()) == 6
+
+
+@pytest.mark.parametrize(
+    ("location", "message"),
+    [
+        ("../secret.csv", "contains '..'"),
+        ("pq/../../secret.csv", "contains '..'"),
+        ("ABSOLUTE", "outside the data folder"),
+        ("missing.csv", "No file or folder 'missing.csv'"),
+        ("*.tsv", "matches no CSV or Parquet file"),
+        ("", "Name a file"),
+    ],
+)
+def test_local_refusals(root, location, message):
+    if location == "ABSOLUTE":
+        location = str(root.parent / "secret.csv")
+    with pytest.raises(DataError, match=message):
+        resolve(location, Access(root))
+
+
+def test_a_symlink_out_of_the_root_is_refused(root):
+    os.symlink(root.parent / "secret.csv", root / "link.csv")
+    with pytest.raises(DataError, match="outside the data folder through a link"):
+        resolve("link.csv", Access(root))
+    os.symlink(root.parent, root / "up")
+    with pytest.raises(DataError, match="through a link"):
+        resolve("up/secret.csv", Access(root))
+
+
+def test_a_file_that_is_not_csv_or_parquet_is_refused(root):
+    (root / "notes.txt").write_text("hello")
+    with pytest.raises(DataError, match=r"'notes\.txt' is not a CSV or Parquet"):
+        resolve("notes.txt", Access(root))
+
+
+def test_mixed_formats_are_refused(root):
+    (root / "mixed").mkdir()
+    (root / "mixed" / "a.csv").write_text("x,y\n1,2\n")
+    pd.DataFrame({"x": [1.0]}).to_parquet(root / "mixed" / "b.parquet")
+    with pytest.raises(DataError, match="mixes CSV and Parquet"):
+        resolve("mixed", Access(root))
+
+
+def test_a_root_that_is_not_a_folder_is_refused(tmp_path):
+    with pytest.raises(DataError, match="must name an existing folder"):
+        Access(tmp_path / "nowhere")
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("file:///etc/passwd.csv", "not a URL this server reads"),
+        ("simplecache::s3://bucket/a.csv", "not a URL this server reads"),
+        ("ftp://host/a.csv", "not a URL this server reads"),
+        ("https://example.com/data", "Cannot tell the format"),
+    ],
+)
+def test_url_refusals_when_urls_are_on(url, message):
+    with pytest.raises(DataError, match=message):
+        resolve(url, Access(allow_urls=True))
+
+
+def test_an_allowed_url_is_kept_as_written():
+    source = resolve("s3://bucket/table/*.parquet", Access(allow_urls=True))
+    assert source.remote and source.format == "parquet"
+    assert resolve("https://h/x", Access(allow_urls=True), fmt="csv").format == "csv"
+
+
+def test_a_missing_dask_names_the_pip_command(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_dask(name, *args, **kwargs):
+        if name.startswith("dask"):
+            raise ImportError("No module named 'dask'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_dask)
+    with pytest.raises(DataError, match=r"pip install \"dask\[dataframe\]"):
+        sources.require_dask()
