@@ -77,6 +77,7 @@ FORM_CHOICES = {
     "tol": list(pages.TOL_CHOICES),
     "std": [True, False],
     "variants": [["batch"], ["sgd", "minibatch"], list(titles.VARIANT)],
+    "penalty": list(titles.PENALTY),
 }
 FORM_NUMBERS = {
     "lr": st.floats(1e-4, 2.0),
@@ -87,6 +88,9 @@ FORM_NUMBERS = {
     "seed": st.integers(0, 2**31 - 1),
     "repeats": st.integers(1, 3),
     "val": st.sampled_from([0.0, 0.05, 0.1, 0.25, 0.5]),
+    "alpha": st.sampled_from([0.0, 1e-4, 0.05, 3.0]),
+    "l1_ratio": st.floats(0.0, 1.0),
+    "huber_eps": st.floats(0.01, 10.0),
 }
 
 
@@ -127,7 +131,7 @@ def test_any_combination_of_form_values_survives_a_link(data):
     assert_same_lab(a, b)
 
 
-@pytest.mark.parametrize("sample", list(pages.SAMPLES))
+@pytest.mark.parametrize("sample", list(pages.LAB_SAMPLES))
 def test_every_sample_survives_a_link_with_its_target_features_and_numbers(sample):
     if sample == "large":
         pytest.skip("250,000 rows: covered by the other samples' identical path")
@@ -175,6 +179,35 @@ def test_variants_and_plotted_parameters_survive_a_link():
     a = set_widget(a, "p2", "intercept", submit=False)
     b = open_page(None, **address(a))
     assert b.session_state["p1"] == "bmi" and b.session_state["p2"] == "intercept"
+    assert_same_lab(a, b)
+
+
+@pytest.mark.parametrize(
+    ("sample", "model", "extra"),
+    [
+        ("auto_mpg", "huber", {"huber_eps": 1.5}),
+        ("auto_mpg", "linear", {"penalty": "l1", "alpha": 0.01}),
+        ("breast_cancer", "logistic", {"penalty": "elasticnet", "l1_ratio": 0.7}),
+        ("iris", "softmax", {"penalty": "l2", "alpha": 0.002}),
+    ],
+)
+def test_every_model_and_penalty_survives_a_link(sample, model, extra):
+    a = open_page(sample=[sample])
+    a = submit_form(a, {"model": model, **extra})
+    assert a.session_state["model"] == model
+    b = open_page(None, **address(a))
+    for key, value in extra.items():
+        assert b.session_state[key] == value, key
+    assert_same_lab(a, b)
+
+
+def test_softmax_plotted_parameters_survive_a_link():
+    a = open_page(sample=["iris"])
+    a = set_widget(a, "p1", "virginica, petal_width", submit=False)
+    a = set_widget(a, "p2", "setosa, petal_length", submit=False)
+    b = open_page(None, **address(a))
+    assert b.session_state["p1"] == "virginica, petal_width"
+    assert b.session_state["p2"] == "setosa, petal_length"
     assert_same_lab(a, b)
 
 
