@@ -1,0 +1,101 @@
+"""The target and features of a large source: chosen, checked, and cut into arrays.
+
+Columns are checked against the source's schema before any row is read; each
+partition then becomes float64 arrays (x, y) with incomplete rows dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from gddash.errors import DataError
+from gddash.scale.sources import Source, read
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The target column and the feature columns, in order."""
+
+    target: str
+    features: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "features", tuple(self.features))
+        if not self.features:
+            raise DataError("Choose at least one feature column.")
+        if self.target in self.features:
+            raise DataError(
+                f"{self.target!r} is the target and cannot also be a feature: "
+                "leave it out of the features."
+            )
+        if len(set(self.features)) != len(self.features):
+            raise DataError("A feature column is named twice: name each once.")
+
+    @property
+    def names(self) -> list[str]:
+        """Every column read: the features, then the target."""
+        return [*self.features, self.target]
+
+
+def choose(
+    source: Source, target: str, features: list[str] | tuple[str, ...] | None = None
+):
+    """Check the columns against the schema; return (Columns, lazy frame of them).
+
+    ``features=None`` takes every numeric column but the target. A missing
+    column, a text column or (for Parquet) a file whose schema differs is a
+    ``DataError`` naming the column.
+    """
+    frame = read(source)
+    dtypes = frame.dtypes
+    known = list(frame.columns)
+    if target not in known:
+        raise DataError(
+            f"No column {target!r} in {source.location!r}: its columns are "
+            f"{_listed(known)}."
+        )
+    if features is None:
+        features = [c for c in known if c != target and _numeric(dtypes[c])]
+    missing = [c for c in features if c not in known]
+    if missing:
+        raise DataError(
+            f"No column {_listed(missing)} in {source.location!r}: its columns are "
+            f"{_listed(known)}."
+        )
+    columns = Columns(target, tuple(features))
+    text = [c for c in columns.names if not _numeric(dtypes[c])]
+    if text:
+        raise DataError(
+            f"Column {_listed(text)} is not numeric: large sources take numeric "
+            "columns only (encode text columns before, or leave them out)."
+        )
+    return columns, frame[columns.names]
+
+
+def arrays(part: pd.DataFrame, columns: Columns) -> tuple[np.ndarray, np.ndarray, int]:
+    """A partition as (x (m, p), y (m,), rows dropped for a missing value)."""
+    missing = [c for c in columns.names if c not in part.columns]
+    if missing:
+        raise DataError(
+            f"A file of the source has no column {_listed(missing)}: every file "
+            "must hold the chosen columns."
+        )
+    values = part[columns.names].to_numpy(dtype=np.float64, na_value=np.nan)
+    complete = np.isfinite(values).all(axis=1)
+    dropped = int(len(values) - complete.sum())
+    if dropped:
+        values = values[complete]
+    return np.ascontiguousarray(values[:, :-1]), values[:, -1].copy(), dropped
+
+
+def _numeric(dtype: object) -> bool:
+    return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(
+        dtype
+    )
+
+
+def _listed(names: list[str]) -> str:
+    return ", ".join(repr(n) for n in names[:12]) + (" …" if len(names) > 12 else "")
