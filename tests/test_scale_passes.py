@@ -1,0 +1,94 @@
+"""Distributed passes of the log-loss (and Huber) equal the in-memory engine."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gddash.engine import (
+    HuberRegression,
+    LogisticRegression,
+    Penalty,
+    Settings,
+    descend,
+    minimum,
+)
+from gddash.errors import DataError
+from gddash.scale import gram
+from gddash.scale.columns import Columns
+from gddash.scale.passes import PassProblem, newton_minimum
+
+dd = pytest.importorskip("dask.dataframe")
+COLUMNS = Columns("y", ("a", "b"))
+
+
+def logistic_frame(n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 2)) * [2.0, 0.5] + [1.0, -3.0]
+    p = 1 / (1 + np.exp(-(x @ [1.0, -2.0] - 5.0)))
+    return pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "y": (rng.random(n) < p) * 1.0})
+
+
+def problems(data, loss="log"):
+    frame = dd.from_pandas(data, npartitions=3)
+    stats = gram.moments(frame, COLUMNS)
+    scale = gram.scaling(stats, COLUMNS)
+    mine = PassProblem(frame, COLUMNS, scale, stats.n, loss=loss, epsilon=0.5)
+    X = scale.design(data[["a", "b"]].to_numpy())
+    y = data["y"].to_numpy()
+    Reference = LogisticRegression if loss == "log" else HuberRegression
+    kwargs = {} if loss == "log" else {"epsilon": 0.5}
+    return mine, Reference(X, y, intercept=True, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def logistic():
+    return problems(logistic_frame())
+
+
+def test_losses_and_gradients_at_a_stack_of_points_in_one_pass(logistic):
+    mine, reference = logistic
+    thetas = np.random.default_rng(1).normal(size=(5, 3))
+    for got, want in zip(
+        mine.evaluate(thetas), reference.evaluate(thetas), strict=True
+    ):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-13)
+
+
+def test_batch_descent_equals_the_engine(logistic):
+    mine, reference = logistic
+    settings = Settings(variant="batch", learning_rate=0.5, max_epochs=15)
+    trace = gram.batch_trace(mine, settings, mine.n)
+    expected = descend(reference, settings)
+    np.testing.assert_allclose(trace.loss, expected.loss, rtol=1e-10)
+    np.testing.assert_allclose(trace.path, expected.path, rtol=1e-10, atol=1e-13)
+
+
+@pytest.mark.parametrize("penalty", [None, Penalty("l2", alpha=0.05)])
+def test_newton_optimum_equals_the_engine(logistic, penalty):
+    mine, reference = logistic
+    got, want = newton_minimum(mine, penalty), minimum(reference, penalty)
+    assert got.converged
+    np.testing.assert_allclose(got.theta, want.theta, rtol=1e-8, atol=1e-9)
+    assert got.loss == pytest.approx(want.loss, rel=1e-10)
+
+
+def test_huber_losses_equal_the_engine():
+    data = logistic_frame(120)
+    data["y"] = data["a"] * 2 + np.random.default_rng(3).standard_t(2, size=120)
+    mine, reference = problems(data, loss="huber")
+    thetas = np.random.default_rng(1).normal(size=(3, 3))
+    for got, want in zip(
+        mine.evaluate(thetas), reference.evaluate(thetas), strict=True
+    ):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-13)
+
+
+def test_a_target_that_is_not_zero_or_one_is_refused():
+    data = logistic_frame(30)
+    data.loc[4, "y"] = 2.0
+    mine, _ = problems(data.assign(y=data["y"].where(data.index != 4, 0.0)))
+    bad = PassProblem(
+        dd.from_pandas(data, npartitions=2), COLUMNS, mine.scale, 30, loss="log"
+    )
+    with pytest.raises(DataError, match="values other than 0 and 1"):
+        bad.evaluate(np.zeros(3))
