@@ -159,3 +159,101 @@ def test_an_upload_survives_a_visit_to_another_page():
     assert "Using mine.csv, uploaded earlier" in texts(at.caption)
     assert at.selectbox(key="target").value == "price"
     assert len(comparison_table(at)) == 3
+
+
+# --- Models and penalties (issue 15) -----------------------------------------------
+
+
+def run_form(at: AppTest, **values) -> AppTest:
+    for key, value in values.items():
+        found = [
+            w
+            for kind in ("selectbox", "number_input", "radio", "multiselect")
+            for w in getattr(at, kind)
+            if w.key == key
+        ]
+        found[0].set_value(value)
+    next(b for b in at.button if "Run comparison" in str(b.label)).click()
+    return at.run()
+
+
+def subheaders(at: AppTest) -> list[str]:
+    return [str(s.value) for s in at.subheader]
+
+
+@pytest.mark.parametrize(
+    ("sample", "model", "penalty"),
+    [
+        ("diabetes", "linear", "l2"),
+        ("auto_mpg", "huber", "l1"),
+        ("breast_cancer", "logistic", "elasticnet"),
+        ("iris", "softmax", "l2"),
+        ("iris", "softmax", "none"),
+    ],
+)
+def test_every_model_and_penalty_runs_end_to_end(sample, model, penalty):
+    at = open_lab(sample=sample)
+    assert at.radio(key="model").value == (
+        "softmax"
+        if sample == "iris"
+        else "logistic"
+        if sample == "breast_cancer"
+        else "linear"
+    )
+    at = run_form(at, model=model, penalty=penalty, alpha=0.01)
+    assert not at.exception
+    assert not at.error, texts(at.error)
+    table = comparison_table(at)
+    score = "R²" if model in ("linear", "huber") else "accuracy"
+    assert table[score].notna().all()
+    assert ("Coefficient path" in subheaders(at)) == (penalty != "none")
+    assert "Fit" in subheaders(at)
+    if model == "softmax":
+        assert len(at.tabs) >= 3 + 2  # the surface's two tabs, one per variant
+        assert "θ[" in str(at.get("plotly_chart")[0].proto.spec)
+    timing = texts(at.caption)
+    method = {"l2": "closed form", "l1": "FISTA", "elasticnet": "FISTA"}
+    if model == "linear":
+        assert "Optimum by closed form" in timing
+    elif penalty in method:
+        assert "Optimum by" in timing and (
+            method[penalty] in timing or "Newton" in timing
+        )
+
+
+def test_softmax_with_a_validation_split_shows_train_and_validation_confusion():
+    at = open_lab(sample="iris", val="0.2")
+    assert not at.exception
+    titles = " ".join(str(c.proto.spec) for c in at.get("vega_lite_chart"))
+    assert "train rows (120)" in titles and "validation rows (30)" in titles
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        (
+            {"model": "huber", "huber_eps": 0.0},
+            "Huber's epsilon must be a number above 0",
+        ),
+        ({"model": "softmax"}, "Softmax regression needs a target with 2 to 20"),
+        ({"model": "logistic"}, "two"),
+    ],
+)
+def test_bad_model_settings_are_messages_not_tracebacks(values, message):
+    # A negative alpha or an l1_ratio above 1 cannot be typed (the inputs are
+    # bounded); from a link they are refused (test_hostile_input).
+    at = run_form(open_lab(), **values)
+    assert not at.exception
+    assert message in texts(at.error)
+    assert not at.dataframe or not any(
+        "variant" in df.value.columns for df in at.dataframe
+    )
+
+
+def test_softmax_on_a_target_with_too_many_levels_is_refused_in_words():
+    rows = "\n".join(f"{i % 25},{i * 0.5},{(i * 7) % 11}" for i in range(200))
+    at = open_lab(source="Upload a CSV")
+    at = upload(at, "grades.csv", f"grade,x,z\n{rows}\n".encode())
+    at = run_form(at, target="grade", model="softmax")
+    assert not at.exception
+    assert "2 to 20" in texts(at.error)
