@@ -15,6 +15,12 @@ Three generators, each returning the text of a self-contained Python script:
   typed formula f, with f and ∇f printed as numpy code from the parsed sympy
   expression (never from the user's text).
 
+Every data script fits the model ``models`` names for the dataset (least
+squares or Huber for a numeric target, logistic or softmax regression for
+classes) with the run's penalty (``settings.descent.penalty``: L2, L1 or elastic
+net, applied exactly as the engine applies it, see ``penalty_code``).
+``code_export`` (``bundle``) is the learn page's run and its scripts.
+
 The data scripts read the prepared design matrix from a CSV that
 ``prepared_csv`` writes (full float64 precision), because preparation
 (intercept, one-hot columns, standardization, the validation split) is part of
@@ -25,7 +31,9 @@ started, or fell short).
 Modules: ``plan`` (what the engine will do; the CSV), ``text`` (literals and
 comment blocks), ``rules`` (update rules and schedules as code), ``scaffold``
 (the data scripts' shared header and batch loop), ``numpy_code``,
-``torch_code``, ``formula_code`` (the three generators) and ``advice``.
+``torch_code``, ``formula_code`` (the three generators), ``models`` (what is
+fitted, its problem and optimum), ``penalty_code`` (a penalty as code),
+``advice`` and ``bundle``.
 
 Examples
 --------
@@ -42,21 +50,47 @@ True
 from __future__ import annotations
 
 from gddash.codegen.advice import RateChoice, RunCheck, check_run, rule_rate
+from gddash.codegen.bundle import (
+    CODE_BATCH,
+    CODE_EPOCHS,
+    CodeChoice,
+    CodeExport,
+    code_export,
+    code_settings,
+)
 from gddash.codegen.formula_code import explorer_numpy_script
+from gddash.codegen.models import (
+    HUBER_EPSILON,
+    MODELS,
+    models_for,
+    optimum_for,
+    problem_for,
+)
 from gddash.codegen.numpy_code import numpy_script
 from gddash.codegen.plan import DATA_FILE, RunPlan, plan_run, prepared_csv
 from gddash.codegen.torch_code import torch_script
 
 __all__ = [
+    "CODE_BATCH",
+    "CODE_EPOCHS",
     "DATA_FILE",
+    "HUBER_EPSILON",
+    "MODELS",
+    "CodeChoice",
+    "CodeExport",
     "RateChoice",
     "RunCheck",
     "RunPlan",
     "check_run",
+    "code_export",
+    "code_settings",
     "explorer_numpy_script",
+    "models_for",
     "numpy_script",
+    "optimum_for",
     "plan_run",
     "prepared_csv",
+    "problem_for",
     "rule_rate",
     "torch_script",
 ]

@@ -44,39 +44,67 @@ def travel(dataset: Dataset, optimum: Optimum, start=None) -> float | None:
     """
     if optimum.separable or not np.all(np.isfinite(optimum.theta)):
         return None
-    theta0 = np.zeros(dataset.n_features) if start is None else np.asarray(start)
+    theta0 = np.zeros_like(optimum.theta) if start is None else np.asarray(start)
     return float(np.max(np.abs(optimum.theta - theta0)))
 
 
 def rule_rate(
-    dataset: Dataset, rule: str, n_updates: int, optimum: Optimum, base: Settings
+    dataset: Dataset,
+    rule: str,
+    n_updates: int,
+    optimum: Optimum,
+    base: Settings,
+    *,
+    model: str | None = None,
 ) -> RateChoice:
     """A learning rate for ``rule`` that a run of ``n_updates`` updates can use.
 
     Plain descent is stable for η < 2/λ_max and per-row updates in mean square
     for η < 2/tr(XᵀX/m): ``compare.suggested_learning_rate`` takes half of the
-    latter (×4 for the log-loss). Momentum's velocity sums up to 1/(1 − β)
-    steps, so it gets (1 − β) of that. The adaptive rules divide each
-    coordinate's step by its gradient's own size, so curvature does not bound
-    them: Adam moves each coordinate by about η per update, RMSProp by about η
-    (up to η/√(1 − ρ) in its first steps, which have no bias correction), and
-    AdaGrad's steps shrink like η/√t, so N updates travel about 2η√N. Their η
-    is set from the distance D to θ* (``travel``): three times what covers D
-    in the run's updates (D/N for Adam; RMSProp capped at D·√(1 − ρ); for
-    AdaGrad D/(2√N)). Without θ* (separable classes) it is 0.01.
+    latter (×4 for the log-loss, whose curvature is at most a quarter; Huber's
+    is at most the squared loss's, so its rate is the same). Softmax's
+    cross-entropy curves at most half as much as the squared loss (Böhning's
+    bound), so it takes 2/tr. An L2 part of a penalty adds l2 = α(1 − ρ) to
+    every curvature: the rate becomes 1/(1/η + l2). Momentum's velocity sums up
+    to 1/(1 − β) steps, so it gets (1 − β) of that. The adaptive rules divide
+    each coordinate's step by its gradient's own size, so curvature does not
+    bound them: Adam moves each coordinate by about η per update, RMSProp by
+    about η (up to η/√(1 − ρ) in its first steps, which have no bias
+    correction), and AdaGrad's steps shrink like η/√t, so N updates travel
+    about 2η√N. Their η is set from the distance D to θ* (``travel``): three
+    times what covers D in the run's updates (D/N for Adam; RMSProp capped at
+    D·√(1 − ρ); for AdaGrad D/(2√N)). Without θ* (separable classes) it is 0.01.
+
+    ``model`` is what is fitted (None: the dataset's task).
     """
+    model = dataset.task if model is None else model
     n_updates = max(int(n_updates), 1)
     if rule not in ADAPTIVE:
         rate = compare.suggested_learning_rate(dataset)
-        if dataset.task == "logistic":
+        if model == "logistic":
             reason = (
                 "4/trace of XᵀX/m: the log-loss curves at most a quarter as much as "
+                "the squared loss, whose one-row updates stay stable below 2/trace"
+            )
+        elif model == "softmax":
+            rate = float(f"{rate / 2:.2g}")  # suggested_learning_rate gave 4/trace
+            reason = (
+                "2/trace of XᵀX/m: the cross-entropy curves at most half as much as "
                 "the squared loss, whose one-row updates stay stable below 2/trace"
             )
         else:
             reason = (
                 "1/trace of XᵀX/m, half of 2/trace, below which one-row updates "
                 "stay stable (and batch too: trace ≥ λ_max)"
+            )
+            if model == "huber":
+                reason += "; Huber's loss curves no more than the squared loss"
+        penalty = base.penalty_term
+        if penalty is not None and penalty.l2 > 0:
+            rate = float(f"{1 / (1 / rate + penalty.l2):.2g}")
+            reason += (
+                f", lowered to 1/(1/η + l2) because the penalty's ½ l2‖w‖² adds "
+                f"l2 = {penalty.l2:g} to every curvature"
             )
         if rule in ("momentum", "nesterov"):
             rate = float(f"{rate * (1 - base.momentum):.2g}")
@@ -152,6 +180,8 @@ def check_run(
     dataset: Dataset,
     settings: Settings,
     optimum: Optimum,
+    *,
+    model: str | None = None,
 ) -> RunCheck | None:
     """Whether an exported run diverged, ended worse than it started, or fell short.
 
@@ -160,12 +190,16 @@ def check_run(
     and suggests a learning rate: ``rule_rate``'s when it lies on the helpful
     side of the run's rate, else a quarter of the run's rate (too large or too
     noisy), or more epochs (too slow at a rate that should not grow).
+    ``optimum`` must be the minimum of the run's objective (penalty included:
+    ``models.optimum_for``); ``model`` as in ``rule_rate``.
     """
     rate = settings.learning_rate
     start, end = float(trace.loss[0]), float(trace.final_loss)
     best = optimum.loss
     closest = float(np.nanmin(trace.loss))
-    choice = rule_rate(dataset, settings.rule, trace.n_updates, optimum, settings)
+    choice = rule_rate(
+        dataset, settings.rule, trace.n_updates, optimum, settings, model=model
+    )
     too_large = True
     if trace.status == "diverged" or not np.isfinite(end):
         kind = "diverged"
