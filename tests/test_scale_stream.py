@@ -1,0 +1,111 @@
+"""Streaming SGD and mini-batch through partitions: exact where it must be, bounded."""
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gddash.engine import LinearRegression, LogisticRegression, Settings, descend
+from gddash.errors import SettingsError
+from gddash.scale import gram
+from gddash.scale.columns import Columns
+from gddash.scale.stream import StreamSettings, stream, to_trace
+
+dd = pytest.importorskip("dask.dataframe")
+COLUMNS = Columns("y", ("a", "b"))
+
+
+def data(n=240, seed=0, logistic=False):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 2)) * [2.0, 0.5] + [1.0, -3.0]
+    y = x @ [1.5, -2.0] + rng.normal(size=n)
+    if logistic:
+        y = (y > np.median(y)) * 1.0
+    return pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "y": y})
+
+
+def prepared(table, npartitions):
+    frame = dd.from_pandas(table, npartitions=npartitions)
+    stats = gram.moments(frame, COLUMNS)
+    scale = gram.scaling(stats, COLUMNS)
+    X, y = scale.design(table[["a", "b"]].to_numpy()), table["y"].to_numpy()
+    return frame, scale, stats, X, y
+
+
+@pytest.mark.parametrize(
+    ("variant", "logistic"), [("sgd", False), ("minibatch", False), ("sgd", True)]
+)
+def test_one_partition_in_order_equals_in_memory_descent(variant, logistic):
+    table = data(logistic=logistic)
+    frame, scale, stats, X, y = prepared(table, 1)
+    descent = Settings(
+        variant=variant, learning_rate=0.02, batch_size=8, shuffle=False, max_points=4
+    )
+    settings = StreamSettings(descent=descent, epochs=3.0, buffer_rows=10_000, points=4)
+    task = "logistic" if logistic else "linear"
+    streamed = stream(frame, COLUMNS, scale, stats.n, settings, task=task)
+    Problem = LogisticRegression if logistic else LinearRegression
+    expected = descend(Problem(X, y, intercept=True), replace(descent, max_epochs=3.0))
+    np.testing.assert_array_equal(streamed.thetas[-1], expected.theta)
+    np.testing.assert_array_equal(streamed.rows, expected.samples)
+    np.testing.assert_array_equal(streamed.thetas, expected.path)
+
+
+def test_shuffled_streaming_is_seeded_and_ends_near_the_optimum():
+    table = data(2000)
+    frame, scale, stats, *_ = prepared(table, 4)
+    descent = Settings(variant="sgd", learning_rate=0.01, seed=3)
+    settings = StreamSettings(descent=descent, epochs=2.0, buffer_rows=300)
+    first = stream(frame, COLUMNS, scale, stats.n, settings)
+    again = stream(frame, COLUMNS, scale, stats.n, settings)
+    np.testing.assert_array_equal(first.thetas, again.thetas)
+    assert "not fully shuffled" in first.notes[0] and "300 rows" in first.notes[0]
+    compact = gram.compact_problem(gram.gram(stats, scale))
+    trace = to_trace(first, compact.evaluate, settings, stats.n)
+    star_loss = compact.optimum()[1]
+    assert trace.final_loss < star_loss * 1.05
+    assert trace.samples[-1] == 2 * stats.n and trace.epochs[-1] == 2.0
+
+
+def test_the_row_budget_the_stop_flag_and_progress():
+    table = data(600)
+    frame, scale, stats, *_ = prepared(table, 6)
+    seen = []
+    settings = StreamSettings(
+        descent=Settings(variant="sgd", learning_rate=0.01),
+        epochs=5.0,
+        buffer_rows=50,
+        max_rows=450,
+    )
+    run = stream(frame, COLUMNS, scale, stats.n, settings, progress=seen.append)
+    assert run.rows[-1] == 450 and run.reason == "budget"
+    assert seen[-1].rows == 450 and seen[-1].passes == pytest.approx(0.75)
+    calls = []
+    stopped = stream(
+        frame, COLUMNS, scale, stats.n, settings,
+        stop=lambda: calls.append(1) or len(calls) >= 2,
+    )  # fmt: skip
+    assert stopped.reason == "stopped" and 0 < stopped.rows[-1] < 450
+    assert "what was computed is kept" in stopped.message
+
+
+@pytest.mark.parametrize(
+    ("descent", "message"),
+    [
+        (Settings(variant="batch"), "Streaming runs 'sgd' or 'minibatch'"),
+        (Settings(variant="sgd", rule="adam"), "plain rule with a constant schedule"),
+        (
+            Settings(variant="sgd", penalty="l1", alpha=0.1),
+            "Streaming supports penalty None or 'l2'",
+        ),
+    ],
+)
+def test_refusals(descent, message):
+    with pytest.raises(SettingsError, match=message):
+        StreamSettings(descent=descent)
+
+
+def test_a_budget_must_be_positive():
+    with pytest.raises(SettingsError, match="'max_rows' parameter must be"):
+        StreamSettings(max_rows=0)
