@@ -148,3 +148,44 @@ def test_the_refusal_of_a_file_is_kept_and_does_not_rerun_the_reader(monkeypatch
     at.run()  # any rerun (a widget, a chart option) of the same refused file
     assert not at.exception
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize(
+    ("key", "text"),
+    [
+        ("alpha", "-1"),
+        ("alpha", ""),
+        ("alpha", "nan"),
+        ("l1_ratio", "2"),
+        ("huber_eps", "0"),
+        ("huber_eps", "-0.5"),
+        ("penalty", TRAP),
+        ("model", TRAP),
+    ],
+)
+def test_a_bad_model_or_penalty_value_in_a_link_is_refused_and_named(key, text):
+    query = {"sample": "auto_mpg", "model": "huber", "penalty": "elasticnet"}
+    at = open_page(**(query | {key: text}))
+    assert not at.exception
+    warnings = "\n".join(str(w.value) for w in at.warning)
+    assert f"The link's **{key}** value" in warnings
+    assert_no_link_or_image(at)
+    assert any("variant" in df.value.columns for df in at.dataframe)  # on defaults
+
+
+def test_softmax_classes_with_odd_labels_draw_as_text():
+    rng = np.random.default_rng(7)
+    labels = np.array(["*star*", "<b>bold</b>", TRAP])
+    centres = rng.normal(size=(3, 2)) * 3
+    classes = rng.integers(0, 3, size=90)
+    points = centres[classes] + rng.normal(size=(90, 2))
+    frame = pd.DataFrame({"a[0]": points[:, 0], "time:s": points[:, 1]})
+    frame["kind"] = labels[classes]
+    at = upload(open_page(), f"{TRAP}.csv", frame)
+    at.selectbox(key="target").set_value("kind")
+    next(b for b in at.button if "Run comparison" in str(b.label)).click()
+    at = at.run()
+    assert not at.exception
+    assert at.radio(key="model").value == "softmax"
+    assert any("accuracy" in df.value.columns for df in at.dataframe)
+    assert_no_link_or_image(at)
