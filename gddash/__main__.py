@@ -1,0 +1,113 @@
+"""Headless gddash: ``python -m gddash compare SOURCE --target y --out report/``.
+
+Runs the compare page's comparison on a large CSV / Parquet source through Dask
+(on a cluster with ``--scheduler``) and writes its table, traces, charts and
+settings. The person at the command line owns the machine, so local paths and
+URLs are allowed unless GDDASH_DATA_ROOT restricts them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from pathlib import Path
+
+from gddash.errors import GddashError
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line."""
+    top = argparse.ArgumentParser(prog="python -m gddash", description=__doc__)
+    commands = top.add_subparsers(dest="command", required=True)
+    cmd = commands.add_parser("compare", help="compare batch, SGD and mini-batch")
+    cmd.add_argument("source", help="a CSV / Parquet file, folder, glob or URL")
+    cmd.add_argument("--target", required=True)
+    cmd.add_argument("--features", nargs="+", default=None)
+    cmd.add_argument("--task", choices=("linear", "logistic"), default="linear")
+    cmd.add_argument("--variants", nargs="+", default=["batch", "sgd", "minibatch"])
+    cmd.add_argument("--epochs", type=float, default=1.0)
+    cmd.add_argument("--learning-rate", type=float, default=0.01)
+    cmd.add_argument("--batch-size", type=int, default=32)
+    cmd.add_argument("--seed", type=int, default=0)
+    cmd.add_argument("--buffer-rows", type=int, default=65_536)
+    cmd.add_argument("--scheduler", default=os.environ.get("GDDASH_DASK_SCHEDULER"))
+    cmd.add_argument("--out", type=Path, required=True)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command; 0 on success, 2 with a message on a refused input."""
+    args = parser().parse_args(argv)
+    try:
+        return _compare(args)
+    except GddashError as error:
+        print(f"gddash: {error}", file=sys.stderr)
+        return 2
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from gddash.compare import CompareSettings
+    from gddash.engine import Settings
+    from gddash.scale import report
+    from gddash.scale.compare import compare_source
+    from gddash.scale.sources import ROOT_VARIABLE, Access, require_dask, resolve
+
+    require_dask()
+    import dask
+
+    access = Access.from_env() if os.environ.get(ROOT_VARIABLE) else Access("/", True)
+    source = resolve(args.source, access)
+    settings = CompareSettings(
+        variants=tuple(args.variants),
+        batch_size=args.batch_size,
+        epochs=args.epochs,
+        descent=Settings(learning_rate=args.learning_rate, seed=args.seed),
+    )
+    client = None
+    if args.scheduler:
+        from distributed import Client
+
+        client = Client(args.scheduler)
+    try:
+        # A Client is Dask's default scheduler once made; else local threads.
+        local = dask.config.set(scheduler="threads")
+        with contextlib.nullcontext() if client is not None else local:
+            comparison, problem = compare_source(
+                source, args.target, args.features, settings, task=args.task,
+                buffer_rows=args.buffer_rows,
+                progress=lambda label, p: print(
+                    label if p is None else f"  {p.rows:,} rows, {p.passes:.3g} "
+                    f"passes, {p.seconds_left:.0f} s left", file=sys.stderr),
+            )  # fmt: skip
+    finally:
+        if client is not None:
+            client.close()
+    written = report.write(
+        comparison,
+        args.out,
+        {
+            "source": args.source,
+            "target": args.target,
+            "features": list(comparison.dataset.feature_names),
+            "task": args.task,
+            "variants": list(settings.variants),
+            "epochs": args.epochs,
+            "learning_rate": args.learning_rate,
+            "batch_size": args.batch_size,
+            "seed": args.seed,
+            "buffer_rows": args.buffer_rows,
+            "scheduler": args.scheduler or "threads",
+            "notes": list(comparison.dataset.notes),
+        },
+        problem,
+    )
+    print(comparison.verdict)
+    for path in written:
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
