@@ -7,6 +7,7 @@ prints and compares it with the engine's final θ for the same settings.
 
 import ast
 import csv
+import dataclasses
 import io
 import re
 import shutil
@@ -33,7 +34,7 @@ TORCH_REASON = (
 
 
 def sample_dataset(key, features=None, **options):
-    sample = next(s for s in data.samples() if s.key == key)
+    sample = next(s for s in data.samples(tasks=data.TASKS) if s.key == key)
     frame = data.read_csv(data.load_sample(key))
     chosen = list(features or sample.default_features or [])
     return data.prepare(
@@ -347,6 +348,210 @@ def test_torch_script_names_the_optimizer_of_each_rule(datasets):
 
 
 # --------------------------------------------------------------------------------------
+# New models and penalties: Huber, softmax, L2 / L1 / elastic net
+# --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def model_data(datasets):
+    """The dataset each model is fitted on in these tests (iris: three classes)."""
+    return {
+        "linear": datasets["linear"],
+        "huber": datasets["linear"],
+        "logistic": datasets["logistic"],
+        "softmax": sample_dataset("iris"),
+    }
+
+
+def penalised_settings(model, rule, penalty, schedule="constant") -> CompareSettings:
+    rate = 0.05 if rule in ("adam", "rmsprop", "adagrad") else 0.1
+    descent = Settings(
+        learning_rate=0.3 if model == "logistic" and rate == 0.1 else rate,
+        rule=rule,
+        schedule=schedule,
+        penalty=penalty,
+        alpha=None if penalty is None else 0.05,
+        l1_ratio=0.5,
+    )
+    return CompareSettings(batch_size=16, epochs=5.0, descent=descent)
+
+
+def check_model_script(generator, dataset, model, settings, variant, folder):
+    """Run a generated script for ``model``; θ and the final loss match the engine."""
+    problem = codegen.problem_for(dataset, model)
+    trace = descend(problem, settings.settings_for(variant))
+    text = generator(dataset, settings, variant, n_updates=trace.n_updates, model=model)
+    printed = run_script(text, folder, codegen.prepared_csv(dataset))
+    gap = float(np.max(np.abs(theta_of(printed) - trace.theta)))
+    assert gap <= TOLERANCE, f"θ differs by {gap:.3g} after {trace.n_updates} updates"
+    assert abs(float(printed["final loss"]) - trace.final_loss) <= 1e-10
+    return trace, text
+
+
+# Each penalty meets each variant once per model, and each scheme of applying it
+# (scikit-learn's per-row SGD, the proximal step, the subgradient rule) runs on
+# every model: plain SGD is scikit-learn's scheme (softmax: proximal), plain
+# batch and mini-batch the proximal step, momentum and Adam the subgradient.
+PENALTY_GRID = [
+    (model, penalty, variant, rule, schedule)
+    for model in ("linear", "huber", "logistic", "softmax")
+    for penalty, variant, rule, schedule in (
+        ("l1", "sgd", "plain", "invscaling"),
+        ("elasticnet", "minibatch", "plain", "constant"),
+        ("l2", "batch", "momentum", "constant"),
+        ("l1", "minibatch", "adam", "constant"),
+        ("elasticnet", "sgd", "momentum", "constant"),
+        (None, "sgd", "plain", "constant"),
+    )
+]
+PENALTY_IDS = [
+    f"{model}-{penalty or 'none'}-{variant}-{rule}-{schedule}"
+    for model, penalty, variant, rule, schedule in PENALTY_GRID
+]
+
+
+@pytest.mark.parametrize(
+    ("model", "penalty", "variant", "rule", "schedule"), PENALTY_GRID, ids=PENALTY_IDS
+)
+def test_numpy_script_reproduces_each_model_and_penalty(
+    model_data, tmp_path, model, penalty, variant, rule, schedule
+):
+    settings = penalised_settings(model, rule, penalty, schedule)
+    check_model_script(
+        codegen.numpy_script, model_data[model], model, settings, variant, tmp_path
+    )
+
+
+def test_the_l1_runs_here_end_with_weights_at_exactly_zero(model_data):
+    # The grid above must exercise the kink, not only the smooth part.
+    settings = penalised_settings("softmax", "plain", "l1")
+    problem = codegen.problem_for(model_data["softmax"], "softmax")
+    trace = descend(problem, settings.settings_for("minibatch"))
+    assert (trace.theta == 0).any()
+
+
+@pytest.mark.parametrize(
+    ("variant", "rule", "scheme"),
+    [
+        ("sgd", "plain", "cumulative truncated gradient"),
+        ("minibatch", "plain", "a proximal step"),
+        ("batch", "nesterov", "minimum-norm subgradient"),
+    ],
+)
+def test_the_header_says_how_the_penalty_is_applied_and_why_not_the_intercept(
+    datasets, variant, rule, scheme
+):
+    settings = penalised_settings("linear", rule, "elasticnet")
+    text = header(codegen.numpy_script(datasets["linear"], settings, variant))
+    assert "elastic net, α (ρ ‖w‖₁ + (1 − ρ)/2 ‖w‖²) with α = 0.05, ρ = 0.5" in text
+    assert "The intercept is not penalised" in text
+    assert scheme in text
+
+
+def test_scripts_keep_the_intercept_out_of_the_penalty(datasets):
+    settings = penalised_settings("linear", "plain", "l1")
+    text = codegen.numpy_script(datasets["linear"], settings, "sgd")
+    assert "penalised[0] = False" in text
+    assert "def truncated_l1(theta, u, q, penalised):" in text
+    torch = codegen.torch_script(datasets["linear"], settings, "sgd")
+    assert "penalised[0] = False" in torch
+    assert "weight_decay=" not in torch
+
+
+def test_a_huber_script_carries_its_epsilon(datasets, tmp_path):
+    dataset = datasets["linear"]
+    settings = penalised_settings("huber", "plain", None)
+    problem = codegen.problem_for(dataset, "huber", epsilon=0.5)
+    trace = descend(problem, settings.settings_for("minibatch"))
+    text = codegen.numpy_script(
+        dataset,
+        settings,
+        "minibatch",
+        n_updates=trace.n_updates,
+        model="huber",
+        epsilon=0.5,
+    )
+    assert "EPSILON = 0.5" in text
+    printed = run_script(text, tmp_path, codegen.prepared_csv(dataset))
+    assert np.max(np.abs(theta_of(printed) - trace.theta)) <= TOLERANCE
+
+
+def test_a_softmax_script_names_its_classes_and_prints_theta_class_by_class(
+    model_data, tmp_path
+):
+    iris = model_data["softmax"]
+    settings = penalised_settings("softmax", "plain", None)
+    trace, text = check_model_script(
+        codegen.numpy_script, iris, "softmax", settings, "batch", tmp_path
+    )
+    assert 'CLASSES = ["setosa", "versicolor", "virginica"]' in text
+    assert trace.theta.shape == (3 * iris.n_features,)
+
+
+@pytest.mark.parametrize(
+    ("model", "message"),
+    [
+        ("softmax", "does not suit this linear target"),
+        ("logistic", "does not suit this linear target"),
+        ("ridge", "The 'model' parameter must be one of"),
+    ],
+)
+def test_a_model_the_target_does_not_suit_is_refused(datasets, model, message):
+    with pytest.raises(SettingsError, match=re.escape(message)):
+        codegen.numpy_script(datasets["linear"], CompareSettings(), "sgd", model=model)
+
+
+def test_huber_epsilon_must_be_positive(datasets):
+    with pytest.raises(SettingsError, match=re.escape("'epsilon' parameter")):
+        codegen.numpy_script(
+            datasets["linear"], CompareSettings(), "sgd", model="huber", epsilon=0.0
+        )
+
+
+def test_models_for_offers_huber_beside_least_squares(model_data):
+    assert codegen.models_for(model_data["linear"]) == ("linear", "huber")
+    assert codegen.models_for(model_data["logistic"]) == ("logistic",)
+    assert codegen.models_for(model_data["softmax"]) == ("softmax",)
+
+
+# PyTorch: one script per model, each with a different penalty scheme, plus the
+# subgradient rule's velocity reset (Adam's exp_avg, momentum's buffer).
+TORCH_PENALTY_GRID = [
+    ("linear", "l1", "sgd", "plain"),
+    ("huber", "elasticnet", "minibatch", "plain"),
+    ("logistic", "l2", "sgd", "plain"),
+    ("softmax", "l1", "minibatch", "adam"),
+    ("softmax", "elasticnet", "sgd", "plain"),
+    ("linear", "elasticnet", "batch", "momentum"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("model", "penalty", "variant", "rule"),
+    TORCH_PENALTY_GRID,
+    ids=["-".join(case) for case in TORCH_PENALTY_GRID],
+)
+def test_torch_script_reproduces_each_model_and_penalty(
+    model_data, tmp_path, model, penalty, variant, rule
+):
+    pytest.importorskip("torch", reason=TORCH_REASON)
+    settings = penalised_settings(model, rule, penalty)
+    check_model_script(
+        codegen.torch_script, model_data[model], model, settings, variant, tmp_path
+    )
+
+
+def test_torch_scripts_use_the_engines_own_losses(model_data):
+    settings = CompareSettings()
+    huber = codegen.torch_script(model_data["huber"], settings, "sgd", model="huber")
+    assert "nn.HuberLoss(delta=EPSILON)" in huber
+    softmax = codegen.torch_script(model_data["softmax"], settings, "sgd")
+    assert "nn.Linear(d, N_CLASSES, bias=False)" in softmax
+    assert "nn.CrossEntropyLoss()" in softmax
+
+
+# --------------------------------------------------------------------------------------
 # The explorer's numpy script on formulas
 # --------------------------------------------------------------------------------------
 
@@ -537,6 +742,47 @@ def test_a_bouncing_sgd_run_is_told_to_take_smaller_steps():
     assert codegen.check_run(better, diabetes, settings, optimum) is None
 
 
+def test_softmax_and_l2_rates_follow_their_curvature(model_data):
+    iris = model_data["softmax"]
+    trace_of = np.trace(iris.X.T @ iris.X) / iris.n_samples
+    optimum = codegen.optimum_for(iris, codegen.problem_for(iris))
+    plain = codegen.rule_rate(iris, "plain", 1000, optimum, Settings())
+    assert plain.learning_rate == pytest.approx(2 / trace_of, rel=0.05)
+    assert "cross-entropy" in plain.reason
+    line = model_data["linear"]
+    base = codegen.rule_rate(line, "plain", 1000, optimum, Settings()).learning_rate
+    ridge = Settings(penalty="l2", alpha=1.0)
+    lowered = codegen.rule_rate(line, "plain", 1000, optimum, ridge)
+    assert lowered.learning_rate == float(f"{1 / (1 / base + 1.0):.2g}")
+    assert "l2 = 1" in lowered.reason
+
+
+@pytest.mark.parametrize(
+    ("key", "choice"),
+    [
+        ("iris", codegen.CodeChoice(penalty="l1", alpha=0.01)),
+        ("line", codegen.CodeChoice(model="huber", penalty="l2", alpha=0.1)),
+    ],
+)
+def test_code_export_runs_the_model_and_penalty_asked_for(key, choice):
+    dataset = sample_dataset(key)
+    export = codegen.code_export(dataset, "minibatch", "plain", choice)
+    assert export.model == (choice.model or dataset.task)
+    assert export.settings.descent.penalty == choice.penalty
+    assert export.trace.final_loss >= export.optimum.loss - 1e-9  # penalised
+    assert "Penalty:" in header(export.numpy_text)
+    assert export.check is None
+
+
+def test_code_export_refuses_a_bad_penalty_with_a_settings_error(datasets):
+    for choice in (
+        codegen.CodeChoice(penalty="l1", alpha=-1.0),
+        codegen.CodeChoice(penalty="elasticnet", alpha=0.1, l1_ratio=1.5),
+    ):
+        with pytest.raises(SettingsError):
+            codegen.code_export(datasets["linear"], "sgd", "plain", choice)
+
+
 # --------------------------------------------------------------------------------------
 # Every generated script is valid, lint-clean Python
 # --------------------------------------------------------------------------------------
@@ -551,6 +797,17 @@ def every_script(datasets) -> list[str]:
                     settings = settings_for(task, rule, shuffle, schedule=schedule)
                     texts.append(codegen.numpy_script(dataset, settings, variant))
                     texts.append(codegen.torch_script(dataset, settings, variant))
+    iris = sample_dataset("iris")
+    for model, penalty, variant, rule, schedule in PENALTY_GRID:
+        settings = penalised_settings(model, rule, penalty, schedule)
+        dataset = (
+            iris if model == "softmax" else datasets[model.replace("huber", "linear")]
+        )
+        for shuffle in (True, False):
+            descent = dataclasses.replace(settings.descent, shuffle=shuffle)
+            settings = dataclasses.replace(settings, descent=descent)
+            for generator in (codegen.numpy_script, codegen.torch_script):
+                texts.append(generator(dataset, settings, variant, model=model))
     for key, changes in EXPLORER_CASES.values():
         preset = get_preset(key)
         texts.append(

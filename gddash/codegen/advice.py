@@ -87,7 +87,6 @@ def rule_rate(
                 "the squared loss, whose one-row updates stay stable below 2/trace"
             )
         elif model == "softmax":
-            rate = float(f"{rate / 2:.2g}")  # suggested_learning_rate gave 4/trace
             reason = (
                 "2/trace of XᵀX/m: the cross-entropy curves at most half as much as "
                 "the squared loss, whose one-row updates stay stable below 2/trace"

@@ -35,6 +35,16 @@ class CodeChoice:
     alpha: float = 1e-3
     l1_ratio: float = 0.15
 
+    def compare_settings(self, variant: str, **descent: object) -> CompareSettings:
+        """The code section's comparison settings: one variant, this model."""
+        return CompareSettings(
+            variants=(variant,),
+            batch_size=CODE_BATCH,
+            epochs=CODE_EPOCHS,
+            epsilon=self.epsilon if self.model == "huber" else None,
+            descent=self.descent(**descent),
+        )
+
     def descent(self, **values: object) -> Settings:
         """Engine settings with this penalty (alpha only when there is one)."""
         if self.penalty is None:
@@ -71,20 +81,12 @@ def code_settings(
     matters twice here: chaos would also turn last-bit rounding differences
     between the dashboard and a script into visibly different end points.
     """
-    draft = CompareSettings(
-        variants=(variant,),
-        batch_size=CODE_BATCH,
-        epochs=CODE_EPOCHS,
-        descent=choice.descent(rule=rule),
-    )
+    draft = choice.compare_settings(variant, rule=rule)
     n_updates = plan(dataset.n_samples, draft.settings_for(variant)).n_updates
     model = model_for(dataset, choice.model)
     rate = rule_rate(dataset, rule, n_updates, optimum, draft.descent, model=model)
-    settings = CompareSettings(
-        variants=(variant,),
-        batch_size=CODE_BATCH,
-        epochs=CODE_EPOCHS,
-        descent=choice.descent(learning_rate=rate.learning_rate, rule=rule),
+    settings = choice.compare_settings(
+        variant, learning_rate=rate.learning_rate, rule=rule
     )
     return settings, rate
 
@@ -116,7 +118,7 @@ def code_export(
     if problem is None:
         problem = problem_for(dataset, model, epsilon=choice.epsilon)
     if optimum is None:
-        optimum = optimum_for(problem, penalty)
+        optimum = optimum_for(dataset, problem, penalty)
     settings, rate = code_settings(dataset, variant, rule, optimum, choice)
     engine = settings.settings_for(variant)
     trace = run_one(problem, engine)

@@ -3,21 +3,17 @@
 A dataset's task decides the model a script fits: least squares for a numeric
 target (or Huber's robust loss, a choice), logistic regression for two classes,
 softmax regression for three to twenty. The problem is built as the dashboard
-builds it: with ``intercept=True`` when the prepared data has an intercept
-column, so that a penalty leaves the intercept alone.
+builds it (``compare.problem_for``): with ``intercept=True`` when the prepared
+data has an intercept column, so that a penalty leaves the intercept alone.
+A ``CompareSettings`` with Huber's ``epsilon`` set fits Huber regression, as on
+the compare page (``compare.model_of``).
 """
 
 from __future__ import annotations
 
-from gddash.compare import Optimum
+from gddash import compare
+from gddash.compare import CompareSettings, Optimum
 from gddash.data import Dataset
-from gddash.engine import (
-    HuberRegression,
-    LinearRegression,
-    LogisticRegression,
-    SoftmaxRegression,
-    minimum,
-)
 from gddash.engine.penalties import Penalty
 from gddash.errors import SettingsError
 
@@ -80,7 +76,7 @@ def check_epsilon(epsilon: float) -> float:
 def problem_for(
     dataset: Dataset, model: str | None = None, *, epsilon: float = HUBER_EPSILON
 ):
-    """The engine problem the scripts reproduce (validation rows included).
+    """The engine problem the scripts reproduce: ``compare.problem_for``'s.
 
     Parameters
     ----------
@@ -91,32 +87,13 @@ def problem_for(
         Huber's threshold (``model="huber"`` only).
     """
     model = model_for(dataset, model)
-    arrays = (dataset.X, dataset.y, dataset.X_val, dataset.y_val)
-    intercept = dataset.has_intercept
     if model == "huber":
-        return HuberRegression(
-            *arrays, epsilon=check_epsilon(epsilon), intercept=intercept
+        return compare.problem_for(
+            dataset, CompareSettings(epsilon=check_epsilon(epsilon))
         )
-    if model == "softmax":
-        return SoftmaxRegression(
-            *arrays, n_classes=dataset.n_classes, intercept=intercept
-        )
-    kind = LinearRegression if model == "linear" else LogisticRegression
-    return kind(*arrays, intercept=intercept)
+    return compare.problem_for(dataset)
 
 
-def optimum_for(problem, penalty: Penalty | None = None) -> Optimum:
-    """θ* of the problem's (penalised) objective, as ``compare.Optimum``.
-
-    ``gddash.engine.minimum`` finds it: closed form or coordinate descent for
-    the squared loss, Newton's method, L-BFGS or FISTA for the others.
-    """
-    found = minimum(problem, penalty)
-    note = found.method
-    if found.separable:
-        note += (
-            "; the classes are perfectly separable, so the loss has no minimum "
-            "(it keeps falling towards 0 as the weights grow)"
-        )
-    closed = found.method.startswith("closed form")
-    return Optimum(found.theta, found.loss, note, closed, found.separable)
+def optimum_for(dataset: Dataset, problem, penalty: Penalty | None = None) -> Optimum:
+    """θ* of the problem's (penalised) objective: ``compare.optimum_for``'s."""
+    return compare.optimum_for(dataset, problem, penalty)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from gddash.codegen.models import HUBER_EPSILON
 from gddash.codegen.penalty_code import PenaltyParts, mask_lines, numpy_parts
 from gddash.codegen.plan import DATA_FILE, RunPlan, plan_run
 from gddash.codegen.rules import (
@@ -192,7 +191,7 @@ def numpy_script(
     data_file: str = DATA_FILE,
     n_updates: int | None = None,
     model: str | None = None,
-    epsilon: float = HUBER_EPSILON,
+    epsilon: float | None = None,
 ) -> str:
     """A self-contained numpy script that reproduces one variant's run.
 

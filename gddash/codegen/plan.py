@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from gddash.codegen.models import HUBER_EPSILON, check_epsilon, model_for
-from gddash.compare import VARIANT_TITLES, CompareSettings
+from gddash.compare import VARIANT_TITLES, CompareSettings, model_of
 from gddash.data import Dataset
 from gddash.engine import Settings, plan
 from gddash.errors import SettingsError
@@ -93,7 +93,7 @@ def plan_run(
     n_updates: int | None = None,
     *,
     model: str | None = None,
-    epsilon: float = HUBER_EPSILON,
+    epsilon: float | None = None,
 ) -> RunPlan:
     """The engine's batch size and budget for ``variant`` on ``dataset``.
 
@@ -102,8 +102,10 @@ def plan_run(
     budget is ⌈max_epochs · updates_per_epoch⌉ updates, capped by
     ``max_updates``.
 
-    ``model`` (None: the dataset's task) and Huber's ``epsilon`` say what is
-    fitted; the penalty is ``settings.descent``'s.
+    ``model`` and Huber's ``epsilon`` say what is fitted; None follows the
+    settings as the compare page does (``compare.model_of``: Huber when
+    ``settings.epsilon`` is set, else the dataset's task; ε from
+    ``settings.epsilon``, else 0.1). The penalty is ``settings.descent``'s.
 
     Raises
     ------
@@ -125,7 +127,11 @@ def plan_run(
             "The 'n_updates' parameter must be an int in [0, inf) or None. "
             f"Got {n_updates!r} instead."
         )
+    if model is None:
+        model = model_of(dataset, settings)
     model = model_for(dataset, model)
+    if epsilon is None:
+        epsilon = HUBER_EPSILON if settings.epsilon is None else settings.epsilon
     epsilon = check_epsilon(epsilon)
     engine = settings.settings_for(variant)
     n = dataset.n_samples

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from gddash.codegen.models import HUBER_EPSILON
 from gddash.codegen.penalty_code import PenaltyParts, mask_lines, torch_parts
 from gddash.codegen.plan import DATA_FILE, plan_run
 from gddash.codegen.rules import rule_code, schedule_constants
@@ -130,9 +129,14 @@ def _torch_step(
     if penalty is None:
         lines.append("optimizer.step()  # the update rule")
     else:
+        uses_lr = any("lr" in line for line in (*penalty.before, *penalty.after))
         lines += [
             "with torch.no_grad():  # the penalty, by hand (see the top)",
-            '    lr = optimizer.param_groups[0]["lr"]  # this update\'s η',
+            *(
+                ['    lr = optimizer.param_groups[0]["lr"]  # this update\'s η']
+                if uses_lr
+                else []
+            ),
             *(f"    {line}" for line in penalty.before),
             "    optimizer.step()  # the update rule",
             *(f"    {line}" for line in penalty.after),
@@ -211,7 +215,7 @@ def torch_script(
     data_file: str = DATA_FILE,
     n_updates: int | None = None,
     model: str | None = None,
-    epsilon: float = HUBER_EPSILON,
+    epsilon: float | None = None,
 ) -> str:
     """A PyTorch script (``nn.Linear`` + ``torch.optim``) that reproduces one run.
 
