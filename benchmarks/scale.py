@@ -1,0 +1,171 @@
+"""Large data through Dask (issue 16): memory, the Gram pass and SGD streaming.
+
+python benchmarks/scale.py --quick   # 10⁶ rows × 10 features, Parquet (~1 minute)
+python benchmarks/scale.py           # 10⁸ rows Parquet (~8 GB) and 2·10⁷ rows CSV
+
+Prints PASS/MISS against the issue's targets: peak RSS of a default comparison
+≤ 1.5 GB and not growing with n; the Gram pass within 1.5× of the faster of a
+bare dask sum (and DuckDB's SUM, when installed); SGD streaming ≥ 0.5× the
+in-memory engine's rows/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+FEATURES = [f"x{j}" for j in range(10)]
+
+
+def make_parquet(folder: Path, n: int, rows_per_file: int, seed: int = 0) -> None:
+    """n synthetic rows in files of ``rows_per_file``, written file by file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    weights = rng.normal(size=10)
+    for k, start in enumerate(range(0, n, rows_per_file)):
+        m = min(rows_per_file, n - start)
+        x = rng.normal(size=(m, 10)) * 2.0 + 1.0
+        frame = pd.DataFrame(x, columns=FEATURES)
+        frame["y"] = x @ weights + rng.normal(size=m)
+        frame.to_parquet(folder / f"part-{k:05d}.parquet", index=False)
+
+
+def comparison_rss(folder: Path) -> dict:
+    """A default comparison (1 epoch) in a fresh process: its peak RSS and time."""
+    code = f"""
+import json, resource, time
+from gddash.compare import CompareSettings
+from gddash.scale.compare import compare_source
+from gddash.scale.sources import Access, resolve
+start = time.perf_counter()
+source = resolve({str(folder)!r}, Access("/"))
+c, _ = compare_source(source, "y", None, CompareSettings(epochs=1.0))
+print(json.dumps({{"seconds": time.perf_counter() - start,
+    "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "table": c.table[["variant", "final loss", "gap to optimum"]].to_dict("records")}}))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if out.returncode:
+        raise RuntimeError(out.stderr)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def gram_speed(folder: Path) -> dict:
+    import dask
+    import dask.dataframe as dd
+
+    from gddash.scale import gram
+    from gddash.scale.columns import choose
+    from gddash.scale.sources import Access, resolve
+
+    source = resolve(str(folder), Access("/"))
+    columns, frame = choose(source, "y", None)
+    with dask.config.set(scheduler="threads"):
+        start = time.perf_counter()
+        stats = gram.moments(frame, columns)
+        gram_s = time.perf_counter() - start
+        start = time.perf_counter()
+        dd.read_parquet(str(folder), columns=columns.names).sum().compute()
+        sum_s = time.perf_counter() - start
+    result = {"n": stats.n, "gram_s": gram_s, "dask_sum_s": sum_s}
+    try:
+        import duckdb
+
+        sums = ", ".join(f"SUM({c})" for c in columns.names)
+        start = time.perf_counter()
+        duckdb.sql(f"SELECT {sums} FROM read_parquet('{folder}/*.parquet')").fetchall()
+        result["duckdb_s"] = time.perf_counter() - start
+    except ImportError:
+        pass
+    return result
+
+
+def sgd_speed(folder: Path, n_rows: int) -> dict:
+    """Streaming SGD over 1 epoch against the engine's SGD on the same rows."""
+    from gddash.engine import LinearRegression, Settings, descend
+    from gddash.scale import gram
+    from gddash.scale.columns import choose
+    from gddash.scale.sources import Access, resolve
+    from gddash.scale.stream import StreamSettings, stream
+
+    columns, frame = choose(resolve(str(folder), Access("/")), "y", None)
+    stats = gram.moments(frame, columns)
+    scale = gram.scaling(stats, columns)
+    settings = StreamSettings(descent=Settings(variant="sgd", learning_rate=0.001))
+    stream(frame.partitions[0], columns, scale, stats.n, settings)  # compile, warm
+    start = time.perf_counter()
+    stream(frame, columns, scale, stats.n, settings)
+    streamed_s = time.perf_counter() - start
+    data = frame.compute()
+    X = scale.design(data[list(columns.features)].to_numpy())
+    problem = LinearRegression(X, data["y"].to_numpy(), intercept=True)
+    descend(problem, Settings(variant="sgd", max_epochs=1, learning_rate=0.001))
+    start = time.perf_counter()
+    descend(problem, Settings(variant="sgd", max_epochs=1, learning_rate=0.001))
+    memory_s = time.perf_counter() - start
+    return {"stream_rows_s": n_rows / streamed_s, "memory_rows_s": n_rows / memory_s}
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def main() -> None:
+    args = argparse.ArgumentParser()
+    args.add_argument("--quick", action="store_true")
+    quick = args.parse_args().quick
+    sizes = (200_000, 1_000_000) if quick else (10_000_000, 100_000_000)
+    with tempfile.TemporaryDirectory() as tmp:
+        rss = {}
+        for n in sizes:
+            folder = Path(tmp) / f"n{n}"
+            make_parquet(folder, n, rows_per_file=250_000 if quick else 2_000_000)
+            rss[n] = comparison_rss(folder)
+            print(f"n = {n:>11,}: default comparison {rss[n]['seconds']:.1f} s, "
+                  f"peak RSS {rss[n]['rss_mb']:.0f} MB")  # fmt: skip
+        small, large = (rss[n]["rss_mb"] for n in sizes)
+        print(f"{verdict(large <= 1536)} peak RSS {large:.0f} MB <= 1536 MB")
+        grows = verdict(large <= 1.25 * small)
+        print(f"{grows} peak RSS does not grow with n: {small:.0f} MB at "
+              f"{sizes[0]:,} rows, {large:.0f} MB at {sizes[1]:,}")  # fmt: skip
+        for row in rss[sizes[1]]["table"]:
+            print(f"    {row['variant']:<18} final loss {row['final loss']:.6g}, "
+                  f"gap {row['gap to optimum']:.3g}")  # fmt: skip
+        folder = Path(tmp) / f"n{sizes[1]}"
+        speed = gram_speed(folder)
+        fastest = min(v for k, v in speed.items() if k in ("dask_sum_s", "duckdb_s"))
+        n = speed["n"]
+        print(f"Gram pass {n / speed['gram_s']:,.0f} rows/s; dask sum "
+              f"{n / speed['dask_sum_s']:,.0f} rows/s"
+              + (f"; DuckDB SUM {n / speed['duckdb_s']:,.0f} rows/s"
+                 if "duckdb_s" in speed else " (DuckDB not installed)"))  # fmt: skip
+        ratio = speed["gram_s"] / fastest
+        print(
+            f"{verdict(ratio <= 1.5)} Gram pass {ratio:.2f}x the fastest sum "
+            "(target <= 1.5x)"
+        )
+        sgd = sgd_speed(folder, n)
+        share = sgd["stream_rows_s"] / sgd["memory_rows_s"]
+        print(
+            f"SGD streamed {sgd['stream_rows_s']:,.0f} rows/s; in memory "
+            f"{sgd['memory_rows_s']:,.0f} rows/s"
+        )
+        print(
+            f"{verdict(share >= 0.5)} SGD streaming {share:.2f}x in-memory "
+            "(target >= 0.5x)"
+        )
+        if not quick:
+            print("(CSV 2·10⁷ rows and the LocalCluster run: not written yet)")
+
+
+if __name__ == "__main__":
+    main()
