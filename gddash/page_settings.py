@@ -174,13 +174,22 @@ def preset_values(key: str) -> dict[str, object]:
 # --- How it works -------------------------------------------------------------------
 
 EPS_CHOICES = (1e-1, 1e-2, 1e-3, 1e-4, 1e-6, 1e-8, 1e-10, 1e-12, 1e-14, 1e-15, 0.0)
+# Every bundled sample, the softmax ones (iris) included.
+ALL_SAMPLES = {s.key: s for s in data.samples(tasks=data.TASKS)}
 # The code section offers every sample but the 250,000-row one: its per-row
 # numpy loop would take minutes and its CSV would be tens of megabytes.
-CODE_SAMPLES = tuple(key for key in SAMPLES if key != "large")
+CODE_SAMPLES = tuple(key for key in ALL_SAMPLES if key != "large")
+CODE_ALPHAS = (0.0, 1e3)  # the penalty's α
+CODE_EPSILONS = (1e-6, 1e6)  # Huber's ε, in units of the target
 
 LEARN = (
     Field("learn_eps", one_of_numbers(EPS_CHOICES), write_number),
-    Field("code_sample", choice({k: SAMPLES[k].title for k in CODE_SAMPLES})),
+    Field("code_sample", choice({k: ALL_SAMPLES[k].title for k in CODE_SAMPLES})),
+    Field("code_model", choice(titles.MODEL)),
+    Field("code_epsilon", number(*CODE_EPSILONS), write_number),
+    Field("code_penalty", choice(titles.PENALTY)),
+    Field("code_alpha", number(*CODE_ALPHAS), write_number),
+    Field("code_l1_ratio", number(0.0, 1.0), write_number),
     Field("code_variant", choice(titles.VARIANT)),
     Field("code_rule", choice(titles.RULE)),
     Field("code_fn", choice({k: p.title for k, p in PRESETS.items()})),
@@ -188,10 +197,17 @@ LEARN = (
 LEARN_DEFAULTS: dict[str, object] = {
     "learn_eps": 1e-6,
     "code_sample": CODE_SAMPLES[0],
+    "code_epsilon": 0.1,  # scikit-learn's default
+    "code_penalty": "none",
+    "code_alpha": 1e-3,
+    "code_l1_ratio": 0.15,  # scikit-learn's default
     "code_variant": "minibatch",
     "code_rule": "plain",
     "code_fn": next(iter(PRESETS)),
 }
+# Settled from the sample: its target decides which models fit (Huber or least
+# squares for a number, logistic for two classes, softmax for more).
+LEARN_DATA_KEYS = ("code_model",)
 
 # --- Tune and understand ------------------------------------------------------------
 

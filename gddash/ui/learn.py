@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gddash import charts, codegen, compare, data, functions, lessons, plain
+from gddash import charts, codegen, compare, data, functions, lessons, plain, titles
 from gddash.compare import RULE_TITLES, VARIANT_TITLES, CompareSettings, Comparison
 from gddash.data import Dataset, PrepareOptions
 from gddash.engine import RULES, Settings, Trace, descend
 from gddash.errors import GddashError
 from gddash.lessons import TYPES_SETTINGS
 from gddash.page_settings import (
+    ALL_SAMPLES,
+    CODE_ALPHAS,
+    CODE_EPSILONS,
     CODE_SAMPLES,
     EPS_CHOICES,
     LEARN,
@@ -81,7 +84,12 @@ F_STABLE = (
 # How a value is named in a link warning (and on its widget).
 SHOWN = {
     "learn_eps": lambda eps: f"{eps:g}",
-    "code_sample": lambda key: SAMPLES[key].title,
+    "code_sample": lambda key: ALL_SAMPLES[key].title,
+    "code_model": titles.MODEL.get,
+    "code_epsilon": lambda value: f"{value:g}",
+    "code_penalty": titles.PENALTY.get,
+    "code_alpha": lambda value: f"{value:g}",
+    "code_l1_ratio": lambda value: f"{value:g}",
     "code_variant": VARIANT_TITLES.get,
     "code_rule": RULE_TITLES.get,
     "code_fn": lambda key: PRESETS[key].title,
@@ -114,7 +122,7 @@ def sample_dataset(key: str) -> tuple[str, Dataset]:
 
     Goes through the compare page's caches, so the two pages share the work.
     """
-    sample = SAMPLES[key]
+    sample = ALL_SAMPLES[key]
     raw = data.load_sample(key)
     digest = cache.digest(raw)
     frame, _ = cache.read_table(digest, raw)
@@ -215,11 +223,31 @@ def epsilon_view(eps: float) -> tuple[Trace, dict]:
     return trace, lessons.spec_of(charts.slope_decay(trace, eps))
 
 
-@st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
-def code_export(key: str, variant: str, rule: str) -> lessons.CodeExport:
+@st.cache_data(max_entries=32, ttl=3600, show_spinner="Running it…")
+def code_export(
+    key: str,
+    variant: str,
+    rule: str,
+    model: str,
+    epsilon: float,
+    penalty: str,
+    alpha: float,
+    l1_ratio: float,
+) -> codegen.CodeExport:
     """The code section's run on a sample and the scripts that redo it."""
+    choice = codegen.CodeChoice(
+        model=model,
+        epsilon=epsilon,
+        penalty=None if penalty == "none" else penalty,
+        alpha=alpha,
+        l1_ratio=l1_ratio,
+    )
+    _, dataset = sample_dataset(key)
+    if model != dataset.task or choice.penalty is not None:
+        # Another objective than the shared problem's: code_export builds its own.
+        return codegen.code_export(dataset, variant, rule, choice)
     dataset, shared = on_sample(key)
-    return lessons.code_export(dataset, variant, rule, **shared)
+    return codegen.code_export(dataset, variant, rule, choice, **shared)
 
 
 @st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
@@ -604,47 +632,102 @@ def section_local_minima() -> None:
 
 
 @st.fragment
-def section_code() -> None:
-    """Pick a sample, variant and rule: the run, and scripts that reproduce it."""
+def section_code(link: links.Link) -> None:
+    """Pick a sample, model, penalty, variant and rule: the run, and its scripts."""
     st.header("Take the code with you")
     st.markdown(
-        "Pick a bundled sample, a variant and an update rule. The dashboard runs it "
-        f"({lessons.CODE_EPOCHS:g} epochs, mini-batches of {lessons.CODE_BATCH}, "
-        "shuffled with seed 0, a learning rate chosen for the rule) and writes a "
-        "numpy script and a PyTorch script that redo exactly that run: same "
-        "prepared data, same row order, same formulas. Run either next to the "
-        "prepared CSV and it prints the same final θ to about 1e-8."
+        "Pick a bundled sample, a model, a penalty, a variant and an update rule. "
+        f"The dashboard runs it ({codegen.CODE_EPOCHS:g} epochs, mini-batches of "
+        f"{codegen.CODE_BATCH}, shuffled with seed 0, a learning rate chosen for "
+        "the rule) and writes a numpy script and a PyTorch script that redo exactly "
+        "that run: same prepared data, same row order, same formulas, the penalty "
+        "applied the same way. Run either next to the prepared CSV and it prints "
+        "the same final θ to about 1e-8."
     )
-    a, b, c = st.columns([2, 2, 1])
+    a, b = st.columns([3, 2])
     key = a.selectbox(
         "Sample",
         list(CODE_SAMPLES),
         key="code_sample",
         format_func=SHOWN["code_sample"],
     )
-    variant = b.segmented_control(
+    try:
+        dataset_id, dataset = sample_dataset(key)
+    except GddashError as error:
+        st.error(plain.literal(str(error)))
+        return
+    models = codegen.models_for(dataset)
+    links.place(link, "code_model", models, dataset.task)
+    model = b.selectbox(
+        "Model",
+        models,
+        key="code_model",
+        format_func=SHOWN["code_model"],
+        help="What the target suits: least squares or Huber's robust loss for a "
+        "number, logistic regression for two classes, softmax for more.",
+    )
+    c, d, e, f = st.columns(4)
+    penalty = c.selectbox(
+        "Penalty",
+        list(titles.PENALTY),
+        key="code_penalty",
+        format_func=SHOWN["code_penalty"],
+        help="Added to the mean loss as scikit-learn adds it; the intercept is "
+        "not penalised.",
+    )
+    alpha = d.number_input(
+        "α (strength)",
+        min_value=CODE_ALPHAS[0],
+        max_value=CODE_ALPHAS[1],
+        format="%g",
+        key="code_alpha",
+        disabled=penalty == "none",
+    )
+    l1_ratio = e.number_input(
+        "ρ (L1 share)",
+        min_value=0.0,
+        max_value=1.0,
+        step=0.05,
+        format="%g",
+        key="code_l1_ratio",
+        disabled=penalty != "elasticnet",
+    )
+    epsilon = f.number_input(
+        "Huber's ε",
+        min_value=CODE_EPSILONS[0],
+        max_value=CODE_EPSILONS[1],
+        format="%g",
+        key="code_epsilon",
+        disabled=model != "huber",
+        help="Where the loss turns from quadratic to linear, in units of the target.",
+    )
+    g, h = st.columns([2, 1])
+    variant = g.segmented_control(
         "Variant",
         list(VARIANT_TITLES),
         key="code_variant",
         required=True,
         format_func=SHOWN["code_variant"],
     )
-    rule = c.selectbox(
+    rule = h.selectbox(
         "Update rule",
         RULES,
         key="code_rule",
         format_func=SHOWN["code_rule"],
     )
     try:
-        dataset_id, dataset = sample_dataset(key)
-        export = code_export(key, variant, rule)
+        export = code_export(
+            key, variant, rule, model, epsilon, penalty, alpha, l1_ratio
+        )
     except GddashError as error:
         st.error(plain.literal(str(error)))
         return
     trace = export.trace
+    names = dataset.feature_names
+    if export.model == "softmax":
+        names = [f"{label}:{name}" for label in dataset.class_labels for name in names]
     theta = ", ".join(
-        f"{name} {value:.6g}"
-        for name, value in zip(dataset.feature_names, trace.theta, strict=True)
+        f"{name} {value:.6g}" for name, value in zip(names, trace.theta, strict=True)
     )
     st.caption(
         f"The dashboard's run: {trace.n_updates:,} updates, status *{trace.status}*, "
@@ -741,6 +824,6 @@ section_gradient()
 section_types()
 section_rates()
 section_local_minima()
-section_code()
+section_code(link)
 links.publish(link)
 links.warn(link, SHOWN, where=link_notices)

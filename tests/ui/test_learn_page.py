@@ -246,13 +246,14 @@ def test_the_code_section_says_when_the_exported_run_went_wrong(monkeypatch):
     # Every rate the section chooses for the bundled samples hands over a good
     # run, so a bad one is forced: Engel's data, SGD with momentum at 30x the
     # rate the rule would get. The page must say so next to the downloads.
-    from gddash import codegen, lessons
+    from gddash import codegen
+    from gddash.codegen import bundle
 
     def too_large(*args, **kwargs):
         choice = codegen.rule_rate(*args, **kwargs)
         return codegen.RateChoice(30 * choice.learning_rate, choice.reason)
 
-    monkeypatch.setattr(lessons, "rule_rate", too_large)
+    monkeypatch.setattr(bundle, "rule_rate", too_large)
     at = AppTest.from_file(str(PAGE), default_timeout=60)
     at.session_state["code_sample"] = "engel"
     at.session_state["code_variant"] = "sgd"
@@ -273,6 +274,98 @@ def test_the_code_section_handles_other_samples(sample):
     at.run()
     assert not at.exception
     assert not at.error[1:]  # only the learning-rate demo's divergence
+
+
+def test_iris_softmax_with_a_lasso_penalty_from_the_url():
+    at = open_page(
+        code_sample="Iris species (real, three classes)",
+        code_penalty="L1 (lasso)",
+        code_alpha="0.01",
+        code_variant="Stochastic (SGD)",
+    )
+    assert not at.exception
+    assert at.selectbox(key="code_sample").value == "iris"
+    model = at.selectbox(key="code_model")
+    assert model.value == "softmax" and model.options == [
+        "Softmax regression (3–20 classes)"
+    ]
+    assert at.number_input(key="code_alpha").value == 0.01
+    assert at.number_input(key="code_l1_ratio").disabled  # only for elastic net
+    assert at.number_input(key="code_epsilon").disabled  # only for Huber
+    numpy_code, torch_code = (c.value for c in at.code[2:4])
+    assert 'CLASSES = ["setosa", "versicolor", "virginica"]' in numpy_code
+    assert "def soft_threshold(w, tau):" in numpy_code  # softmax SGD: proximal
+    assert "ALPHA = 0.01" in numpy_code and "penalised[0] = False" in numpy_code
+    assert "nn.CrossEntropyLoss()" in torch_code
+    for code in (numpy_code, torch_code):
+        ast.parse(code)
+    assert "setosa:intercept" in unescaped(texts(at.caption))
+
+
+def test_huber_and_elastic_net_on_a_regression_sample():
+    at = AppTest.from_file(str(PAGE), default_timeout=60)
+    at.session_state["code_sample"] = "engel"
+    at.run()
+    assert at.selectbox(key="code_model").options == [
+        "Linear regression",
+        "Huber regression (robust)",
+    ]
+    at.selectbox(key="code_model").set_value("huber")
+    at.selectbox(key="code_penalty").set_value("elasticnet")
+    at.run()
+    at.number_input(key="code_epsilon").set_value(0.5)
+    at.number_input(key="code_l1_ratio").set_value(0.5)
+    at.run()
+    assert not at.exception
+    numpy_code = at.code[2].value
+    assert "EPSILON = 0.5" in numpy_code
+    assert "L1_RATIO = 0.5" in numpy_code
+    assert "def truncated_l1(" not in numpy_code  # mini-batch: proximal step
+    assert "nn.HuberLoss(delta=EPSILON)" in at.code[3].value
+
+
+def test_the_new_code_fields_survive_a_link():
+    a = AppTest.from_file(str(PAGE), default_timeout=60)
+    a.session_state["code_sample"] = "diabetes"
+    a.session_state["code_model"] = "huber"
+    a.session_state["code_epsilon"] = 2.0
+    a.session_state["code_penalty"] = "elasticnet"
+    a.session_state["code_alpha"] = 0.05
+    a.session_state["code_l1_ratio"] = 0.7
+    a.session_state["code_variant"] = "batch"
+    a.run()
+    assert not a.exception
+    query = {k: v for k, v in a.query_params.items()}
+    b = AppTest.from_file(str(PAGE), default_timeout=60)
+    for key, value in query.items():
+        b.query_params[key] = value
+    b.run()
+    assert not b.exception
+    keys = ("code_sample", "code_model", "code_epsilon", "code_penalty")
+    keys += ("code_alpha", "code_l1_ratio", "code_variant")
+    for key in keys:
+        assert b.session_state[key] == a.session_state[key], key
+    assert not [w.value for w in b.warning if "link's" in str(w.value)]
+    assert b.code[2].value == a.code[2].value  # the same script
+
+
+@pytest.mark.parametrize(
+    ("params", "named"),
+    [
+        ({"code_alpha": "-1"}, "code_alpha** value ` -1 ` was not used"),
+        ({"code_l1_ratio": "2"}, "code_l1_ratio** value ` 2 ` was not used"),
+        ({"code_epsilon": "0"}, "code_epsilon** value ` 0 ` was not used"),
+        ({"code_penalty": "ridge"}, "code_penalty** value ` ridge ` was not used"),
+        (
+            {"code_model": "Softmax regression (3–20 classes)"},
+            "code_model** value ` softmax ` was not used: it is not a choice",
+        ),
+    ],
+)
+def test_bad_model_and_penalty_values_in_a_link_are_refused_and_named(params, named):
+    at = open_page(**params)
+    assert not at.exception
+    assert named in unescaped(texts(at.warning))
 
 
 def test_an_unknown_url_value_is_named_not_fatal():
