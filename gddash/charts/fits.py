@@ -29,6 +29,12 @@ from gddash.compare import VARIANT_TITLES, Comparison, predicted_classes
 
 # Height in px of the one-feature chart, title and legend included.
 FIT_HEIGHT = 420
+# Streamlit fits a chart, title, axes and legend included, in its height: the
+# accuracy bars get room for their title and axis plus a row per class. The
+# confusion matrix is sized by its row step instead: a fixed height collapsed
+# its rows to a line in Streamlit's theme (seen in Chromium).
+ACCURACY_ROOM = 110
+CLASS_ROW = 34
 MAX_FIT_POINTS = 5_000  # points in a fit scatter, all variants together
 
 
@@ -406,9 +412,16 @@ def class_views(
     labels = dataset.class_labels or ("0", "1")
     predicted = predicted_classes(dataset, theta, X)
     which = f"{VARIANT_TITLES[variant]}, {rows} rows ({len(y):,})"
+    confusion = confusion_matrix(
+        labels, y, predicted, title=f"Confusion matrix — {which}"
+    )
+    accuracy = class_accuracy(
+        labels, y, predicted, title=f"Accuracy per class — {which}"
+    )
+    k = len(labels)
     return (
-        confusion_matrix(labels, y, predicted, title=f"Confusion matrix — {which}"),
-        class_accuracy(labels, y, predicted, title=f"Accuracy per class — {which}"),
+        confusion.properties(height=alt.Step(CLASS_ROW)),
+        accuracy.properties(height=ACCURACY_ROOM + CLASS_ROW * k),
     )
 
 

@@ -27,6 +27,7 @@ from gddash import (
     table,
     titles,
 )
+from gddash.charts.models import LEGEND_FEATURES
 from gddash.compare import CompareSettings
 from gddash.data import PrepareOptions
 from gddash.engine import RULES, SCHEDULES, SHUFFLE_NOTE, Settings
@@ -210,6 +211,13 @@ def coefficient_path(dataset_id: str, comparison, problem) -> pd.DataFrame:
             )
 
     return cache.remember("path", f"{dataset_id}|{settings!r}", compute)
+
+
+def path_height(n_lines: int) -> int:
+    """The coefficient path's height: Streamlit fits title, axes and the legend
+    (two names a row, drawn up to charts.models.LEGEND_FEATURES) in it."""
+    legend_rows = -(-n_lines // 2) if n_lines <= LEGEND_FEATURES else 0
+    return 380 + 22 * legend_rows
 
 
 def take_target_out_of_features() -> None:
@@ -700,10 +708,10 @@ def main() -> None:
     if penalty_term is not None:
         st.subheader("Coefficient path", anchor=False)
         if penalty_term.alpha > 0:
+            path = coefficient_path(dataset_id, comparison, problem)
             st.altair_chart(
-                charts.coefficient_path(
-                    coefficient_path(dataset_id, comparison, problem),
-                    penalty_term.alpha,
+                charts.coefficient_path(path, penalty_term.alpha).properties(
+                    height=path_height(path["feature"].nunique())
                 ),
                 width="stretch",
             )
