@@ -21,11 +21,10 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from gddash import charts, codegen, compare
-from gddash.codegen import RateChoice, RunCheck, rule_rate
+from gddash import charts, compare
 from gddash.compare import VARIANT_TITLES, CompareSettings, Comparison, Optimum
 from gddash.data import Dataset
-from gddash.engine import Settings, Trace, conditioning, descend, plan
+from gddash.engine import Settings, Trace, conditioning, descend
 from gddash.functions import Preset, SymbolicFunction
 
 RunOne = Callable[[Any, Settings], Trace]  # (problem, settings) -> trace
@@ -57,8 +56,6 @@ RATE_FACTORS = {
 }
 RATE_UPDATES = 100.0
 QUOTIENT_STEPS = (1e-1, 1e-3, 1e-5, 1e-8, 1e-11, 1e-14)
-CODE_EPOCHS = 20.0
-CODE_BATCH = 32
 TITLE_CHARS = 40  # characters per line of a chart title: fits a phone's width
 
 
@@ -616,79 +613,4 @@ def rate_lesson(
         float(spectrum.eigenvalues[-1]),
         dataset.n_features,
         tuple(runs),
-    )
-
-
-# --------------------------------------------------------------------------------------
-# The code section: the exported run's learning rate, and a check of how it ended
-# --------------------------------------------------------------------------------------
-
-
-def code_settings(
-    dataset: Dataset, variant: str, rule: str, optimum: Optimum
-) -> tuple[CompareSettings, RateChoice]:
-    """The run the code section exports: 20 epochs, batches of 32, seed 0.
-
-    The learning rate is ``rule_rate``'s. A rate well inside the stable range
-    matters twice here: chaos would also turn last-bit rounding differences
-    between the dashboard and a script into visibly different end points.
-    """
-    draft = CompareSettings(
-        variants=(variant,),
-        batch_size=CODE_BATCH,
-        epochs=CODE_EPOCHS,
-        descent=Settings(rule=rule),
-    )
-    n_updates = plan(dataset.n_samples, draft.settings_for(variant)).n_updates
-    choice = rule_rate(dataset, rule, n_updates, optimum, draft.descent)
-    settings = CompareSettings(
-        variants=(variant,),
-        batch_size=CODE_BATCH,
-        epochs=CODE_EPOCHS,
-        descent=Settings(learning_rate=choice.learning_rate, rule=rule),
-    )
-    return settings, choice
-
-
-@dataclass(frozen=True)
-class CodeExport:
-    """The code section's run and the scripts that redo it."""
-
-    settings: CompareSettings
-    rate: RateChoice  # the learning rate and why
-    trace: Trace
-    numpy_text: str
-    torch_text: str
-    check: RunCheck | None  # None: the run is fine to hand over
-
-
-def code_export(
-    dataset: Dataset,
-    variant: str,
-    rule: str,
-    *,
-    problem=None,
-    optimum: Optimum | None = None,
-    run_one: RunOne = descend,
-) -> CodeExport:
-    """Run ``code_settings`` and write the numpy and PyTorch scripts that redo it.
-
-    Raises
-    ------
-    SettingsError
-        For an unknown variant (``codegen.plan_run``).
-    """
-    problem = compare.problem_for(dataset) if problem is None else problem
-    optimum = compare.optimum_for(dataset, problem) if optimum is None else optimum
-    settings, rate = code_settings(dataset, variant, rule, optimum)
-    engine = settings.settings_for(variant)
-    trace = run_one(problem, engine)
-    n_updates = trace.n_updates
-    return CodeExport(
-        settings,
-        rate,
-        trace,
-        codegen.numpy_script(dataset, settings, variant, n_updates=n_updates),
-        codegen.torch_script(dataset, settings, variant, n_updates=n_updates),
-        codegen.check_run(trace, dataset, engine, optimum),
     )

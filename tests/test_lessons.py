@@ -15,7 +15,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from gddash import codegen, compare, data, lessons
-from gddash.codegen import advice
+from gddash.codegen import advice, bundle
 from gddash.compare import CompareSettings
 from gddash.engine import Objective, Settings, descend
 from gddash.functions import get_preset, symbolic_function
@@ -51,11 +51,11 @@ def objective(f):
     return Objective(f.value, f.gradient, f.n_vars)
 
 
-def run(dataset, variant, rule, rate, epochs=lessons.CODE_EPOCHS):
+def run(dataset, variant, rule, rate, epochs=bundle.CODE_EPOCHS):
     """The code section's run of ``variant`` at ``rate``, and its engine settings."""
     settings = CompareSettings(
         variants=(variant,),
-        batch_size=lessons.CODE_BATCH,
+        batch_size=bundle.CODE_BATCH,
         epochs=epochs,
         descent=Settings(learning_rate=rate, rule=rule),
     ).settings_for(variant)
@@ -241,7 +241,7 @@ def test_adams_rate_is_a_step_in_theta_not_a_curvature_bound(breast_cancer):
     ).fit(breast_cancer.X, breast_cancer.y)
     distance = np.max(np.abs(reference.coef_[0]))
     assert advice.travel(breast_cancer, optimum) == pytest.approx(distance, rel=1e-4)
-    settings, choice = lessons.code_settings(breast_cancer, "sgd", "adam", optimum)
+    settings, choice = bundle.code_settings(breast_cancer, "sgd", "adam", optimum)
     n_updates = breast_cancer.n_samples * 20
     assert choice.learning_rate == float(f"{3 * distance / n_updates:.1g}")
     assert 0.001 <= choice.learning_rate <= 0.01
@@ -255,13 +255,13 @@ def test_adams_rate_is_a_step_in_theta_not_a_curvature_bound(breast_cancer):
 )
 def test_every_default_export_on_the_line_passes_its_check(line, variant, rule):
     optimum = compare.optimum_for(line)
-    settings, _ = lessons.code_settings(line, variant, rule, optimum)
+    settings, _ = bundle.code_settings(line, variant, rule, optimum)
     trace, engine = run(line, variant, rule, settings.descent.learning_rate)
     assert codegen.check_run(trace, line, engine, optimum) is None
 
 
 def test_code_export_writes_the_scripts_of_the_run_it_made(breast_cancer):
-    export = lessons.code_export(breast_cancer, "sgd", "adam")
+    export = bundle.code_export(breast_cancer, "sgd", "adam")
     engine = export.settings.settings_for("sgd")
     assert engine.learning_rate == export.rate.learning_rate
     trace = descend(compare.problem_for(breast_cancer), engine)
