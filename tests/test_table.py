@@ -87,3 +87,29 @@ def test_the_best_value_of_each_column_is_marked_among_runs_that_did_not_diverge
         [("2", str(columns.index("final loss"))), ("2", str(columns.index("R²")))]
     )  # Mini-batch: the lowest loss and the highest R²; SGD diverged
     assert "Budget used up" in html and "Converged" in html
+
+
+def test_a_softmax_table_marks_the_best_accuracy_and_keeps_it_up_front():
+    sample = next(s for s in data.samples(tasks=data.TASKS) if s.key == "iris")
+    frame = data.read_csv(data.load_sample("iris"))
+    options = data.PrepareOptions(task="softmax")
+    dataset = data.prepare(
+        frame, sample.default_target, sample.default_features, options
+    )
+    settings = compare.CompareSettings(
+        descent=compare.Settings(learning_rate=0.2, penalty="l2", alpha=1e-3),
+        epochs=5.0,
+    )
+    result = compare.run(dataset, settings)
+    shown = table.ordered(result.table)
+    assert list(shown.columns[:5]) == [
+        "variant",
+        "status",
+        "final loss",
+        "gap to optimum",
+        "accuracy",
+    ]
+    html = table.styled(result.table).to_html()
+    best = result.table["accuracy"].max()
+    assert html.count(table.BEST_STYLE.split(";")[0]) >= 1
+    assert f"{best:.4g}" in html
