@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from gddash import export, titles
+from gddash import export, limits, titles
 from gddash.data import Dataset
 from gddash.engine import (
     HuberRegression,
@@ -239,7 +239,9 @@ def optimum_for(
     the log-loss has no minimum: the note says so.
     """
     problem = problem_for(dataset) if problem is None else problem
-    found = minimum(problem, penalty)
+    per_pass = max(1, problem.n_samples * problem.n_params)
+    cap = min(limits.OPTIMUM_ITERATIONS, max(200, limits.OPTIMUM_WORK // per_pass))
+    found = minimum(problem, penalty, max_iter=cap)
     note = found.method
     if not found.converged:
         note += " (stopped at its iteration cap: θ* is approximate)"

@@ -33,6 +33,12 @@ MAX_LINE_BYTES = 64 * 1024
 # about two seconds of one core here, whatever the shape of the data
 # (benchmarks/abuse.py measures the worst links this allows).
 COMPARISON_WORK = 180_000_000
+# The optimum reference of an objective with no closed form (FISTA for L1 on the
+# log-loss or softmax, Newton, L-BFGS): at most this many iterations, and fewer on
+# large data so that its passes stay within a tenth of a comparison (an iris
+# softmax lasso ran 20,000 FISTA iterations, 2-7 s, before this cap).
+OPTIMUM_ITERATIONS = 5_000
+OPTIMUM_WORK = COMPARISON_WORK // 10
 # A sweep (the tune page) runs many comparisons' worth on both cores: at most ten.
 # One larger than a comparison waits for a click, so a link never starts it.
 SWEEP_WORK = 10 * COMPARISON_WORK

@@ -175,34 +175,62 @@ def dataset_key(key: str, target: str, features, options: PrepareOptions) -> str
 # --- Problems, optima and runs ------------------------------------------------------
 
 
+def objective_key(
+    dataset_id: str, dataset: Dataset, settings: CompareSettings | None = None
+) -> str:
+    """What a problem is built from: the data, the model and Huber's ε."""
+    if settings is None:
+        return dataset_id
+    return f"{dataset_id}|{compare.model_of(dataset, settings)}|{settings.epsilon!r}"
+
+
 @st.cache_resource(max_entries=16, ttl=_TTL, show_spinner=False)
-def _problem(dataset_id: str, _dataset: Dataset):
+def _problem(key: str, _dataset: Dataset, _settings: CompareSettings | None):
     # Shared and never mutated: a problem holds read-only arrays and XᵀX.
-    return compare.problem_for(_dataset)
+    return compare.problem_for(_dataset, _settings)
 
 
-def problem(dataset_id: str, dataset: Dataset, *, shared: bool = True):
-    """The engine problem of a dataset (built once)."""
+def problem(
+    dataset_id: str,
+    dataset: Dataset,
+    settings: CompareSettings | None = None,
+    *,
+    shared: bool = True,
+):
+    """The engine problem of a dataset and the settings' model (built once)."""
+    key = objective_key(dataset_id, dataset, settings)
     if shared:
-        return _problem(dataset_id, dataset)
-    return remember("problem", dataset_id, lambda: compare.problem_for(dataset))
+        return _problem(key, dataset, settings)
+    return remember("problem", key, lambda: compare.problem_for(dataset, settings))
+
+
+def _optimum_of(dataset_id, dataset, settings, shared) -> Optimum:
+    penalty = None if settings is None else settings.descent.penalty_term
+    built = problem(dataset_id, dataset, settings, shared=shared)
+    return compare.optimum_for(dataset, built, penalty)
 
 
 @st.cache_resource(max_entries=16, ttl=_TTL, show_spinner="Finding the optimum…")
-def _optimum(dataset_id: str, _dataset: Dataset) -> Optimum:
-    return compare.optimum_for(_dataset, problem(dataset_id, _dataset))
+def _optimum(
+    key: str, dataset_id: str, _dataset: Dataset, _settings: CompareSettings | None
+) -> Optimum:
+    return _optimum_of(dataset_id, _dataset, _settings, True)
 
 
-def optimum(dataset_id: str, dataset: Dataset, *, shared: bool = True) -> Optimum:
-    """θ* and its loss: closed form, or Newton's method for the log-loss."""
+def optimum(
+    dataset_id: str,
+    dataset: Dataset,
+    settings: CompareSettings | None = None,
+    *,
+    shared: bool = True,
+) -> Optimum:
+    """θ* of the settings' objective (model, ε, penalty) and its loss."""
+    penalty = None if settings is None else settings.descent.penalty_term
+    key = f"{objective_key(dataset_id, dataset, settings)}|{penalty!r}"
     if shared:
-        return _optimum(dataset_id, dataset)
+        return _optimum(key, dataset_id, dataset, settings)
     return remember(
-        "optimum",
-        dataset_id,
-        lambda: compare.optimum_for(
-            dataset, problem(dataset_id, dataset, shared=False)
-        ),
+        "optimum", key, lambda: _optimum_of(dataset_id, dataset, settings, False)
     )
 
 
@@ -226,8 +254,8 @@ def comparison(
             return compare.run(
                 dataset,
                 settings,
-                problem=problem(dataset_id, dataset, shared=shared),
-                optimum=optimum(dataset_id, dataset, shared=shared),
+                problem=problem(dataset_id, dataset, settings, shared=shared),
+                optimum=optimum(dataset_id, dataset, settings, shared=shared),
                 progress=progress,
             )
 
@@ -255,7 +283,7 @@ def loss_slice(
             comparison,
             i,
             j,
-            problem=problem(dataset_id, comparison.dataset, shared=shared),
+            problem=problem(dataset_id, comparison.dataset, settings, shared=shared),
         ),
     )
 

@@ -625,7 +625,7 @@ def main() -> None:
         st.stop()
     # Batch descent's limit: 2/λ_max of XᵀX/m (least squares, Huber), 8/λ_max for
     # the flatter log-loss, 4/λ_max for softmax; an L2 penalty lowers it.
-    problem = cache.problem(dataset_id, dataset, shared=shared)
+    problem = cache.problem(dataset_id, dataset, settings, shared=shared)
     stable = stable_rate(problem, settings, dataset.n_samples)
     if rule == "plain" and "batch" in variants and learning_rate > stable:
         formula = {"logistic": "8/λ_max", "softmax": "4/λ_max"}.get(model, "2/λ_max")
