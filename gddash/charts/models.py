@@ -86,7 +86,7 @@ def coefficient_path(path: pd.DataFrame, chosen_alpha: float) -> alt.LayerChart:
     y = alt.Y(
         field="coefficient",
         type="quantitative",
-        axis=alt.Axis(format="~g", title="coefficient", titleLimit=0),
+        axis=alt.Axis(format="~f", title="coefficient", titleLimit=0),
     )
     legend = (
         alt.Legend(
