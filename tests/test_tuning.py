@@ -12,7 +12,13 @@ import pytest
 from gddash import compare, data
 from gddash.compare import CompareSettings
 from gddash.data import Dataset, PrepareOptions
-from gddash.engine import LinearRegression, LogisticRegression, Settings, descend
+from gddash.engine import (
+    LinearRegression,
+    LogisticRegression,
+    Settings,
+    descend,
+    logistic_optimum,
+)
 from gddash.errors import DataError, SettingsError
 from gddash.tuning import curvature, range_test, sweep, theory, tuned
 
@@ -60,7 +66,7 @@ def test_eigenvalues_and_kappa_equal_numpy_eigvalsh_of_xtx_over_n(seed):
 def test_the_log_loss_hessian_at_theta_star_is_the_engine_gradients_jacobian():
     X, y = classification()
     problem = LogisticRegression(X, y)
-    star = compare.logistic_optimum(X, y).theta
+    star = logistic_optimum(X, y).theta
     h = 1e-6  # central differences of the engine's gradient: an independent Hessian
     columns = []
     for j in range(X.shape[1]):
