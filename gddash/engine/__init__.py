@@ -7,6 +7,9 @@ With a penalty, an intercept column that it leaves alone, and the optimum:
 settings = Settings(variant="sgd", penalty="elasticnet", alpha=1e-3, l1_ratio=0.5)
 problem = LinearRegression(X, y, intercept=True)
 trace, best = descend(problem, settings), minimum(problem, settings.penalty_term)
+
+Rows that arrive a stretch at a time (a source larger than memory): ``run_rows``
+from ``start_rows(settings, d)``, the state carried from call to call.
 """
 
 from gddash.engine.descent import Plan, descend, plan, warm_up
@@ -28,6 +31,7 @@ from gddash.engine.reference import (
 from gddash.engine.settings import RULES, SCHEDULES, VARIANTS, Settings
 from gddash.engine.shuffle import SHUFFLE_NOTE, epoch_order
 from gddash.engine.softmax import MAX_CLASSES, SoftmaxRegression
+from gddash.engine.stretch import RowUpdates, Stretch, run_rows, start_rows
 from gddash.engine.trace import STATUSES, Trace
 
 __all__ = [
@@ -47,8 +51,10 @@ __all__ = [
     "Objective",
     "Penalty",
     "Plan",
+    "RowUpdates",
     "Settings",
     "SoftmaxRegression",
+    "Stretch",
     "Trace",
     "conditioning",
     "descend",
@@ -57,5 +63,7 @@ __all__ = [
     "logistic_optimum",
     "minimum",
     "plan",
+    "run_rows",
+    "start_rows",
     "warm_up",
 ]
