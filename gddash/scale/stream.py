@@ -2,9 +2,10 @@
 
 Partitions are visited in a seeded random order; their rows pass through a
 shuffle buffer (see ``SHUFFLE_NOTE``); each chunk the buffer lets go is run by
-the engine's own ``descend`` (one pass over the chunk, in the chunk's order,
-θ carried over). For the plain rule with a constant rate this is exactly
-per-row (or per-batch) descent over the streamed order.
+the engine's ``run_rows`` in one call (the compiled loops of ``descend``, with
+θ, the rule's state and the update count carried over, and no evaluation).
+That is exactly per-row (or per-batch) descent over the streamed order, with
+any rule, schedule and penalty.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gddash.engine import LinearRegression, LogisticRegression, Settings, descend
+from gddash.engine import Settings, plan, run_rows, start_rows
 from gddash.errors import SettingsError
 from gddash.scale.columns import Columns, arrays
 from gddash.scale.gram import Scaling
@@ -44,9 +45,9 @@ class StreamSettings:
     Parameters
     ----------
     descent : Settings
-        Variant ("sgd" or "minibatch"), learning rate, batch size, seed,
-        shuffle, penalty (None or "l2"); only the plain rule with a constant
-        schedule, whose state is θ alone, can be carried across chunks exactly.
+        Variant ("sgd" or "minibatch"), rule, schedule, learning rate, batch
+        size, seed, shuffle, penalty: the engine's ``run_rows`` carries the
+        rule's state and the update count from chunk to chunk.
     epochs : float > 0, max_rows : int >= 1 or None, max_seconds : float > 0 or None
         Budgets: whichever ends first ends the run.
     buffer_rows : int >= 1
@@ -70,17 +71,6 @@ class StreamSettings:
             raise SettingsError(
                 f"Streaming runs 'sgd' or 'minibatch'. Got {s.variant!r}: run batch "
                 "descent through gram.batch_trace instead."
-            )
-        if s.rule != "plain" or s.schedule != "constant":
-            raise SettingsError(
-                "Streaming carries only θ from one chunk to the next, so it runs the "
-                f"plain rule with a constant schedule. Got rule={s.rule!r}, "
-                f"schedule={s.schedule!r}: choose rule='plain', schedule='constant'."
-            )
-        if s.penalty not in (None, "l2"):
-            raise SettingsError(
-                f"Streaming supports penalty None or 'l2'. Got {s.penalty!r}: L1's "
-                "running totals cannot be carried across chunks yet."
             )
         checks = [
             ("epochs", self.epochs, 0 < self.epochs < math.inf, "a float in (0, inf)"),
@@ -177,34 +167,44 @@ def stream(
 ) -> Streamed:
     """Stream ``settings.descent.variant`` over ``frame`` (a Dask frame) and record θ.
 
-    ``task`` is "linear" (squared loss) or "logistic". ``progress`` is called
-    after every chunk; when ``stop()`` turns true the run ends there and keeps
-    what it computed. Memory: one partition plus the buffer plus one chunk.
+    ``task`` is "linear" (squared loss) or "logistic". Each chunk the buffer
+    lets go runs through the engine's ``run_rows`` in one call, which carries
+    θ, the rule's state and the update count to the next chunk and evaluates
+    nothing: the recorded θ are evaluated afterwards, together (``to_trace``).
+    A mini-batch split by a chunk's end waits for the rest of its rows, so only
+    an epoch's last batch is short, as in memory. θ is recorded every ``stride``
+    updates, ``stride = ⌈updates / (points − 1)⌉`` as ``descend`` records, so one
+    partition in file order gives ``descend``'s path bit for bit.
+
+    ``progress`` is called after every chunk; when ``stop()`` turns true the run
+    ends there and keeps what it computed. Memory: one partition plus the
+    buffer plus one chunk.
     """
-    s, batch = settings.descent, settings.batch
-    Problem = {"linear": LinearRegression, "logistic": LogisticRegression}[task]
-    budget = math.ceil(settings.epochs * n_rows - 1e-9)
+    s = settings.descent
+    loss = {"linear": "squared", "logistic": "log"}[task]
+    planned = plan(n_rows, dataclasses.replace(s, max_epochs=settings.epochs))
+    batch, per_epoch = planned.batch_size, planned.updates_per_epoch
+    total = planned.n_updates
     if settings.max_rows is not None:
-        budget = min(budget, settings.max_rows)
-    # Recording marks on whole batches, so that chunks never split a batch.
-    grid = np.linspace(0, budget, settings.points) / batch
-    marks = np.unique(np.append(grid.round().astype(int) * batch, budget))
-    marks = marks[marks <= budget]
+        total = min(total, -(-settings.max_rows // batch))
+    stride = max(1, math.ceil(total / (settings.points - 1)))
+
+    def rows_after(t: int) -> int:
+        """Rows processed after t updates (an epoch's last batch may be short)."""
+        epochs, within = divmod(t, per_epoch)
+        return epochs * n_rows + min(within * batch, n_rows)
+
+    budget = rows_after(total)
     rng = np.random.default_rng(s.seed)
-    chunk_settings = dataclasses.replace(
-        s, shuffle=False, max_epochs=1.0, max_updates=None, eps=0.0, tol=None,
-        max_points=2, theta0=None,
-    )  # fmt: skip
-    theta = np.zeros(len(scale.kept) + 1) if s.theta0 is None else np.array(s.theta0)
-    record = [(theta.copy(), 0, 0, 0.0)]
-    rows = updates = 0
+    state = start_rows(s, len(scale.kept) + 1)
+    record = [(state.theta, 0, 0.0)]  # (θ, updates, seconds)
     start = time.perf_counter()
     reason, message = "budget", ""
     partitions = frame.to_delayed()
     buffer = _Buffer(settings.buffer_rows, rng, s.shuffle)
 
     def chunks():
-        """Chunks in streamed order, epoch after epoch (each a whole-batch count)."""
+        """(X, y, epoch ends) in streamed order, epoch after epoch."""
         while True:
             order = (
                 rng.permutation(len(partitions))
@@ -214,42 +214,47 @@ def stream(
             for k, i in enumerate(order):
                 x, y, _ = arrays(partitions[i].compute(), columns)
                 buffer.add(scale.design(x), y)
-                released = buffer.release(final=k == len(partitions) - 1)
+                final = k == len(partitions) - 1
+                released = buffer.release(final=final)
                 if released is not None:
-                    yield released
+                    yield (*released, final)
 
     def elapsed() -> float:
         return time.perf_counter() - start
 
-    for X, y in chunks():
-        at = 0
-        while at < len(y) and rows < budget:
-            # Up to the next recording mark, in whole batches where possible.
-            mark = marks[np.searchsorted(marks, rows, side="right")]
-            take = min(len(y) - at, mark - rows)
-            if take > batch and take % batch:
-                take -= take % batch
-            piece = slice(at, at + take)
-            trace = descend(
-                Problem(X[piece], y[piece], intercept=True),
-                dataclasses.replace(chunk_settings, theta0=tuple(theta)),
+    waiting = None  # rows of a batch that the last chunk split
+    for X, y, epoch_end in chunks():
+        if waiting is not None:
+            X, y = np.concatenate([waiting[0], X]), np.concatenate([waiting[1], y])
+            waiting = None
+        whole = len(y) if epoch_end else len(y) - len(y) % batch
+        take = min(whole, (total - state.updates) * batch)
+        if take < len(y) and not epoch_end:
+            waiting = (X[take:], y[take:])
+        t0, seconds0 = state.updates, elapsed()
+        done = run_rows(
+            X[:take], y[:take], state, s, n_samples=n_rows, stride=stride, loss=loss
+        )
+        state, seconds1 = done.state, elapsed()
+        # A recorded θ's time: interpolated in the chunk by its update count.
+        share = (done.steps - t0) / max(state.updates - t0, 1)
+        seconds = seconds0 + (seconds1 - seconds0) * share
+        record.extend(zip(done.thetas, done.steps.tolist(), seconds, strict=True))
+        if done.blew_up:
+            reason = "diverged"
+            message = (
+                f"Diverged: a prediction overflowed at update {state.updates + 1}: "
+                f"lower the learning rate (try {s.learning_rate / 10:.3g})."
             )
-            theta = trace.theta.copy()
-            at += take
-            rows += take
-            updates += math.ceil(take / batch)
-            if trace.status == "diverged":
-                reason, message = "diverged", trace.message
-                break
-            if rows in marks or rows >= budget:
-                record.append((theta.copy(), rows, updates, elapsed()))
+            break
+        rows = rows_after(state.updates)
         if progress is not None:
             spent = elapsed()
             left = spent / max(rows, 1) * (budget - rows)
             if settings.max_seconds is not None:
                 left = min(left, max(settings.max_seconds - spent, 0.0))
             progress(Progress(rows, rows / n_rows, spent, left))
-        if reason == "diverged" or rows >= budget:
+        if state.updates >= total:
             break
         if settings.max_seconds is not None and elapsed() >= settings.max_seconds:
             reason = "seconds"
@@ -257,17 +262,19 @@ def stream(
         if stop is not None and stop():
             reason = "stopped"
             break
-    if record[-1][1] != rows:
-        record.append((theta.copy(), rows, updates, elapsed()))
-    thetas, counts, steps, seconds = zip(*record, strict=True)
+    if record[-1][1] != state.updates:
+        record.append((state.theta, state.updates, elapsed()))
+    thetas, steps, seconds = zip(*record, strict=True)
+    steps = np.array(steps, dtype=np.int64)
+    rows_done = rows_after(state.updates)
     return Streamed(
         np.array(thetas),
-        np.array(counts, dtype=np.int64),
-        np.array(steps, dtype=np.int64),
-        np.array(seconds),
+        np.array([rows_after(int(t)) for t in steps], dtype=np.int64),
+        steps,
+        np.array(seconds, dtype=float),
         reason,
-        message or _message(reason, rows, n_rows),
-        (shuffle_note(settings.buffer_rows, len(theta)),) if s.shuffle else (),
+        message or _message(reason, rows_done, n_rows),
+        (shuffle_note(settings.buffer_rows, len(state.theta)),) if s.shuffle else (),
     )
 
 
@@ -289,9 +296,20 @@ def to_trace(
     """A ``Trace`` of a streamed run: full-data losses at every recorded θ from
     ``evaluate(thetas)`` (one pass for them all, or O(d²) each for the squared loss).
     """
-    from gddash.engine import Trace
+    from gddash.engine import Trace, rules
 
     losses, grads = evaluate(streamed.thetas)
+    s = settings.descent
+    per_epoch = plan(n_rows, dataclasses.replace(s, max_epochs=1.0))
+    schedule = (
+        rules.SCHEDULE_IDS[s.schedule], s.learning_rate, per_epoch.updates_per_epoch,
+        s.power_t, s.drop, s.step_epochs, s.decay,
+    )  # fmt: skip
+    kind, lr0, *constants = schedule
+    rates = [
+        rules.learning_rate_at(kind, lr0, max(int(t), 1), *constants)
+        for t in streamed.updates
+    ]
     diverged = streamed.reason == "diverged" or not np.isfinite(losses[-1])
     status = "diverged" if diverged else "max_iter"
     return Trace(
@@ -302,7 +320,7 @@ def to_trace(
         loss=np.asarray(losses, dtype=float),
         val_loss=None,
         gradient=np.asarray(grads, dtype=float),
-        learning_rate=np.full(len(losses), settings.descent.learning_rate),
+        learning_rate=np.array(rates, dtype=float),
         path=streamed.thetas.copy(),
         status=status,
         reason="diverged" if diverged else "budget",
