@@ -58,6 +58,20 @@ def test_reading_is_lazy_and_sees_every_file(root):
     assert len(frame.compute()) == 6
 
 
+def test_a_parquet_file_is_read_in_partitions_of_whole_row_groups(tmp_path):
+    """Partitions hold about ``blocksize`` (whole row groups), not a whole file,
+    so a pass's memory is bounded by the block size, not by the file's."""
+    frame = pd.DataFrame({"x": range(4000), "y": range(4000)}, dtype=float)
+    frame.to_parquet(tmp_path / "big.parquet", row_group_size=500, index=False)
+    source = resolve("big.parquet", Access(tmp_path))
+    parts = sources.read(source, blocksize="20kB").to_delayed()
+    sizes = [len(p.compute()) for p in parts]
+    assert sum(sizes) == 4000 and len(sizes) > 1
+    assert all(size % 500 == 0 and size <= 2000 for size in sizes)
+    whole = sources.read(source, blocksize="10MB").to_delayed()
+    assert len(whole) == 1
+
+
 @pytest.mark.parametrize(
     ("location", "message"),
     [

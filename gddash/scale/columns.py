@@ -75,8 +75,13 @@ def choose(
     return columns, frame[columns.names]
 
 
-def arrays(part: pd.DataFrame, columns: Columns) -> tuple[np.ndarray, np.ndarray, int]:
-    """A partition as (x (m, p), y (m,), rows dropped for a missing value)."""
+def complete_rows(part: pd.DataFrame, columns: Columns) -> tuple[np.ndarray, int]:
+    """A partition's chosen columns as one float64 array (m, p + 1), features then
+    target, rows with a missing value dropped; and how many were dropped.
+
+    Often a read-only view of the partition (pandas keeps a frame of one dtype as
+    one column-major block), so nothing is copied unless a row is dropped.
+    """
     missing = [c for c in columns.names if c not in part.columns]
     if missing:
         raise DataError(
@@ -84,10 +89,17 @@ def arrays(part: pd.DataFrame, columns: Columns) -> tuple[np.ndarray, np.ndarray
             "must hold the chosen columns."
         )
     values = part[columns.names].to_numpy(dtype=np.float64, na_value=np.nan)
+    # One sum per column finds a NaN or ±inf anywhere (they propagate); only
+    # then is each row checked.
+    if np.isfinite(values.sum(axis=0)).all():
+        return values, 0
     complete = np.isfinite(values).all(axis=1)
-    dropped = int(len(values) - complete.sum())
-    if dropped:
-        values = values[complete]
+    return values[complete], int(len(values) - complete.sum())
+
+
+def arrays(part: pd.DataFrame, columns: Columns) -> tuple[np.ndarray, np.ndarray, int]:
+    """A partition as (x (m, p), y (m,), rows dropped for a missing value)."""
+    values, dropped = complete_rows(part, columns)
     return np.ascontiguousarray(values[:, :-1]), values[:, -1].copy(), dropped
 
 

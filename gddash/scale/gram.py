@@ -16,7 +16,7 @@ import numpy as np
 
 from gddash.engine import LinearRegression
 from gddash.errors import DataError
-from gddash.scale.columns import Columns, arrays
+from gddash.scale.columns import Columns, complete_rows
 
 
 @dataclass(frozen=True)
@@ -30,9 +30,9 @@ class Moments:
 
 
 def partition_moments(part, columns: Columns) -> Moments:
-    """One partition's moments (a task of the pass)."""
-    x, y, dropped = arrays(part, columns)
-    values = np.column_stack([x, y])
+    """One partition's moments (a task of the pass): its column means, then the
+    co-moments of the centred block as one product cᵀc (BLAS)."""
+    values, dropped = complete_rows(part, columns)
     n = len(values)
     if n == 0:
         k = len(columns.names)

@@ -206,13 +206,20 @@ def read(source: Source, columns: list[str] | None = None, *, blocksize: str = "
     """A lazy ``dask.dataframe.DataFrame`` of ``source`` (only ``columns`` if given).
 
     Nothing is read but the schema: rows are read pass by pass, partition by
-    partition. CSV files are cut into ``blocksize`` partitions.
+    partition. A partition holds at most about ``blocksize`` of data, so that the
+    memory of a pass (a partition per thread) does not grow with the source: CSV
+    files are cut into blocks of that size; Parquet files into runs of whole row
+    groups (``split_row_groups="adaptive"`` reads every file's footer to plan
+    them; a row group is the smallest piece Parquet can be read in, so one larger
+    than ``blocksize`` is a partition of its own).
     """
     dd = require_dask()
     paths = list(source.paths) if not source.remote else source.paths[0]
     try:
         if source.format == "parquet":
-            return dd.read_parquet(paths, columns=columns)
+            return dd.read_parquet(
+                paths, columns=columns, split_row_groups="adaptive", blocksize=blocksize
+            )
         return dd.read_csv(paths, usecols=columns, blocksize=blocksize)
     except (OSError, ValueError) as error:
         raise DataError(f"Could not read {source.location!r}: {error}") from None
