@@ -85,11 +85,18 @@ class Scaling:
         return ("intercept", *self.names)
 
     def design(self, x: np.ndarray) -> np.ndarray:
-        """The standardised design [1, z] (m, k + 1) of raw feature rows x (m, p)."""
+        """The standardised design [1, z] (m, k + 1) of raw feature rows x (m, p).
+
+        z is formed in x's own layout (a partition's columns are column-major),
+        then copied into the row-major design the compiled loops read: one
+        transposing copy instead of strided arithmetic (the same numbers).
+        """
+        every = len(self.kept) == x.shape[1]  # then kept is 0..p−1: no copy of x
+        z = (x if every else x[:, self.kept]) - self.means
+        z /= self.scales
         X = np.empty((len(x), len(self.kept) + 1))
         X[:, 0] = 1.0
-        np.subtract(x[:, self.kept], self.means, out=X[:, 1:])
-        X[:, 1:] /= self.scales
+        X[:, 1:] = z
         return X
 
 

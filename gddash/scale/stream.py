@@ -10,20 +10,24 @@ any rule, schedule and penalty.
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import dataclasses
 import math
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
 from gddash.engine import Settings, plan, run_rows, start_rows
 from gddash.errors import SettingsError
-from gddash.scale.columns import Columns, arrays
+from gddash.scale.columns import Columns, complete_rows
 from gddash.scale.gram import Scaling
 
 BUFFER_ROWS = 65_536
+READ_AHEAD = 1  # partitions read, each in a thread, while the descent runs
 SHUFFLE_NOTE = (
     "Rows are not fully shuffled: each epoch visits the partitions in a seeded "
     "random order, and rows are shuffled within a buffer of {buffer:,} rows "
@@ -145,8 +149,9 @@ class _Buffer:
         if self.x is None or (not final and len(self.x) < self.size):
             return None
         if self.shuffle:
+            # np.take gathers rows several times faster than fancy indexing.
             order = self.rng.permutation(len(self.x))
-            self.x, self.y = self.x[order], self.y[order]
+            self.x, self.y = np.take(self.x, order, axis=0), np.take(self.y, order)
         keep = 0 if final else self.size // 2
         cut = len(self.x) - keep
         out = (self.x[:cut], self.y[:cut])
@@ -177,8 +182,8 @@ def stream(
     partition in file order gives ``descend``'s path bit for bit.
 
     ``progress`` is called after every chunk; when ``stop()`` turns true the run
-    ends there and keeps what it computed. Memory: one partition plus the
-    buffer plus one chunk.
+    ends there and keeps what it computed. Memory: two partitions (the next
+    one is read while this one is descended on) plus the buffer and one chunk.
     """
     s = settings.descent
     loss = {"linear": "squared", "logistic": "log"}[task]
@@ -195,73 +200,91 @@ def stream(
         return epochs * n_rows + min(within * batch, n_rows)
 
     budget = rows_after(total)
-    rng = np.random.default_rng(s.seed)
+    # Two streams of random numbers, so that the next epoch's partition order
+    # can be drawn while this epoch's rows are still being shuffled.
+    order_rng, buffer_rng = np.random.default_rng(s.seed).spawn(2)
     state = start_rows(s, len(scale.kept) + 1)
     record = [(state.theta, 0, 0.0)]  # (θ, updates, seconds)
     start = time.perf_counter()
     reason, message = "budget", ""
     partitions = frame.to_delayed()
-    buffer = _Buffer(settings.buffer_rows, rng, s.shuffle)
+    buffer = _Buffer(settings.buffer_rows, buffer_rng, s.shuffle)
+
+    def visits():
+        """(partition, last of its epoch) in streamed order, epoch after epoch."""
+        last = len(partitions) - 1
+        while True:
+            order = order_rng.permutation(len(partitions)) if s.shuffle else None
+            for k in range(len(partitions)):
+                yield (partitions[k if order is None else order[k]], k == last)
+
+    def load(partition):
+        """A partition's standardised design and target (in the reading thread)."""
+        values, _ = complete_rows(partition.compute(), columns)
+        return scale.design(values[:, :-1]), np.ascontiguousarray(values[:, -1])
 
     def chunks():
-        """(X, y, epoch ends) in streamed order, epoch after epoch."""
-        while True:
-            order = (
-                rng.permutation(len(partitions))
-                if s.shuffle
-                else range(len(partitions))
-            )
-            for k, i in enumerate(order):
-                x, y, _ = arrays(partitions[i].compute(), columns)
-                buffer.add(scale.design(x), y)
-                final = k == len(partitions) - 1
-                released = buffer.release(final=final)
+        """(X, y, epoch ends) in streamed order. The next ``READ_AHEAD``
+        partitions are read by as many threads while this one's rows are
+        descended on (the compiled loop releases the GIL)."""
+        with ThreadPoolExecutor(max_workers=READ_AHEAD) as reader:
+            upcoming = visits()
+            pending = collections.deque()
+            for partition, final in upcoming:
+                pending.append((reader.submit(load, partition), final))
+                if len(pending) <= READ_AHEAD:
+                    continue
+                loaded, this_final = pending.popleft()
+                buffer.add(*loaded.result())
+                released = buffer.release(final=this_final)
                 if released is not None:
-                    yield (*released, final)
+                    yield (*released, this_final)
 
     def elapsed() -> float:
         return time.perf_counter() - start
 
     waiting = None  # rows of a batch that the last chunk split
-    for X, y, epoch_end in chunks():
-        if waiting is not None:
-            X, y = np.concatenate([waiting[0], X]), np.concatenate([waiting[1], y])
-            waiting = None
-        whole = len(y) if epoch_end else len(y) - len(y) % batch
-        take = min(whole, (total - state.updates) * batch)
-        if take < len(y) and not epoch_end:
-            waiting = (X[take:], y[take:])
-        t0, seconds0 = state.updates, elapsed()
-        done = run_rows(
-            X[:take], y[:take], state, s, n_samples=n_rows, stride=stride, loss=loss
-        )
-        state, seconds1 = done.state, elapsed()
-        # A recorded θ's time: interpolated in the chunk by its update count.
-        share = (done.steps - t0) / max(state.updates - t0, 1)
-        seconds = seconds0 + (seconds1 - seconds0) * share
-        record.extend(zip(done.thetas, done.steps.tolist(), seconds, strict=True))
-        if done.blew_up:
-            reason = "diverged"
-            message = (
-                f"Diverged: a prediction overflowed at update {state.updates + 1}: "
-                f"lower the learning rate (try {s.learning_rate / 10:.3g})."
+    # Closing the chunks ends the reading thread, also on an early stop.
+    with contextlib.closing(chunks()) as released:
+        for X, y, epoch_end in released:
+            if waiting is not None:
+                X, y = np.concatenate([waiting[0], X]), np.concatenate([waiting[1], y])
+                waiting = None
+            whole = len(y) if epoch_end else len(y) - len(y) % batch
+            take = min(whole, (total - state.updates) * batch)
+            if take < len(y) and not epoch_end:
+                waiting = (X[take:], y[take:])
+            t0, seconds0 = state.updates, elapsed()
+            done = run_rows(
+                X[:take], y[:take], state, s, n_samples=n_rows, stride=stride, loss=loss
             )
-            break
-        rows = rows_after(state.updates)
-        if progress is not None:
-            spent = elapsed()
-            left = spent / max(rows, 1) * (budget - rows)
-            if settings.max_seconds is not None:
-                left = min(left, max(settings.max_seconds - spent, 0.0))
-            progress(Progress(rows, rows / n_rows, spent, left))
-        if state.updates >= total:
-            break
-        if settings.max_seconds is not None and elapsed() >= settings.max_seconds:
-            reason = "seconds"
-            break
-        if stop is not None and stop():
-            reason = "stopped"
-            break
+            state, seconds1 = done.state, elapsed()
+            # A recorded θ's time: interpolated in the chunk by its update count.
+            share = (done.steps - t0) / max(state.updates - t0, 1)
+            seconds = seconds0 + (seconds1 - seconds0) * share
+            record.extend(zip(done.thetas, done.steps.tolist(), seconds, strict=True))
+            if done.blew_up:
+                reason = "diverged"
+                message = (
+                    f"Diverged: a prediction overflowed at update {state.updates + 1}: "
+                    f"lower the learning rate (try {s.learning_rate / 10:.3g})."
+                )
+                break
+            rows = rows_after(state.updates)
+            if progress is not None:
+                spent = elapsed()
+                left = spent / max(rows, 1) * (budget - rows)
+                if settings.max_seconds is not None:
+                    left = min(left, max(settings.max_seconds - spent, 0.0))
+                progress(Progress(rows, rows / n_rows, spent, left))
+            if state.updates >= total:
+                break
+            if settings.max_seconds is not None and elapsed() >= settings.max_seconds:
+                reason = "seconds"
+                break
+            if stop is not None and stop():
+                reason = "stopped"
+                break
     if record[-1][1] != state.updates:
         record.append((state.theta, state.updates, elapsed()))
     thetas, steps, seconds = zip(*record, strict=True)
