@@ -32,7 +32,7 @@ MAX_LINE_BYTES = 64 * 1024
 # A comparison's work in row x parameter products (``compare.work``): at most
 # about two seconds of one core here, whatever the shape of the data
 # (benchmarks/abuse.py measures the worst links this allows).
-COMPARISON_WORK = 180_000_000
+COMPARISON_WORK = 150_000_000
 # The optimum reference of an objective with no closed form (FISTA for L1 on the
 # log-loss or softmax, Newton, L-BFGS): at most this many iterations, and fewer on
 # large data so that its passes stay within a tenth of a comparison (an iris
