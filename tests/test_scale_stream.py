@@ -143,3 +143,22 @@ def test_a_run_that_blows_up_stops_there_and_says_what_to_do():
     assert run.reason == "diverged" and run.rows[-1] < 600
     assert "lower the learning rate (try 100)" in run.message
     assert np.isfinite(run.thetas).all()
+
+
+def test_an_empty_last_partition_still_ends_the_epoch():
+    """Rows of a batch wait across chunks only within an epoch: when the last
+    partition has no complete row, the epoch still ends with its short batch."""
+    table = data()
+    table.loc[210:, "y"] = np.nan  # the last of 8 partitions: 30 incomplete rows
+    frame, scale, stats, _, _ = prepared(table, 8)
+    kept = table.iloc[:210]
+    X, y = scale.design(kept[["a", "b"]].to_numpy()), kept["y"].to_numpy()
+    descent = Settings(
+        variant="minibatch", learning_rate=0.02, batch_size=8, shuffle=False
+    )
+    settings = StreamSettings(descent=descent, epochs=2.0, points=3)
+    streamed = stream(frame, COLUMNS, scale, stats.n, settings)
+    problem = LinearRegression(X, y, intercept=True)
+    expected = descend(problem, replace(descent, max_epochs=2.0, max_points=3))
+    assert stats.n == 210
+    np.testing.assert_array_equal(streamed.thetas, expected.path)

@@ -131,7 +131,8 @@ class _Buffer:
     """Rows waiting to be let go; shuffled with ``rng`` when ``shuffle`` is on.
 
     When it holds ``size`` rows or more, it shuffles and lets go all but a random
-    half-buffer, which stays to mix with the next partition.
+    half-buffer, which stays to mix with the next partition. Unshuffled, it lets
+    every row go at once: holding rows back would change nothing but the copies.
     """
 
     def __init__(self, size: int, rng, shuffle: bool) -> None:
@@ -146,13 +147,16 @@ class _Buffer:
 
     def release(self, final: bool):
         """The rows let go now (possibly none); ``final`` empties the buffer."""
-        if self.x is None or (not final and len(self.x) < self.size):
+        if self.x is None:
+            return None
+        held = len(self.x)
+        if not final and (held == 0 or (self.shuffle and held < self.size)):
             return None
         if self.shuffle:
             # np.take gathers rows several times faster than fancy indexing.
             order = self.rng.permutation(len(self.x))
             self.x, self.y = np.take(self.x, order, axis=0), np.take(self.y, order)
-        keep = 0 if final else self.size // 2
+        keep = 0 if final or not self.shuffle else self.size // 2
         cut = len(self.x) - keep
         out = (self.x[:cut], self.y[:cut])
         self.x, self.y = self.x[cut:], self.y[cut:]
