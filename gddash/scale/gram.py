@@ -18,6 +18,8 @@ from gddash.engine import LinearRegression
 from gddash.errors import DataError
 from gddash.scale.columns import Columns, complete_rows
 
+BLOCK_ROWS = 65_536  # rows centred at a time: a few MB, never a partition's copy
+
 
 @dataclass(frozen=True)
 class Moments:
@@ -31,15 +33,18 @@ class Moments:
 
 def partition_moments(part, columns: Columns) -> Moments:
     """One partition's moments (a task of the pass): its column means, then the
-    co-moments of the centred block as one product cᵀc (BLAS)."""
+    co-moments Σ (v − v̄)(v − v̄)ᵀ as products cᵀc (BLAS) of centred blocks of
+    ``BLOCK_ROWS`` rows, so that no centred copy of the whole partition is made."""
     values, dropped = complete_rows(part, columns)
-    n = len(values)
+    n, k = values.shape
     if n == 0:
-        k = len(columns.names)
         return Moments(0, np.zeros(k), np.zeros((k, k)), dropped)
     mean = values.mean(axis=0)
-    centred = values - mean
-    return Moments(n, mean, centred.T @ centred, dropped)
+    comoment = np.zeros((k, k))
+    for start in range(0, n, BLOCK_ROWS):
+        centred = values[start : start + BLOCK_ROWS] - mean
+        comoment += centred.T @ centred
+    return Moments(n, mean, comoment, dropped)
 
 
 def merge(a: Moments, b: Moments) -> Moments:
@@ -87,16 +92,19 @@ class Scaling:
     def design(self, x: np.ndarray) -> np.ndarray:
         """The standardised design [1, z] (m, k + 1) of raw feature rows x (m, p).
 
-        z is formed in x's own layout (a partition's columns are column-major),
-        then copied into the row-major design the compiled loops read: one
-        transposing copy instead of strided arithmetic (the same numbers).
+        z is formed ``BLOCK_ROWS`` rows at a time in x's own layout (a
+        partition's columns are column-major) and copied into the row-major
+        design the compiled loops read: one transposing copy instead of strided
+        arithmetic, and no whole-partition temporary (the same numbers).
         """
         every = len(self.kept) == x.shape[1]  # then kept is 0..p−1: no copy of x
-        z = (x if every else x[:, self.kept]) - self.means
-        z /= self.scales
         X = np.empty((len(x), len(self.kept) + 1))
         X[:, 0] = 1.0
-        X[:, 1:] = z
+        for start in range(0, len(x), BLOCK_ROWS):
+            rows = x[start : start + BLOCK_ROWS]
+            z = (rows if every else rows[:, self.kept]) - self.means
+            z /= self.scales
+            X[start : start + BLOCK_ROWS, 1:] = z
         return X
 
 

@@ -240,6 +240,7 @@ def stream(
                     continue
                 loaded, this_final = pending.popleft()
                 buffer.add(*loaded.result())
+                del loaded  # the future holds its partition while it lives
                 released = buffer.release(final=this_final)
                 if released is not None:
                     yield (*released, this_final)
@@ -263,6 +264,7 @@ def stream(
                 X[:take], y[:take], state, s, n_samples=n_rows, stride=stride, loss=loss
             )
             state, seconds1 = done.state, elapsed()
+            del X, y  # the next chunk is formed while these would still be held
             # A recorded θ's time: interpolated in the chunk by its update count.
             share = (done.steps - t0) / max(state.updates - t0, 1)
             seconds = seconds0 + (seconds1 - seconds0) * share
