@@ -43,9 +43,15 @@ def make_parquet(folder: Path, n: int, rows_per_file: int, seed: int = 0) -> Non
 
 
 def comparison_rss(folder: Path) -> dict:
-    """A default comparison (1 epoch) in a fresh process: its peak RSS and time."""
+    """A default comparison (1 epoch) in a fresh process: its peak RSS and time.
+
+    The process first tunes glibc as the app's server does once at start
+    (``gddash.allocator``): freed blocks go back to the system, two arenas.
+    """
     code = f"""
 import json, resource, time
+from gddash.allocator import return_freed_memory
+return_freed_memory()
 from gddash.compare import CompareSettings
 from gddash.scale.compare import compare_source
 from gddash.scale.sources import Access, resolve
