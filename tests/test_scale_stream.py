@@ -162,3 +162,21 @@ def test_an_empty_last_partition_still_ends_the_epoch():
     expected = descend(problem, replace(descent, max_epochs=2.0, max_points=3))
     assert stats.n == 210
     np.testing.assert_array_equal(streamed.thetas, expected.path)
+
+
+def test_the_trace_records_the_schedules_rate_at_each_recorded_update():
+    table = data()
+    frame, scale, stats, X, y = prepared(table, 1)
+    descent = Settings(
+        variant="sgd", schedule="invscaling", learning_rate=0.05, shuffle=False,
+        max_points=5,
+    )  # fmt: skip
+    settings = StreamSettings(descent=descent, epochs=2.0, points=5)
+    streamed = stream(frame, COLUMNS, scale, stats.n, settings)
+    compact = gram.compact_problem(gram.gram(stats, scale))
+    trace = to_trace(streamed, compact.evaluate, settings, stats.n)
+    expected = descend(
+        LinearRegression(X, y, intercept=True), replace(descent, max_epochs=2.0)
+    )
+    np.testing.assert_array_equal(trace.learning_rate, expected.learning_rate)
+    np.testing.assert_allclose(trace.loss, expected.loss, rtol=1e-10)

@@ -329,16 +329,16 @@ def to_trace(
 
     losses, grads = evaluate(streamed.thetas)
     s = settings.descent
-    per_epoch = plan(n_rows, dataclasses.replace(s, max_epochs=1.0))
-    schedule = (
-        rules.SCHEDULE_IDS[s.schedule], s.learning_rate, per_epoch.updates_per_epoch,
-        s.power_t, s.drop, s.step_epochs, s.decay,
-    )  # fmt: skip
-    kind, lr0, *constants = schedule
-    rates = [
-        rules.learning_rate_at(kind, lr0, max(int(t), 1), *constants)
-        for t in streamed.updates
-    ]
+    per_epoch = plan(n_rows, dataclasses.replace(s, max_epochs=1.0)).updates_per_epoch
+
+    def rate(t: int) -> float:
+        """The schedule's learning rate at update t (as the loops used it)."""
+        return rules.learning_rate_at(
+            rules.SCHEDULE_IDS[s.schedule], s.learning_rate, max(t, 1), per_epoch,
+            s.power_t, s.drop, s.step_epochs, s.decay,
+        )  # fmt: skip
+
+    rates = [rate(int(t)) for t in streamed.updates]
     diverged = streamed.reason == "diverged" or not np.isfinite(losses[-1])
     status = "diverged" if diverged else "max_iter"
     return Trace(
