@@ -14,6 +14,7 @@ import numpy as np
 
 from gddash import compare
 from gddash.data.dataset import Dataset
+from gddash.engine import plan
 from gddash.errors import SettingsError
 from gddash.scale import gram, passes
 from gddash.scale.columns import arrays, choose
@@ -72,19 +73,27 @@ def compare_source(
         if progress is not None:
             progress(label, None)
         run_settings = settings.settings_for(variant, k)
-        if variant == "batch":
+        if variant == "batch" or plan(stats.n, run_settings).as_batch:
+            # A mini-batch of every row is batch descent, as descend runs it.
             traces.append(gram.batch_trace(problem, run_settings, stats.n))
             continue
-        plan = StreamSettings(
+        streaming = StreamSettings(
             descent=run_settings, epochs=settings.epochs, buffer_rows=buffer_rows
         )
         report = None
         if progress is not None:
             report = functools.partial(progress, label)
         streamed = stream(
-            frame, columns, scale, stats.n, plan, task=task, progress=report, stop=stop
+            frame,
+            columns,
+            scale,
+            stats.n,
+            streaming,
+            task=task,
+            progress=report,
+            stop=stop,
         )
-        traces.append(to_trace(streamed, evaluate, plan, stats.n))
+        traces.append(to_trace(streamed, evaluate, streaming, stats.n))
     dataset = _sample(frame, columns, scale, task)
     comparison = compare.assemble(dataset, settings, traces, found)
     if task == "linear":
