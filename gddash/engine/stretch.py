@@ -9,9 +9,10 @@ the rows given, with everything an update depends on carried from one call to
 the next in a ``RowUpdates`` (θ, the rule's m and v, L1's running totals, the
 update count t that schedules and Adam read).
 
-Calling ``run_rows`` epoch by epoch on a run's rows in order, with descend's
-recording stride, gives descend's θ at every recorded update bit for bit
-(``tests/engine/test_stretch.py``). No full-data loss is evaluated here.
+Calling ``run_rows`` epoch by epoch on a run's rows in file order, with
+descend's recording stride, gives the θ of ``descend`` with ``shuffle=False`` at
+every recorded update bit for bit (``tests/engine/test_stretch.py``). The row
+order is the caller's: nothing is shuffled, and no full-data loss is evaluated.
 
 >>> import numpy as np
 >>> from gddash.engine import Settings, run_rows, start_rows
