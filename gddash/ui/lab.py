@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import functools
 import time
-from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
-from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from gddash import (
     charts,
@@ -50,7 +48,7 @@ from gddash.page_settings import (
     VALIDATION_STEP,
     tol_label,
 )
-from gddash.ui import cache, links
+from gddash.ui import cache, links, session_data
 
 PAGE = "lab"
 FORM_KEYS = (
@@ -99,28 +97,6 @@ UPLOAD_LIMITS = (
 )
 
 
-@dataclass(frozen=True)
-class Upload:
-    """The visitor's file: one reference to Streamlit's copy, never a second."""
-
-    name: str
-    size: int
-    key: str  # sha256 of the bytes
-    file: UploadedFile
-
-
-def keep_upload() -> None:
-    """Remember the uploaded file past a page switch; free it when it is cleared."""
-    uploaded = st.session_state.get("upload")
-    cache.forget_session_data()
-    if uploaded is None:
-        st.session_state["_upload"] = None
-        return
-    st.session_state["_upload"] = Upload(
-        uploaded.name, uploaded.size, cache.digest(uploaded.getvalue()), uploaded
-    )
-
-
 def size_text(n_bytes: int) -> str:
     for unit, scale in (("MB", 1e6), ("kB", 1e3)):
         if n_bytes >= scale:
@@ -136,10 +112,8 @@ def settle_data_choices(link, key, summary, frame, sample, usable, targets) -> N
     columns.
     """
     state = st.session_state
-    if state.get("_data_key") != key:
-        if "_data_key" in state:
-            links.forget(PAGE, LAB_DATA_KEYS)
-        state["_data_key"] = key
+    if session_data.claim_compare_data(key):  # other data: its choices go
+        links.forget(PAGE, LAB_DATA_KEYS)
     target = sample.default_target if sample else summary.suggested_target
     links.place(link, "target", targets, target)
     target = state["target"]
@@ -289,12 +263,12 @@ def main() -> None:
             "decimal commas are fine)",
             type=["csv", "txt", "tsv"],
             key="upload",
-            on_change=keep_upload,
+            on_change=session_data.keep_upload,
             help=UPLOAD_LIMITS,
         )
         st.caption(UPLOAD_LIMITS)
         asked_file = state.get("_link_file")
-        upload: Upload | None = state.get("_upload")
+        upload = session_data.current_upload()
         if upload is None:
             links.publish(link, upload_facts)
             if asked_file and asked_file.get("file"):

@@ -33,7 +33,7 @@ from gddash.page_settings import (
     TUNE_METRICS,
 )
 from gddash.tuning import curvature, predictions, range_test, sweep, tuned
-from gddash.ui import cache, links
+from gddash.ui import cache, links, session_data
 
 PAGE = "tune"
 COMPARE_PAGE = "gddash/ui/lab.py"
@@ -56,7 +56,7 @@ def compare_page_data(options: list[str]) -> str:
 def load_table(choice: str) -> tuple[str, pd.DataFrame, bool]:
     """(key, frame, shared) of a sample or of the session's upload."""
     if choice == "upload":
-        upload = st.session_state["_upload"]
+        upload = session_data.current_upload()
         frame, _ = cache.upload_table(upload.key, upload.file.getvalue)
         return upload.key, frame, False
     raw = data.load_sample(choice)
@@ -74,7 +74,7 @@ def settle_data(link, key, summary, sample, usable, targets) -> None:
             links.forget(PAGE, TUNE_DATA_KEYS)
         state["_tune_data_key"] = key
     lab = links.kept_values("lab")
-    same = state.get("_data_key") == key and lab.get("target") in targets
+    same = session_data.compare_data_key() == key and lab.get("target") in targets
     if same:
         target, features = lab["target"], list(lab.get("features", []))
     elif sample is not None:
@@ -94,14 +94,14 @@ def open_in_compare(values: dict[str, object], data_key: str) -> None:
 
     The compare page settles each widget from session state first and, after a
     page switch, from what it last published (``links.kept_values``); both get
-    the run's values. ``_data_key`` tells it they belong to this data, so it
+    the run's values. Claiming the data tells it they belong to this data, so it
     does not replace them with the data's suggestions.
     """
     state = st.session_state
     links.kept_values("lab").update(values)
     for key, value in values.items():
         state[key] = value
-    state["_data_key"] = data_key
+    session_data.claim_compare_data(data_key)
     st.switch_page(COMPARE_PAGE)
 
 
@@ -143,7 +143,7 @@ def main() -> None:
     notices = st.container()
 
     # Data ------------------------------------------------------------------------
-    options = list(SAMPLES) + (["upload"] if state.get("_upload") else [])
+    options = list(SAMPLES) + (["upload"] if session_data.current_upload() else [])
     links.place(link, "t_data", options, compare_page_data(options))
     choice = st.selectbox(
         "Data",
