@@ -14,6 +14,7 @@ import os
 import sys
 from pathlib import Path
 
+from gddash.allocator import return_freed_memory
 from gddash.errors import GddashError
 
 
@@ -40,6 +41,9 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command; 0 on success, 2 with a message on a refused input."""
     args = parser().parse_args(argv)
+    # Freed partitions go back to the system at once, as on the server (app.py):
+    # a 4M-row comparison peaked at 1.3-1.5 GB without it, 1.1 GB with it.
+    return_freed_memory()
     try:
         return _compare(args)
     except GddashError as error:
