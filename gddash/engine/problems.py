@@ -20,6 +20,7 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
@@ -199,6 +200,27 @@ class _Rows:
         """max ‖xᵢ‖², computed once (the stochastic stability bound reads it)."""
         return float(_max_row_norm2(self.X))
 
+    # c with ℓ'' <= c for the row loss: the Hessian is then at most c·XᵀX/m.
+    curvature_bound: ClassVar[float] = 1.0
+
+    def stable_learning_rate(self, batch_size: int) -> float:
+        """A learning rate below which plain descent cannot diverge.
+
+        With the Hessian at most c·XᵀX/m (``curvature_bound``): batch below
+        2/(c λ_max(XᵀX/m)); stochastic below 2/(c max‖xᵢ‖²), since each batch's
+        X_BᵀX_B/|B| has λ_max <= max‖xᵢ‖².
+        """
+        scale = 2.0 / self.curvature_bound
+        if batch_size >= self.n_samples:
+            return scale / self._largest_curvature
+        return scale / self._largest_row_norm2
+
+    @functools.cached_property
+    def _largest_curvature(self) -> float:
+        """λ_max(XᵀX/m), computed once: the page asks for it on every rerun."""
+        gram = (self.X.T @ self.X) / self.n_samples
+        return float(np.linalg.eigvalsh(gram)[-1])
+
 
 @dataclass(frozen=True, eq=False, repr=False)
 class LinearRegression(_Rows):
@@ -272,19 +294,10 @@ class LinearRegression(_Rows):
         with np.errstate(all="ignore"):
             return self._val.values(np.atleast_2d(thetas))[0]
 
-    def stable_learning_rate(self, batch_size: int) -> float:
-        """A learning rate below which plain descent cannot diverge.
-
-        Batch: 2/λ_max(XᵀX/m), exact for the quadratic. Stochastic: each batch's
-        curvature X_Bᵀ X_B / |B| has λ_max <= max‖xᵢ‖², so 2/max‖xᵢ‖² is safe.
-        """
-        if batch_size >= self.n_samples:
-            return 2.0 / self._largest_curvature
-        return 2.0 / self._largest_row_norm2
-
     @functools.cached_property
     def _largest_curvature(self) -> float:
-        return float(np.linalg.eigvalsh(self.hessian)[-1])  # λ_max(XᵀX/m)
+        # ℓ'' = 1: 2/λ_max(XᵀX/m) is exact for the quadratic; XᵀX is already held.
+        return float(np.linalg.eigvalsh(self.hessian)[-1])
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -348,17 +361,8 @@ class LogisticRegression(_Rows):
             return None
         return _logistic_values(self.X_val, self.y_val, np.atleast_2d(thetas))[0]
 
-    def stable_learning_rate(self, batch_size: int) -> float:
-        """σ' <= ¼ bounds the Hessian by XᵀX/(4m): 8/λ_max batch, 8/max‖xᵢ‖² rows."""
-        if batch_size >= self.n_samples:
-            return 8.0 / self._largest_curvature
-        return 8.0 / self._largest_row_norm2
-
-    @functools.cached_property
-    def _largest_curvature(self) -> float:
-        """λ_max(XᵀX/m), computed once: the page asks for it on every rerun."""
-        gram = (self.X.T @ self.X) / self.n_samples
-        return float(np.linalg.eigvalsh(gram)[-1])
+    # σ' <= ¼ bounds the Hessian by XᵀX/(4m): 8/λ_max batch, 8/max‖xᵢ‖² rows.
+    curvature_bound: ClassVar[float] = 0.25
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -420,16 +424,8 @@ class HuberRegression(_Rows):
         thetas = np.atleast_2d(thetas)
         return _huber_values(self.X_val, self.y_val, thetas, self.epsilon)[0]
 
-    def stable_learning_rate(self, batch_size: int) -> float:
-        """ℓ'' <= 1 bounds the Hessian by XᵀX/m: 2/λ_max batch, 2/max‖xᵢ‖² rows."""
-        if batch_size >= self.n_samples:
-            return 2.0 / self._largest_curvature
-        return 2.0 / self._largest_row_norm2
-
-    @functools.cached_property
-    def _largest_curvature(self) -> float:
-        gram = (self.X.T @ self.X) / self.n_samples
-        return float(np.linalg.eigvalsh(gram)[-1])
+    # ℓ'' <= 1 bounds the Hessian by XᵀX/m: 2/λ_max batch, 2/max‖xᵢ‖² rows.
+    curvature_bound: ClassVar[float] = 1.0
 
 
 def _huber_values(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
@@ -170,17 +171,9 @@ class SoftmaxRegression(_Rows):
         p = np.exp(scores)
         return p / p.sum(axis=1, keepdims=True)
 
-    def stable_learning_rate(self, batch_size: int) -> float:
-        """diag(p) − ppᵀ ≼ ½ I bounds the Hessian by ½ XᵀX/m ⊗ I (Böhning):
-        4/λ_max batch, 4/max‖xᵢ‖² rows."""
-        if batch_size >= self.n_samples:
-            return 4.0 / self._largest_curvature
-        return 4.0 / self._largest_row_norm2
-
-    @functools.cached_property
-    def _largest_curvature(self) -> float:
-        gram = (self.X.T @ self.X) / self.n_samples
-        return float(np.linalg.eigvalsh(gram)[-1])
+    # diag(p) − ppᵀ ≼ ½ I bounds the Hessian by ½ XᵀX/m ⊗ I (Böhning):
+    # 4/λ_max batch, 4/max‖xᵢ‖² rows.
+    curvature_bound: ClassVar[float] = 0.5
 
 
 def _softmax_values(

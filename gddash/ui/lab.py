@@ -676,7 +676,11 @@ def main() -> None:
     )
     with st.expander("Why each run stopped"):
         for _, row in comparison.table.iterrows():
-            st.markdown(f"**{row['variant']}** — {plain.literal(row['message'])}")
+            variant, message = (
+                plain.literal(row["variant"]),
+                plain.literal(row["message"]),
+            )
+            st.markdown(f"**{variant}** — {message}")
 
     penalty_term = settings.descent.penalty_term
     if penalty_term is not None:
