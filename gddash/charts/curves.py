@@ -50,9 +50,19 @@ BAND_POINTS = 400  # resampled points of a min–max band over seeds
 GAP_FLOOR = 1e-12  # log-gap floor, relative to the loss scale
 
 
+# How θ* was found (the start of ``Optimum.note``), as the legend names it.
+_METHODS = {
+    "coordinate descent": "coordinate descent",
+    "L-BFGS": "L-BFGS",
+    "proximal gradient (FISTA)": "FISTA",
+}
+
+
 def _optimum_label(optimum: Optimum) -> str:
-    how = "closed form" if optimum.closed_form else "Newton"
-    return f"optimal loss ({how})"
+    if optimum.closed_form:
+        return "optimal loss (closed form)"
+    method = next((m for m in _METHODS if optimum.note.startswith(m)), None)
+    return f"optimal loss ({_METHODS.get(method, 'Newton')})"
 
 
 def _x_values(trace: Trace, x: str) -> np.ndarray:
@@ -176,6 +186,13 @@ def _linear_y_domain(comparison: Comparison, rows: pd.DataFrame) -> list[float] 
     return [low, high + 0.05 * (high - low)]
 
 
+# Tick labels between 0.001 and 100,000 (and 0) as plain digits; others as "~g".
+PLAIN_TICKS = (
+    "datum.value == 0 || (abs(datum.value) >= 0.001 && abs(datum.value) < 1e5)"
+    " ? format(datum.value, '~r') : datum.label"
+)
+
+
 @dataclass(frozen=True)
 class _Frame:
     """What every layer of a line chart shares: axes, colours and the legend."""
@@ -193,8 +210,9 @@ class _Frame:
 
     def y_enc(self, field: str) -> alt.Y:
         # "~g": 3e+11 rather than a "300,000,000,000" cut off at the axis edge
-        # when every run diverged; small values read as usual (0.25, 12).
-        axis = self.y_axis or alt.Axis(format="~g", titleLimit=0)
+        # when every run diverged. Vega sets "~g"'s precision from the tick step,
+        # which writes 60 as "6e+1": ordinary magnitudes get plain digits.
+        axis = self.y_axis or alt.Axis(format="~g", labelExpr=PLAIN_TICKS, titleLimit=0)
         scale = {} if self.y_scale is None else {"scale": self.y_scale}
         return alt.Y(
             field=field, type="quantitative", title=self.y_title, axis=axis, **scale
