@@ -57,6 +57,7 @@ from benchmarks.browser import (  # noqa: E402
 from gddash import compare, data, limits  # noqa: E402
 from gddash.compare import CompareSettings  # noqa: E402
 from gddash.data import PrepareOptions  # noqa: E402
+from gddash.engine import Settings  # noqa: E402
 from tests.browser.visitors import ServerSampler, cpu_seconds, rss_mb  # noqa: E402
 
 PEAK_MB = 900
@@ -325,6 +326,10 @@ def epochs_at_limit(sample: str, features: list[str] | None, query: dict) -> flo
             epochs=epochs,
             repeats=int(query.get("repeats", 1)),
             batch_size=int(query.get("bs", 32)),
+            descent=Settings(
+                rule=query.get("rule", "plain"),
+                schedule=query.get("schedule", "constant"),
+            ),
         )
         return compare.work(dataset.n_samples, dataset.n_features, task, settings)
 
@@ -346,6 +351,9 @@ def lab_attacks() -> list[Attack]:
     out = []
     for sample, model, extra in (
         ("large", "linear", {"bs": 1}),
+        # Adam's per-update bookkeeping: four times plain SGD's CPU at the same
+        # products before the work estimate charged each update for its rule.
+        ("large", "linear", {"bs": 1, "rule": "adam", "schedule": "invscaling"}),
         ("breast_cancer", "logistic", {"bs": 1, "rule": "adam"}),
     ):
         frame = data.read_csv(data.load_sample(sample), max_cells=limits.SAMPLE_CELLS)
@@ -368,8 +376,8 @@ def lab_attacks() -> list[Attack]:
 
         out.append(
             Attack(
-                f"compare: {sample}, {model}, {len(features)} features, 10 seeds, "
-                f"{epochs:g} epochs (work limit)",
+                f"compare: {sample}, {model}, {query.get('rule', 'plain')}, "
+                f"{len(features)} features, 10 seeds, {epochs:g} epochs (work limit)",
                 "",
                 make,
             )

@@ -11,7 +11,7 @@ from sklearn.metrics import r2_score
 
 from gddash import compare, data, share
 from gddash.compare import CompareSettings, Optimum
-from gddash.engine import Settings, Trace, least_squares
+from gddash.engine import RULES, SCHEDULES, Settings, Trace, least_squares
 from gddash.errors import SettingsError
 
 
@@ -355,3 +355,22 @@ def test_the_work_estimate_weighs_softmax_classes_huber_and_the_penalty():
     assert compare.work_for(iris, settings) == compare.work(
         iris.n_samples, 3 * iris.n_features, "softmax", settings, n_classes=3
     )
+
+
+def test_the_work_estimate_charges_each_update_for_its_rule_and_schedule():
+    # Per-row SGD on 6 parameters: Adam's per-update bookkeeping (two moments, a
+    # square root and a division per parameter) made a link at the old limit
+    # cost four times plain SGD's CPU; the estimate must grow with it.
+    def work(**descent) -> int:
+        settings = CompareSettings(
+            variants=("sgd",), epochs=1, descent=Settings(**descent)
+        )
+        return compare.work(1000, 6, "linear", settings)
+
+    plain = work()
+    assert plain == 1000 * 6 * 6 + 1000 * 6  # XᵀX once, then 6 products a row
+    assert work(rule="adam") == plain + 1000 * math.ceil(2.5 * 6)
+    assert plain < work(rule="momentum") < work(rule="rmsprop") < work(rule="adam")
+    assert work(schedule="invscaling") > work(schedule="step") > plain
+    assert set(compare.RULE_WORK) == set(RULES)
+    assert set(compare.SCHEDULE_WORK) == set(SCHEDULES)
