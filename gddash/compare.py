@@ -208,10 +208,16 @@ def problem_for(dataset: Dataset, settings: CompareSettings | None = None) -> Pr
 
 
 def identity(problem: object) -> tuple[object, ...]:
-    """What makes two problems of one dataset the same objective: kind, ε, intercept."""
+    """What makes two problems of one dataset the same objective: kind, ε, intercept.
+
+    ε is Huber's alone: the other losses carry an unused class attribute, and
+    counting it made every cached problem look foreign, so each comparison and
+    loss slice built its own (three XᵀX passes a run instead of one).
+    """
+    kind = getattr(problem, "kind", None)
     return (
-        getattr(problem, "kind", None),
-        getattr(problem, "epsilon", None),
+        kind,
+        getattr(problem, "epsilon", None) if kind == "huber" else None,
         getattr(problem, "intercept", None),
     )
 

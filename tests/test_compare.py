@@ -374,3 +374,30 @@ def test_the_work_estimate_charges_each_update_for_its_rule_and_schedule():
     assert work(schedule="invscaling") > work(schedule="step") > plain
     assert set(compare.RULE_WORK) == set(RULES)
     assert set(compare.SCHEDULE_WORK) == set(SCHEDULES)
+
+
+@pytest.mark.parametrize(
+    ("sample", "task", "epsilon"),
+    [
+        ("line", "linear", None),
+        ("line", "linear", 1.35),
+        ("breast_cancer", "logistic", None),
+        ("iris", "softmax", None),
+    ],
+)
+def test_a_given_problem_of_the_same_objective_is_used_not_rebuilt(
+    sample, task, epsilon, monkeypatch
+):
+    dataset = sample_dataset(sample, task)
+    settings = CompareSettings(variants=("batch",), epochs=2, epsilon=epsilon)
+    problem = compare.problem_for(dataset, settings)
+    assert compare.fits(problem, dataset, settings)
+    built = []
+    monkeypatch.setattr(
+        compare, "problem_for", lambda *a, **k: built.append(a) or problem
+    )
+    compare.run(dataset, settings, problem=problem)
+    assert built == []  # the page's cached problem serves the run as it is
+    other = dataclasses.replace(settings, epsilon=2.0 if epsilon else None)
+    if epsilon:  # another Huber ε is another objective
+        assert not compare.fits(problem, dataset, other)
