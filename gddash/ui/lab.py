@@ -220,6 +220,187 @@ def show_notes(notes, *, title: str) -> None:
         st.info("\n".join(f"- {plain.literal(n)}" for n in notes), title=title)
 
 
+def show_results(
+    link: links.Link,
+    link_facts: dict[str, object],
+    comparison: compare.Comparison,
+    *,
+    surface,
+    settings_json: str,
+    share_note: str,
+    timing,
+    path=None,
+    notes=(),
+    surface_note: str | None = None,
+    fit_note: str | None = None,
+) -> None:
+    """The results of a comparison, in memory or on a large source, top to bottom.
+
+    ``surface(i, j)`` is the loss grid over parameters i and j; ``path()`` the
+    coefficient path (asked for only with a penalty of α > 0); ``timing()`` the
+    closing caption, called last so that it can say how long the page took.
+    """
+    st.header("Results", anchor=False)
+    diverged = (comparison.table["status"] == "diverged").any()
+    arrived = comparison.table["epochs to 1%"].notna().any()
+    (st.warning if diverged else st.success if arrived else st.info)(comparison.verdict)
+    timing_caption = st.empty()  # filled at the end with what the visitor waited for
+    show_notes(notes, title="About these numbers:")
+
+    st.subheader("Loss curves", anchor=False)
+    links.show_again(PAGE, "results", ("x_axis", "log_y", "p1", "p2"))
+    links.drawn(PAGE, "results")
+    a, b = st.columns([3, 1])
+    # Radio buttons wrap on a phone; a segmented control ran off its right edge.
+    x_axis = a.radio(
+        "x-axis",
+        list(titles.X_AXIS),
+        key="x_axis",
+        horizontal=True,
+        format_func=SHOWN["x_axis"],
+    )
+    log_y = b.toggle("Log scale", key="log_y")
+    links.publish(link, link_facts)
+    st.altair_chart(
+        charts.loss_curves(comparison, x=x_axis, log_scale=log_y),
+        width="stretch",
+    )
+    st.altair_chart(
+        charts.gradient_norms(comparison, x=x_axis),
+        width="stretch",
+    )
+
+    st.subheader("Comparison", anchor=False)
+    st.dataframe(
+        table.styled(comparison.table),
+        hide_index=True,
+        width="stretch",
+        column_config={"variant": st.column_config.TextColumn(pinned=True)},
+        alt="Comparison table: one row per variant, best values highlighted.",
+    )
+    with st.expander("Why each run stopped"):
+        for _, row in comparison.table.iterrows():
+            variant, message = (
+                plain.literal(row["variant"]),
+                plain.literal(row["message"]),
+            )
+            st.markdown(f"**{variant}** — {message}")
+
+    penalty_term = comparison.settings.descent.penalty_term
+    if penalty_term is not None:
+        st.subheader("Coefficient path", anchor=False)
+        if penalty_term.alpha > 0 and path is not None:
+            coefficients = path()
+            st.altair_chart(
+                charts.coefficient_path(coefficients, penalty_term.alpha).properties(
+                    height=path_height(coefficients["feature"].nunique())
+                ),
+                width="stretch",
+            )
+            st.caption(
+                "Each penalised coefficient of θ* (computed, not descended) over "
+                "the penalty strength α; the dashed line is this run's α."
+            )
+        else:
+            st.info(
+                "With α = 0 the penalty does nothing: choose α above 0 to see the "
+                "coefficients shrink along their path."
+            )
+
+    st.subheader("Loss surface", anchor=False)
+    dataset = comparison.dataset
+    names = list(compare.parameter_names(dataset))
+    links.place(link, "p1", names, names[0])
+    links.place(link, "p2", names, names[min(1, len(names) - 1)])
+    a, b = st.columns(2)
+    p1 = a.selectbox("First parameter", names, key="p1")
+    p2 = b.selectbox("Second parameter", names, key="p2")
+    links.publish(link, link_facts)
+    links.warn(link, SHOWN)  # a link's plotted parameters may not exist here
+    if p1 == p2:
+        st.info("Pick two different parameters to draw the loss surface over them.")
+    else:
+        grid = surface(names.index(p1), names.index(p2))
+        paths = charts.comparison_paths(comparison, grid)
+        star = comparison.optimum.theta
+        marker = (star[names.index(p1)], star[names.index(p2)], comparison.optimum.loss)
+        surface_tab, contour_tab = st.tabs(["3-D surface", "Contours"])
+        about = f"the exact loss over {p1} and {p2}, with each variant's path"
+        with surface_tab:
+            st.plotly_chart(
+                charts.surface_figure(
+                    grid, paths, title="Loss over two parameters", optimum=marker
+                ),
+                key="surface",
+                width="stretch",
+                alt=f"3-D surface of {about}.",
+            )
+        with contour_tab:
+            st.plotly_chart(
+                charts.contour_figure(
+                    grid, paths, title="Contours of the loss", optimum=marker
+                ),
+                key="contours",
+                width="stretch",
+                alt=f"Contour map of {about}.",
+            )
+        if surface_note:
+            st.caption(surface_note)
+
+    st.subheader("Fit", anchor=False)
+    if dataset.task == "softmax":
+        row_sets = ["train"] + (["validation"] if dataset.X_val is not None else [])
+        tabs = st.tabs([titles.VARIANT[v] for v in comparison.traces])
+        for tab, variant in zip(tabs, comparison.traces, strict=True):
+            with tab:
+                for rows in row_sets:
+                    views = charts.class_views(comparison, variant, rows=rows)
+                    if views is None:
+                        st.info("This run's parameters are not finite: no fit.")
+                        break
+                    a, b = st.columns(2)
+                    a.altair_chart(views[0], width="stretch")
+                    b.altair_chart(views[1], width="stretch")
+    else:
+        st.altair_chart(
+            charts.fit_view(comparison),
+            width="stretch",
+        )
+    if fit_note:
+        st.caption(fit_note)
+
+    st.subheader("Take it with you", anchor=False)
+    a, b, c = st.columns(3)
+    a.download_button(
+        "Comparison table (CSV)",
+        export.csv_bytes(comparison.table),
+        file_name="gddash-comparison.csv",
+        on_click="ignore",
+        mime="text/csv",
+        icon=":material/table:",
+    )
+    b.download_button(
+        "Full traces (CSV)",
+        # Built when clicked (every recorded point of every run can be megabytes);
+        # a partial holds the comparison alone, not this page's globals.
+        functools.partial(compare.traces_csv, comparison),
+        file_name="gddash-traces.csv",
+        on_click="ignore",
+        mime="text/csv",
+        icon=":material/timeline:",
+    )
+    c.download_button(
+        "Settings (JSON)",
+        settings_json,
+        file_name="gddash-settings.json",
+        on_click="ignore",
+        mime="application/json",
+        icon=":material/settings:",
+    )
+    st.caption(share_note)
+    timing_caption.caption(timing())
+
+
 # ---------------------------------------------------------------------------------
 # The page
 # ---------------------------------------------------------------------------------
@@ -637,182 +818,33 @@ def main() -> None:
     computed = time.perf_counter() - computed
 
     # 5. Results ----------------------------------------------------------------------
-    st.header("Results", anchor=False)
-    diverged = (comparison.table["status"] == "diverged").any()
-    arrived = comparison.table["epochs to 1%"].notna().any()
-    (st.warning if diverged else st.success if arrived else st.info)(comparison.verdict)
-    timing = st.empty()  # filled at the end with what the visitor waited for
-
-    st.subheader("Loss curves", anchor=False)
-    links.show_again(PAGE, "results", ("x_axis", "log_y", "p1", "p2"))
-    links.drawn(PAGE, "results")
-    a, b = st.columns([3, 1])
-    # Radio buttons wrap on a phone; a segmented control ran off its right edge.
-    x_axis = a.radio(
-        "x-axis",
-        list(titles.X_AXIS),
-        key="x_axis",
-        horizontal=True,
-        format_func=SHOWN["x_axis"],
-    )
-    log_y = b.toggle("Log scale", key="log_y")
-    links.publish(link, upload_facts)
-    st.altair_chart(
-        charts.loss_curves(comparison, x=x_axis, log_scale=log_y),
-        width="stretch",
-    )
-    st.altair_chart(
-        charts.gradient_norms(comparison, x=x_axis),
-        width="stretch",
-    )
-
-    st.subheader("Comparison", anchor=False)
-    st.dataframe(
-        table.styled(comparison.table),
-        hide_index=True,
-        width="stretch",
-        column_config={"variant": st.column_config.TextColumn(pinned=True)},
-        alt="Comparison table: one row per variant, best values highlighted.",
-    )
-    with st.expander("Why each run stopped"):
-        for _, row in comparison.table.iterrows():
-            variant, message = (
-                plain.literal(row["variant"]),
-                plain.literal(row["message"]),
-            )
-            st.markdown(f"**{variant}** — {message}")
-
-    penalty_term = settings.descent.penalty_term
-    if penalty_term is not None:
-        st.subheader("Coefficient path", anchor=False)
-        if penalty_term.alpha > 0:
-            path = coefficient_path(dataset_id, comparison, problem)
-            st.altair_chart(
-                charts.coefficient_path(path, penalty_term.alpha).properties(
-                    height=path_height(path["feature"].nunique())
-                ),
-                width="stretch",
-            )
-            st.caption(
-                "Each penalised coefficient of θ* (computed, not descended) over "
-                "the penalty strength α; the dashed line is this run's α."
-            )
-        else:
-            st.info(
-                "With α = 0 the penalty does nothing: choose α above 0 to see the "
-                "coefficients shrink along their path."
-            )
-
-    st.subheader("Loss surface", anchor=False)
-    names = list(compare.parameter_names(dataset))
-    links.place(link, "p1", names, names[0])
-    links.place(link, "p2", names, names[min(1, len(names) - 1)])
-    a, b = st.columns(2)
-    p1 = a.selectbox("First parameter", names, key="p1")
-    p2 = b.selectbox("Second parameter", names, key="p2")
-    links.publish(link, upload_facts)
-    links.warn(link, SHOWN)  # a link's plotted parameters may not exist here
-    if p1 == p2:
-        st.info("Pick two different parameters to draw the loss surface over them.")
-    else:
-        grid = cache.loss_slice(
-            dataset_id,
-            settings,
-            names.index(p1),
-            names.index(p2),
-            comparison,
-            shared=shared,
-        )
-        paths = charts.comparison_paths(comparison, grid)
-        star = comparison.optimum.theta
-        marker = (star[names.index(p1)], star[names.index(p2)], comparison.optimum.loss)
-        surface_tab, contour_tab = st.tabs(["3-D surface", "Contours"])
-        about = f"the exact loss over {p1} and {p2}, with each variant's path"
-        with surface_tab:
-            st.plotly_chart(
-                charts.surface_figure(
-                    grid, paths, title="Loss over two parameters", optimum=marker
-                ),
-                key="surface",
-                width="stretch",
-                alt=f"3-D surface of {about}.",
-            )
-        with contour_tab:
-            st.plotly_chart(
-                charts.contour_figure(
-                    grid, paths, title="Contours of the loss", optimum=marker
-                ),
-                key="contours",
-                width="stretch",
-                alt=f"Contour map of {about}.",
-            )
-
-    st.subheader("Fit", anchor=False)
-    if dataset.task == "softmax":
-        row_sets = ["train"] + (["validation"] if dataset.X_val is not None else [])
-        tabs = st.tabs([titles.VARIANT[v] for v in comparison.traces])
-        for tab, variant in zip(tabs, comparison.traces, strict=True):
-            with tab:
-                for rows in row_sets:
-                    views = charts.class_views(comparison, variant, rows=rows)
-                    if views is None:
-                        st.info("This run's parameters are not finite: no fit.")
-                        break
-                    a, b = st.columns(2)
-                    a.altair_chart(views[0], width="stretch")
-                    b.altair_chart(views[1], width="stretch")
-    else:
-        st.altair_chart(
-            charts.fit_view(comparison),
-            width="stretch",
-        )
-
-    st.subheader("Take it with you", anchor=False)
-    a, b, c = st.columns(3)
-    a.download_button(
-        "Comparison table (CSV)",
-        export.csv_bytes(comparison.table),
-        file_name="gddash-comparison.csv",
-        on_click="ignore",
-        mime="text/csv",
-        icon=":material/table:",
-    )
-    b.download_button(
-        "Full traces (CSV)",
-        # Built when clicked (every recorded point of every run can be megabytes);
-        # a partial holds the comparison alone, not this page's globals.
-        functools.partial(compare.traces_csv, comparison),
-        file_name="gddash-traces.csv",
-        on_click="ignore",
-        mime="text/csv",
-        icon=":material/timeline:",
-    )
-    c.download_button(
-        "Settings (JSON)",
-        share.settings_json(
+    show_results(
+        link,
+        upload_facts,
+        comparison,
+        surface=lambda i, j: cache.loss_slice(
+            dataset_id, settings, i, j, comparison, shared=shared
+        ),
+        path=lambda: coefficient_path(dataset_id, comparison, problem),
+        settings_json=share.settings_json(
             data=name,
             target=target,
             features=features,
             prepare=options,
             compare=settings,
         ),
-        file_name="gddash-settings.json",
-        on_click="ignore",
-        mime="application/json",
-        icon=":material/settings:",
-    )
-    st.caption(
-        "Every setting on this page is part of its web address: copy the "
-        "address bar to "
-        "share exactly this comparison. With an uploaded file the link names the file "
-        "(name, size and fingerprint) and asks the recipient to upload it."
-    )
-    timing.caption(
-        f"Optimum by {comparison.optimum.note}: loss {comparison.optimum.loss:.6g}. "
-        f"{dataset.n_samples:,} training rows, {n_params} parameters. "
-        f"This page computed in {time.perf_counter() - page_started:.2f} s "
-        "on the server "
-        f"(the runs {computed:.2f} s); your browser then draws the charts."
+        share_note="Every setting on this page is part of its web address: copy the "
+        "address bar to share exactly this comparison. With an uploaded file the "
+        "link names the file (name, size and fingerprint) and asks the recipient "
+        "to upload it.",
+        timing=lambda: (
+            f"Optimum by {comparison.optimum.note}: loss "
+            f"{comparison.optimum.loss:.6g}. "
+            f"{dataset.n_samples:,} training rows, {n_params} parameters. "
+            f"This page computed in {time.perf_counter() - page_started:.2f} s "
+            f"on the server (the runs {computed:.2f} s); your browser then draws "
+            "the charts."
+        ),
     )
 
 
