@@ -9,13 +9,13 @@ URLs are allowed unless GDDASH_DATA_ROOT restricts them.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
 from pathlib import Path
 
 from gddash.allocator import return_freed_memory
 from gddash.errors import GddashError
+from gddash.scale.cluster import SCHEDULER_VARIABLE, scheduler_address
 
 
 def parser() -> argparse.ArgumentParser:
@@ -33,7 +33,21 @@ def parser() -> argparse.ArgumentParser:
     cmd.add_argument("--batch-size", type=int, default=32)
     cmd.add_argument("--seed", type=int, default=0)
     cmd.add_argument("--buffer-rows", type=int, default=65_536)
-    cmd.add_argument("--scheduler", default=os.environ.get("GDDASH_DASK_SCHEDULER"))
+    cmd.add_argument(
+        "--max-rows",
+        type=int,
+        default=None,
+        help="rows each SGD / mini-batch run may process",
+    )
+    cmd.add_argument(
+        "--max-seconds",
+        type=float,
+        default=None,
+        help="seconds each SGD / mini-batch run may take",
+    )
+    cmd.add_argument("--scheduler", default=scheduler_address(),
+                     help=f"a Dask scheduler address (default: ${SCHEDULER_VARIABLE}, "
+                     "else this machine's threads)")  # fmt: skip
     cmd.add_argument("--out", type=Path, required=True)
     return top
 
@@ -55,12 +69,11 @@ def _compare(args: argparse.Namespace) -> int:
     from gddash.compare import CompareSettings
     from gddash.engine import Settings
     from gddash.scale import report
+    from gddash.scale.cluster import scheduler
     from gddash.scale.compare import compare_source
     from gddash.scale.sources import ROOT_VARIABLE, Access, require_dask, resolve
 
     require_dask()
-    import dask
-
     access = Access.from_env() if os.environ.get(ROOT_VARIABLE) else Access("/", True)
     source = resolve(args.source, access)
     settings = CompareSettings(
@@ -69,25 +82,15 @@ def _compare(args: argparse.Namespace) -> int:
         epochs=args.epochs,
         descent=Settings(learning_rate=args.learning_rate, seed=args.seed),
     )
-    client = None
-    if args.scheduler:
-        from distributed import Client
-
-        client = Client(args.scheduler)
-    try:
-        # A Client is Dask's default scheduler once made; else local threads.
-        local = dask.config.set(scheduler="threads")
-        with contextlib.nullcontext() if client is not None else local:
-            comparison, problem = compare_source(
-                source, args.target, args.features, settings, task=args.task,
-                buffer_rows=args.buffer_rows,
-                progress=lambda label, p: print(
-                    label if p is None else f"  {p.rows:,} rows, {p.passes:.3g} "
-                    f"passes, {p.seconds_left:.0f} s left", file=sys.stderr),
-            )  # fmt: skip
-    finally:
-        if client is not None:
-            client.close()
+    with scheduler(args.scheduler):
+        comparison, problem = compare_source(
+            source, args.target, args.features, settings, task=args.task,
+            buffer_rows=args.buffer_rows, max_rows=args.max_rows,
+            max_seconds=args.max_seconds,
+            progress=lambda label, p: print(
+                label if p is None else f"  {p.rows:,} rows, {p.passes:.3g} "
+                f"passes, {p.seconds_left:.0f} s left", file=sys.stderr),
+        )  # fmt: skip
     written = report.write(
         comparison,
         args.out,
@@ -102,6 +105,8 @@ def _compare(args: argparse.Namespace) -> int:
             "batch_size": args.batch_size,
             "seed": args.seed,
             "buffer_rows": args.buffer_rows,
+            "max_rows": args.max_rows,
+            "max_seconds": args.max_seconds,
             "scheduler": args.scheduler or "threads",
             "notes": list(comparison.dataset.notes),
         },

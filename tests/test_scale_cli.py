@@ -62,3 +62,11 @@ def test_a_refused_input_is_a_message_not_a_traceback(tmp_path, capsys):
                  "--out", str(tmp_path / "r")])  # fmt: skip
     assert code == 2
     assert "No column 'nope'" in capsys.readouterr().err
+
+
+def test_a_scheduler_that_is_not_an_address_is_a_message(tmp_path, capsys):
+    table().to_csv(tmp_path / "d.csv", index=False)
+    code = main(["compare", str(tmp_path / "d.csv"), "--target", "y",
+                 "--scheduler", "no-port", "--out", str(tmp_path / "r")])  # fmt: skip
+    assert code == 2
+    assert "Could not reach the Dask scheduler at 'no-port'" in capsys.readouterr().err

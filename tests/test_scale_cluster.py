@@ -1,11 +1,13 @@
-"""The one-pass sums and a streamed run on a distributed cluster equal the local ones."""
+"""Where Dask computes (a scheduler address or local threads), and the one-pass sums
+and a streamed run on a distributed cluster equal the local ones."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from gddash.engine import Settings
-from gddash.scale import gram
+from gddash.errors import DataError
+from gddash.scale import cluster, gram
 from gddash.scale.columns import choose
 from gddash.scale.sources import Access, resolve
 from gddash.scale.stream import StreamSettings, stream
@@ -40,3 +42,39 @@ def test_a_local_cluster_of_two_processes_gives_the_local_results(tmp_path):
     assert there.n == here.n == 3000
     np.testing.assert_array_equal(there.comoment, here.comoment)
     np.testing.assert_array_equal(streamed_there.thetas, streamed_here.thetas)
+
+
+def test_no_address_computes_on_local_threads(monkeypatch):
+    import dask
+
+    monkeypatch.setenv(cluster.SCHEDULER_VARIABLE, "  ")
+    assert cluster.scheduler_address() is None
+    assert cluster.scheduler_address({"GDDASH_DASK_SCHEDULER": "tcp://h:1"}) == (
+        "tcp://h:1"
+    )
+    with cluster.scheduler(None) as client:
+        assert client is None
+        assert dask.base.get_scheduler() is dask.threaded.get
+
+
+def test_an_address_computes_on_that_cluster_and_closes_the_client():
+    import dask
+
+    with distributed.LocalCluster(
+        n_workers=1, processes=False, dashboard_address=None
+    ) as local:
+        with cluster.scheduler(local.scheduler_address) as client:
+            assert dask.base.get_scheduler() == client.get
+            assert dask.delayed(sum)([1, 2]).compute() == 3
+        assert client.status == "closed"
+
+
+@pytest.mark.parametrize("address", ["tcp://127.0.0.1:9", "no-port"])
+def test_an_unreachable_scheduler_is_a_clear_refusal(address):
+    import dask
+
+    refused = pytest.raises(DataError, match=r"Could not reach the Dask scheduler at")
+    with refused, cluster.scheduler(address, timeout=0.5):
+        pass
+    # The failed client left Dask's default alone (it once hung the next pass).
+    assert dask.delayed(sum)([1, 2]).compute() == 3

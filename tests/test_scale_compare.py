@@ -5,6 +5,8 @@ import pandas as pd
 import pytest
 
 from gddash.compare import CompareSettings
+from gddash.engine import LogisticRegression, Settings, descend
+from gddash.errors import SettingsError
 from gddash.scale.compare import compare_source
 from gddash.scale.sources import Access, resolve
 
@@ -22,3 +24,83 @@ def test_a_mini_batch_of_every_row_runs_as_batch_descent(tmp_path):
     batch, minibatch = (comparison.primary(v) for v in ("batch", "minibatch"))
     np.testing.assert_array_equal(minibatch.path, batch.path)
     np.testing.assert_array_equal(minibatch.samples, batch.samples)
+
+
+def regression_source(tmp_path, n=600, files=3, logistic=False):
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(n, 2))
+    y = x @ [1.0, -2.0] + 0.5 + rng.normal(size=n) * 0.3
+    if logistic:
+        y = (y > 0.5) * 1.0
+    data = pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "y": y})
+    per_file = n // files
+    for k in range(files):
+        part = data.iloc[k * per_file : (k + 1) * per_file]
+        part.to_parquet(tmp_path / f"p{k}.parquet", index=False)
+    return resolve(".", Access(tmp_path)), data
+
+
+def test_the_row_budget_ends_streamed_runs_and_leaves_batch_alone(tmp_path):
+    source, _ = regression_source(tmp_path)
+    settings = CompareSettings(epochs=2.0, descent=Settings(learning_rate=0.05))
+    comparison, _ = compare_source(source, "y", None, settings, max_rows=250)
+    assert comparison.primary("sgd").samples[-1] == 250
+    assert comparison.primary("minibatch").samples[-1] == 256  # whole batches
+    assert comparison.primary("batch").samples[-1] == 2 * 600
+    assert "Stopped at its budget after 250 rows" in comparison.primary("sgd").message
+
+
+def test_a_budget_that_is_not_positive_is_refused_before_any_pass(tmp_path):
+    source, _ = regression_source(tmp_path)
+    with pytest.raises(SettingsError, match="'max_seconds' parameter must be"):
+        compare_source(source, "y", None, CompareSettings(), max_seconds=0)
+
+
+def test_stop_ends_the_streamed_run_and_skips_the_remaining_variants(tmp_path):
+    source, _ = regression_source(tmp_path)
+    settings = CompareSettings(epochs=3.0, descent=Settings(learning_rate=0.05))
+    polls = []
+
+    def stop():  # turns true at the second poll inside the SGD run
+        polls.append(1)
+        return len(polls) >= 3
+
+    comparison, _ = compare_source(
+        source, "y", None, settings, buffer_rows=50, stop=stop
+    )
+    assert comparison.settings.variants == ("batch", "sgd")
+    assert list(comparison.traces) == ["batch", "sgd"] and len(comparison.table) == 2
+    sgd = comparison.primary("sgd")
+    rows = int(sgd.samples[-1])
+    assert 0 < rows < 3 * 600
+    assert sgd.message.startswith(f"Stopped by the user after {rows:,} rows")
+    assert comparison.primary("batch").samples[-1] == 3 * 600  # finished first
+
+
+def test_stopped_batch_descent_on_passes_keeps_the_steps_it_took(tmp_path):
+    """Batch descent of the log-loss (a pass per step) stopped after its fifth
+    pass is the first five points of the unstopped run, and says where it stopped."""
+    source, data = regression_source(tmp_path, logistic=True)
+    settings = CompareSettings(
+        variants=("batch", "sgd"), epochs=20.0,
+        descent=Settings(learning_rate=0.5, max_points=100),
+    )  # fmt: skip
+    full, problem = compare_source(source, "y", None, settings, task="logistic")
+    passes = []
+    stopped, _ = compare_source(
+        source, "y", None, settings, task="logistic",
+        stop=lambda: passes.append(1) or len(passes) > 4,
+    )  # fmt: skip
+    batch, reference = stopped.primary("batch"), full.primary("batch")
+    assert list(stopped.traces) == ["batch"]
+    np.testing.assert_array_equal(batch.path, reference.path[:5])
+    np.testing.assert_array_equal(batch.loss, reference.loss[:5])
+    np.testing.assert_array_equal(batch.samples, reference.samples[:5])
+    assert batch.message.startswith("Stopped by the user after 2,400 rows (4 passes)")
+    # The unstopped run is the engine's batch descent on the same rows.
+    X = problem.scale.design(data[["a", "b"]].to_numpy())
+    expected = descend(
+        LogisticRegression(X, data["y"].to_numpy(), intercept=True),
+        settings.settings_for("batch"),
+    )
+    np.testing.assert_allclose(reference.path, expected.path, rtol=1e-10, atol=1e-13)

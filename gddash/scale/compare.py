@@ -7,19 +7,29 @@ a ``gddash.compare.Comparison``, so the table, verdict and charts are the page's
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import time
 from collections.abc import Callable
 
 import numpy as np
 
 from gddash import compare
 from gddash.data.dataset import Dataset
-from gddash.engine import plan
+from gddash.engine import Trace, plan
 from gddash.errors import SettingsError
 from gddash.scale import gram, passes
 from gddash.scale.columns import arrays, choose
 from gddash.scale.sources import Source
-from gddash.scale.stream import BUFFER_ROWS, Progress, StreamSettings, stream, to_trace
+from gddash.scale.stream import (
+    BUFFER_ROWS,
+    Progress,
+    StreamSettings,
+    ending,
+    learning_rates,
+    stream,
+    to_trace,
+)
 
 SAMPLE_ROWS = 10_000  # rows of the first partition kept for the accuracy column
 TASKS = ("linear", "logistic")
@@ -33,14 +43,36 @@ def compare_source(
     *,
     task: str = "linear",
     buffer_rows: int = BUFFER_ROWS,
+    max_rows: int | None = None,
+    max_seconds: float | None = None,
     progress: Callable[[str, Progress | None], None] | None = None,
     stop: Callable[[], bool] | None = None,
 ) -> tuple[compare.Comparison, object]:
     """Run every variant of ``settings`` on ``source``; return (comparison, problem).
 
-    ``progress(label, Progress or None)`` is called as each run starts (None)
-    and after each streamed chunk. R² is over all rows (from the one-pass
-    sums); a logistic comparison's accuracy is over the first partition's rows.
+    Parameters
+    ----------
+    max_rows : int >= 1 or None
+        Rows each streamed run (SGD, mini-batch) may process, besides
+        ``settings.epochs``: whichever ends first ends the run.
+    max_seconds : float > 0 or None
+        Seconds each streamed run may take. Neither budget touches batch
+        descent, whose steps on the squared loss cost O(d²) each; on other
+        losses it takes ``settings.epochs`` passes.
+    progress : callable or None
+        ``progress(label, Progress or None)`` is called as each run starts
+        (None) and after each streamed chunk.
+    stop : callable or None
+        Polled after every streamed chunk, before every pass of batch descent
+        on a pass problem, and between runs. Once it returns True the run in
+        progress ends there (its message says it was stopped by the user and
+        after how many rows) and the remaining runs are skipped: the
+        comparison holds the runs computed (``settings.variants`` narrowed to
+        them). The first run always keeps at least its starting point, and θ*
+        (computed first) is always complete.
+
+    R² is over all rows (from the one-pass sums); a logistic comparison's
+    accuracy is over the first partition's rows.
     """
     if task not in TASKS:
         raise SettingsError(f"The task must be one of {TASKS}. Got {task!r} instead.")
@@ -48,6 +80,8 @@ def compare_source(
         raise SettingsError(
             "A large source is compared on an epochs budget: use budget='epochs'."
         )
+    # The budgets are checked before any pass (StreamSettings names them).
+    StreamSettings(max_rows=max_rows, max_seconds=max_seconds, buffer_rows=buffer_rows)
     columns, frame = choose(source, target, features)
     stats = gram.moments(frame, columns)
     scale = gram.scaling(stats, columns)
@@ -67,18 +101,31 @@ def compare_source(
     def evaluate(thetas):
         return problem.evaluate(thetas, penalty)
 
-    traces = []
+    def stopped() -> bool:
+        return stop is not None and bool(stop())
+
+    done = []  # (variant, trace) of every run computed
     for variant, k in compare.runs_of(settings):
+        if done and stopped():
+            break
         label = compare.run_label(variant, k, settings.repeats)
         if progress is not None:
             progress(label, None)
         run_settings = settings.settings_for(variant, k)
         if variant == "batch" or plan(stats.n, run_settings).as_batch:
             # A mini-batch of every row is batch descent, as descend runs it.
-            traces.append(gram.batch_trace(problem, run_settings, stats.n))
+            if task == "linear" or stop is None:
+                trace = gram.batch_trace(problem, run_settings, stats.n)
+            else:
+                trace = _stoppable_batch(problem, run_settings, stats.n, stopped)
+            done.append((variant, trace))
             continue
         streaming = StreamSettings(
-            descent=run_settings, epochs=settings.epochs, buffer_rows=buffer_rows
+            descent=run_settings,
+            epochs=settings.epochs,
+            max_rows=max_rows,
+            max_seconds=max_seconds,
+            buffer_rows=buffer_rows,
         )
         report = None
         if progress is not None:
@@ -93,17 +140,97 @@ def compare_source(
             progress=report,
             stop=stop,
         )
-        traces.append(to_trace(streamed, evaluate, streaming, stats.n))
+        done.append((variant, to_trace(streamed, evaluate, streaming, stats.n)))
     dataset = _sample(frame, columns, scale, task)
-    comparison = compare.assemble(dataset, settings, traces, found)
+    comparison = _assemble(dataset, settings, done, found)
     if task == "linear":
         comparison = _with_full_r2(comparison, compact, stats)
     else:
         table = comparison.table.rename(
             columns={"accuracy": f"accuracy (first {len(dataset.y):,} rows)"}
         )
-        comparison = _replace(comparison, table=table)
+        comparison = dataclasses.replace(comparison, table=table)
     return comparison, problem
+
+
+def _assemble(dataset, settings, done, found) -> compare.Comparison:
+    """``compare.assemble``, or, after a stop, the comparison of the runs done."""
+    if len(done) == len(compare.runs_of(settings)):
+        return compare.assemble(dataset, settings, [t for _, t in done], found)
+    grouped: dict[str, list[Trace]] = {}
+    for variant, trace in done:
+        grouped.setdefault(variant, []).append(trace)
+    traces = {v: tuple(t) for v, t in grouped.items()}
+    table = compare.summary_table(dataset, traces, found)
+    return compare.Comparison(
+        dataset=dataset,
+        settings=dataclasses.replace(settings, variants=tuple(traces)),
+        traces=traces,
+        optimum=found,
+        table=table,
+        verdict=compare.verdict(table, traces, found),
+    )
+
+
+class _Stopped(Exception):
+    """``stop()`` turned true before a pass of batch descent."""
+
+
+class _Watched:
+    """A pass problem that polls ``stop`` before each pass and keeps every point
+    batch descent evaluated (θ after 0, 1, 2, … updates), so that a stopped run
+    still has its trace."""
+
+    def __init__(self, problem, stop: Callable[[], bool]) -> None:
+        self._problem, self._stop = problem, stop
+        self.seen: list[tuple[np.ndarray, float, np.ndarray, float]] = []
+        self._start = time.perf_counter()
+
+    def __getattr__(self, name: str):
+        return getattr(self._problem, name)
+
+    def evaluate(self, thetas, penalty=None):
+        if self.seen and self._stop():
+            raise _Stopped
+        losses, grads = self._problem.evaluate(thetas, penalty)
+        seconds = time.perf_counter() - self._start
+        self.seen.append((np.array(thetas[0]), losses[0], grads[0], seconds))
+        return losses, grads
+
+
+def _stoppable_batch(problem, settings, n_rows: int, stopped) -> Trace:
+    """Batch descent, one pass per step, that ends where ``stopped()`` turns true."""
+    watched = _Watched(problem, stopped)
+    try:
+        return gram.batch_trace(watched, settings, n_rows)
+    except _Stopped:
+        pass
+    columns = zip(*watched.seen, strict=True)
+    thetas, losses, grads, seconds = (np.array(v) for v in columns)
+    penalty = settings.penalty_term
+    if penalty is not None:
+        losses, _, grads = penalty.add_to(losses, grads, thetas, problem.penalised)
+    # The points descend would have recorded: every stride-th, and the last.
+    updates = np.arange(len(thetas))
+    stride = max(1, -(-len(thetas) // max(settings.max_points - 1, 1)))
+    keep = np.unique(np.append(updates[::stride], updates[-1]))
+    rows = updates[keep].astype(np.int64) * n_rows
+    return Trace(
+        updates=updates[keep],
+        epochs=rows / n_rows,
+        samples=rows,
+        seconds=seconds[keep],
+        loss=losses[keep],
+        val_loss=None,
+        gradient=grads[keep],
+        learning_rate=learning_rates(updates[keep], settings, n_rows),
+        path=thetas[keep],
+        status="max_iter",
+        reason="budget",
+        message=ending("stopped", int(rows[-1]), n_rows),
+        variant="batch",
+        batch_size=n_rows,
+    )
 
 
 def _sample(frame, columns, scale, task: str) -> Dataset:
@@ -132,10 +259,4 @@ def _with_full_r2(comparison, compact, stats):
         if np.isfinite(theta).all():
             loss = float(compact.evaluate(theta[None, :])[0][0])
             table.loc[row, "R²"] = 1.0 - 2.0 * loss / variance
-    return _replace(comparison, table=table)
-
-
-def _replace(comparison, **changes):
-    import dataclasses
-
-    return dataclasses.replace(comparison, **changes)
+    return dataclasses.replace(comparison, table=table)

@@ -302,18 +302,35 @@ def stream(
         steps,
         np.array(seconds, dtype=float),
         reason,
-        message or _message(reason, rows_done, n_rows),
+        message or ending(reason, rows_done, n_rows),
         (shuffle_note(settings.buffer_rows, len(state.theta)),) if s.shuffle else (),
     )
 
 
-def _message(reason: str, rows: int, n_rows: int) -> str:
+def ending(reason: str, rows: int, n_rows: int) -> str:
+    """Why a run ended ("budget", "seconds" or "stopped"), after how many rows."""
     done = f"{rows:,} rows ({rows / n_rows:.3g} passes)"
     return {
         "budget": f"Stopped at its budget after {done}.",
         "seconds": f"Stopped at its time budget after {done}.",
-        "stopped": f"Stopped on request after {done}; what was computed is kept.",
+        "stopped": f"Stopped by the user after {done}; what was computed is kept.",
     }[reason]
+
+
+def learning_rates(updates: np.ndarray, descent: Settings, n_rows: int) -> np.ndarray:
+    """The schedule's learning rate at each of ``updates`` (as the loops used it)."""
+    from gddash.engine import rules
+
+    s = descent
+    per_epoch = plan(n_rows, dataclasses.replace(s, max_epochs=1.0)).updates_per_epoch
+
+    def rate(t: int) -> float:
+        return rules.learning_rate_at(
+            rules.SCHEDULE_IDS[s.schedule], s.learning_rate, max(t, 1), per_epoch,
+            s.power_t, s.drop, s.step_epochs, s.decay,
+        )  # fmt: skip
+
+    return np.array([rate(int(t)) for t in updates], dtype=float)
 
 
 def to_trace(
@@ -325,20 +342,10 @@ def to_trace(
     """A ``Trace`` of a streamed run: full-data losses at every recorded θ from
     ``evaluate(thetas)`` (one pass for them all, or O(d²) each for the squared loss).
     """
-    from gddash.engine import Trace, rules
+    from gddash.engine import Trace
 
     losses, grads = evaluate(streamed.thetas)
-    s = settings.descent
-    per_epoch = plan(n_rows, dataclasses.replace(s, max_epochs=1.0)).updates_per_epoch
-
-    def rate(t: int) -> float:
-        """The schedule's learning rate at update t (as the loops used it)."""
-        return rules.learning_rate_at(
-            rules.SCHEDULE_IDS[s.schedule], s.learning_rate, max(t, 1), per_epoch,
-            s.power_t, s.drop, s.step_epochs, s.decay,
-        )  # fmt: skip
-
-    rates = [rate(int(t)) for t in streamed.updates]
+    rates = learning_rates(streamed.updates, settings.descent, n_rows)
     diverged = streamed.reason == "diverged" or not np.isfinite(losses[-1])
     status = "diverged" if diverged else "max_iter"
     return Trace(
@@ -349,7 +356,7 @@ def to_trace(
         loss=np.asarray(losses, dtype=float),
         val_loss=None,
         gradient=np.asarray(grads, dtype=float),
-        learning_rate=np.array(rates, dtype=float),
+        learning_rate=rates,
         path=streamed.thetas.copy(),
         status=status,
         reason="diverged" if diverged else "budget",
