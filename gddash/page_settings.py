@@ -38,6 +38,13 @@ COLUMN_NAME_LENGTH = 200
 LAB_SAMPLES = {s.key: s for s in data.samples(tasks=data.TASKS)}
 MAX_ALPHA = 1e6
 MAX_HUBER_EPSILON = 1e6
+# The large-data source (a path or URL read through Dask), offered only where the
+# server allows it (gddash.scale.sources.Access); its budgets are per streamed run.
+LARGE = "large"
+LAB_SOURCES = {**titles.SOURCE, LARGE: "Path or URL (large data)"}
+MAX_PATH_LENGTH = 1000
+MAX_ROWS_BUDGET = 10**12
+MAX_SECONDS_BUDGET = 86_400.0
 
 
 def tol_label(tol: float) -> str:
@@ -68,7 +75,7 @@ def _above_zero(text: str) -> float:
 
 
 LAB = (
-    Field("source", choice(titles.SOURCE)),
+    Field("source", choice(LAB_SOURCES)),
     Field("sample", choice({k: s.title for k, s in LAB_SAMPLES.items()})),
     Field("target", _COLUMN),
     Field("features", _COLUMN, many=True),
@@ -100,6 +107,11 @@ LAB = (
     Field("file", text_of_at_most(COLUMN_NAME_LENGTH)),
     Field("bytes", number(0, 1e12, integer=True), write_number),
     Field("sha", text_of_at_most(64)),
+    # The large source: its location and the budgets of a streamed run (0 = none).
+    Field("path", text_of_at_most(MAX_PATH_LENGTH)),
+    Field("big_epochs", number(0.01, MAX_EPOCHS), write_number),
+    Field("big_rows", number(0, MAX_ROWS_BUDGET, integer=True), write_number),
+    Field("big_seconds", number(0.0, MAX_SECONDS_BUDGET), write_number),
 )
 LAB_DEFAULTS: dict[str, object] = {
     "source": "sample",
@@ -130,6 +142,16 @@ LAB_DEFAULTS: dict[str, object] = {
 # Settled from the data, not blindly: they must be columns (or suit the target).
 LAB_DATA_KEYS = ("target", "features", "model", "lr", "p1", "p2")
 LAB_UPLOAD_KEYS = ("file", "bytes", "sha")
+# Settled only when the large source is chosen, so that other pages' addresses
+# do not carry them. Its other settings share the page's keys (target, features,
+# model, variants, lr, bs, seed).
+LARGE_DEFAULTS: dict[str, object] = {
+    "path": "",
+    "big_epochs": 1.0,
+    "big_rows": 0,
+    "big_seconds": 0.0,
+}
+LARGE_LEARNING_RATE = 0.01  # before any pass there is no curvature to suggest one
 
 # --- Explore a function ---------------------------------------------------------------
 

@@ -35,7 +35,9 @@ from gddash.page_settings import (
     LAB_DATA_KEYS,
     LAB_DEFAULTS,
     LAB_SAMPLES,
+    LAB_SOURCES,
     LAB_UPLOAD_KEYS,
+    LARGE,
     LEARNING_RATES,
     MAX_ALPHA,
     MAX_BATCH,
@@ -48,7 +50,7 @@ from gddash.page_settings import (
     VALIDATION_STEP,
     tol_label,
 )
-from gddash.ui import cache, links, session_data
+from gddash.ui import cache, large_source, links, session_data
 
 PAGE = "lab"
 FORM_KEYS = (
@@ -77,7 +79,7 @@ FORM_KEYS = (
 )
 # How a value is named in a link warning (and on its widget).
 SHOWN = {
-    "source": titles.SOURCE.get,
+    "source": LAB_SOURCES.get,
     "sample": lambda key: LAB_SAMPLES[key].title,
     "model": titles.MODEL.get,
     "penalty": titles.PENALTY.get,
@@ -428,9 +430,19 @@ def main() -> None:
     link_notices = st.container()  # filled once the widgets hold their values
 
     # 1. Data -------------------------------------------------------------------------
+    # The large source only where the server's owner allows it (off by default).
+    server = large_source.server_access(large_source.server_settings())
+    if state.get("source") == LARGE and not server.offered:
+        state["source"] = LAB_DEFAULTS["source"]
+        link_notices.warning(
+            "This link compares on large data read from a path or URL, which this "
+            "server does not offer: its owner has not allowed reading files or "
+            "URLs. Showing a bundled sample instead.",
+            icon=":material/link_off:",
+        )
     source = st.segmented_control(
         "Data",
-        list(titles.SOURCE),
+        list(LAB_SOURCES if server.offered else titles.SOURCE),
         key="source",
         required=True,
         format_func=SHOWN["source"],
@@ -438,6 +450,21 @@ def main() -> None:
     sample = None
     other_file = False  # an upload that is not the file the opened link names
     upload_facts: dict[str, object] = {"file": None, "bytes": None, "sha": None}
+    if source == LARGE:
+        large = large_source.section(link, upload_facts, SHOWN, link_notices)
+        show_results(
+            link,
+            upload_facts,
+            large.comparison,
+            notes=large.notes,
+            surface=large.surface,
+            surface_note=large.surface_note,
+            fit_note=large.fit_note,
+            settings_json=large.settings_json(),
+            share_note=large_source.SHARE_NOTE,
+            timing=large.timing,
+        )
+        return
     if source == "upload":
         st.file_uploader(
             "CSV file (comma, semicolon, tab or pipe separated; "

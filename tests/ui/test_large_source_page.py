@@ -1,0 +1,238 @@
+"""The compare page's large source (a path or URL read through Dask), in AppTest.
+
+The server's data folder is a tmp_path holding a partitioned Parquet folder and
+a CSV glob; ``GDDASH_DATA_ROOT`` points at it for the page's process.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from gddash.compare import CompareSettings
+from gddash.engine import Settings
+from gddash.scale.compare import compare_source
+from gddash.scale.sources import Access, resolve
+from gddash.ui import large_source
+from tests.ui.pages import open_page, texts
+
+pytest.importorskip("dask.dataframe")
+
+ROWS = 600  # per file; three files
+
+
+@pytest.fixture
+def root(tmp_path, monkeypatch):
+    """A data folder allowed by the server: parts/ and clicks/ (Parquet; clicks
+    has a 0/1 target) and csvs/ (CSV)."""
+    rng = np.random.default_rng(0)
+    (tmp_path / "parts").mkdir()
+    (tmp_path / "csvs").mkdir()
+    (tmp_path / "clicks").mkdir()
+    for k in range(3):
+        x = rng.normal(size=(ROWS, 2))
+        y = 3.0 + x @ [1.5, -2.0] + 0.1 * rng.normal(size=ROWS)
+        frame = pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "y": y})
+        frame.to_parquet(tmp_path / "parts" / f"part-{k}.parquet", index=False)
+        frame.to_csv(tmp_path / "csvs" / f"part-{k}.csv", index=False)
+        clicks = frame.assign(clicked=(y + rng.normal(size=ROWS) > 3.0).astype(int))
+        clicks.drop(columns="y").to_parquet(
+            tmp_path / "clicks" / f"part-{k}.parquet", index=False
+        )
+    monkeypatch.setenv("GDDASH_DATA_ROOT", str(tmp_path))
+    monkeypatch.delenv("GDDASH_ALLOW_URLS", raising=False)
+    monkeypatch.delenv("GDDASH_DASK_SCHEDULER", raising=False)
+    return tmp_path
+
+
+def data_options(at: AppTest) -> list[str]:
+    """The titles offered by the "Data" segmented control."""
+    return [option.content for option in at.get("button_group")[0].proto.options]
+
+
+def run(at: AppTest) -> AppTest:
+    next(b for b in at.button if "Run on this source" in str(b.label)).click()
+    return at.run()
+
+
+def comparison_table(at: AppTest) -> pd.DataFrame:
+    return next(df.value for df in at.dataframe if "variant" in df.value.columns)
+
+
+def test_the_option_is_hidden_unless_the_server_allows_it(monkeypatch):
+    monkeypatch.delenv("GDDASH_DATA_ROOT", raising=False)
+    monkeypatch.delenv("GDDASH_ALLOW_URLS", raising=False)
+    at = open_page(source="large", path="parts")
+    assert not at.exception
+    assert not any("large data" in option for option in data_options(at))
+    assert "which this server does not offer" in texts(at.warning)
+    assert at.session_state["source"] == "sample"
+    assert len(comparison_table(at)) == 3  # the sample's comparison instead
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("../elsewhere", "contains '..'"),
+        ("/etc/hostname", "is outside the data folder"),
+        ("https://example.com/d.csv", "Reading URLs is off on this server"),
+        ("parts/nothing.parquet", "No file or folder"),
+    ],
+)
+def test_refused_locations_are_named_as_text_and_nothing_runs(root, path, message):
+    at = open_page(source="large", path=path)
+    assert not at.exception
+    assert any("large data" in option for option in data_options(at))
+    shown = texts(at.error)
+    assert message in shown and "could not be used" in shown
+    assert not [b for b in at.button if "Run on this source" in str(b.label)]
+
+
+def test_a_run_shows_the_table_of_compare_source_called_directly(root):
+    at = open_page(source="large", path="parts")
+    assert not at.exception
+    assert at.selectbox(key="target").value == "y"
+    assert at.multiselect(key="features").value == ["a", "b"]
+    assert "Press Run on this source" in texts(at.info)  # a link alone runs nothing
+    assert "not fully shuffled" in texts(at.caption)
+    at = run(at)
+    assert not at.exception
+    shown = comparison_table(at)
+    expected, _ = compare_source(
+        resolve("parts", Access(root)),
+        "y",
+        ["a", "b"],
+        CompareSettings(epochs=1.0, descent=Settings(learning_rate=0.01, seed=0)),
+    )
+    assert list(shown["variant"]) == ["Batch", "Stochastic (SGD)", "Mini-batch"]
+    for column in ("final loss", "distance to θ*", "rows processed"):
+        np.testing.assert_allclose(
+            shown[column].astype(float), expected.table[column].astype(float)
+        )
+    assert f"loss {expected.optimum.loss:.6g}" in texts(at.caption)
+    assert len(at.get("plotly_chart")) == 2  # the surface and its contours
+
+
+def test_a_rows_budget_ends_the_stochastic_runs_early_and_says_so(root):
+    at = open_page(source="large", path="csvs/*.csv", big_rows="500")
+    at = run(at)
+    assert not at.exception
+    table = comparison_table(at).set_index("variant")
+    assert table.loc["Stochastic (SGD)", "rows processed"] == 500
+    assert table.loc["Mini-batch", "rows processed"] <= 500 + 31
+    assert table.loc["Batch", "rows processed"] == 3 * ROWS  # its budget: epochs
+    assert "after 500 rows" in texts(at.markdown)
+
+
+def test_stop_keeps_what_was_computed(root, monkeypatch):
+    # Clicking Stop mid-run is a rerun AppTest cannot make while the script
+    # waits; the button calls the run's stop(), so this calls it after the
+    # first streamed chunk (the run's progress callback is a method of it).
+    def stop_after_first_chunk(*args, progress, **kwargs):
+        job = progress.__self__
+
+        def report(label, done):
+            progress(label, done)
+            if done is not None:
+                job.stop()
+
+        return compare_source(*args, progress=report, **kwargs)
+
+    monkeypatch.setattr(large_source, "compare_source", stop_after_first_chunk)
+    at = open_page(source="large", path="parts", big_epochs="3")
+    at = run(at)
+    assert not at.exception
+    assert "Stopped: the results below hold what was computed" in texts(at.warning)
+    table = comparison_table(at).set_index("variant")
+    assert list(table.index) == ["Batch", "Stochastic (SGD)"]  # mini-batch not run
+    assert table.loc["Stochastic (SGD)", "rows processed"] < 3 * 3 * ROWS
+    assert len(at.get("plotly_chart")) == 2
+
+
+def address(at: AppTest) -> dict[str, list[str]]:
+    query = dict(at.query_params)
+    return {k: list(v) if isinstance(v, list) else [v] for k, v in query.items()}
+
+
+def test_a_shared_link_restores_the_set_up_and_waits_for_a_click(root):
+    asked = {
+        "source": "large",
+        "path": "csvs/*.csv",
+        "target": "a",
+        "features": ["b"],
+        "model": "linear",
+        "big_epochs": "2",
+        "big_rows": "1000",
+        "big_seconds": "30",
+    }
+    a = open_page(**asked)
+    assert not a.exception
+    assert not a.warning  # every value was taken
+    assert a.session_state["features"] == ["b"] and a.session_state["big_rows"] == 1000
+    assert not [df for df in a.dataframe if "variant" in df.value.columns]
+    assert "Press Run on this source" in texts(a.info)
+    link = address(a)  # what the page wrote back: the same set-up
+    assert {k: link[k] for k in asked} == {
+        k: v if isinstance(v, list) else [v] for k, v in asked.items()
+    }
+    b = open_page(None, **link)
+    for key in ("path", "target", "features", "big_epochs", "big_rows", "big_seconds"):
+        assert b.session_state[key] == a.session_state[key], key
+
+
+def test_a_run_waits_while_another_session_holds_the_server(root):
+    at = open_page(source="large", path="parts")
+    assert large_source._SERVER_SLOT.acquire(blocking=False)
+    try:
+        at = run(at)
+    finally:
+        large_source._SERVER_SLOT.release()
+    assert not at.exception
+    assert "Another large comparison is running on this server" in texts(at.warning)
+    assert not [df for df in at.dataframe if "variant" in df.value.columns]
+
+
+def test_a_closed_tab_stops_its_run(root, monkeypatch):
+    # Streamlit calls stop_when_released with the session's runs when the tab
+    # disconnects (the session-scoped cache's on_release).
+    started = threading.Event()
+
+    def until_stopped(*args, stop, **kwargs):
+        started.set()
+        while not stop():
+            threading.Event().wait(0.01)
+        raise large_source.DataError("stopped")
+
+    monkeypatch.setattr(large_source, "compare_source", until_stopped)
+    request = large_source.Request(
+        resolve("parts", Access(root)), "y", ("a",), "linear",
+        CompareSettings(), None, None, None,
+    )  # fmt: skip
+    assert large_source._SERVER_SLOT.acquire(blocking=False)
+    job = large_source.Job(request)
+    job.start()
+    assert started.wait(5)
+    large_source.stop_when_released({"job": job})
+    assert job.wait(5) and not job.stopped  # ended, and not by a visitor's Stop
+    assert large_source._SERVER_SLOT.acquire(blocking=False)  # the slot is free
+    large_source._SERVER_SLOT.release()
+
+
+def test_logistic_regression_runs_with_its_sample_based_notes(root):
+    at = open_page(source="large", path="clicks", model="logistic")
+    assert at.selectbox(key="target").value == "clicked"
+    at = run(at)
+    assert not at.exception
+    table = comparison_table(at)
+    assert f"accuracy (first {ROWS:,} rows)" in table.columns
+    assert f"the loss over the first {ROWS:,} rows" in texts(at.caption)
+    assert len(at.get("plotly_chart")) == 2
+    at.selectbox(key="target").set_value("a")  # numbers, not classes: refused
+    at.multiselect(key="features").set_value(["b"])
+    at = run(at)
+    assert not at.exception
+    assert "holds values other than 0 and 1" in texts(at.error)
