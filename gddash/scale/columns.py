@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from gddash.errors import DataError
+from gddash.scale.schema import check_files
 from gddash.scale.sources import Source, read
 
 
@@ -45,9 +46,10 @@ def choose(
 ):
     """Check the columns against the schema; return (Columns, lazy frame of them).
 
-    ``features=None`` takes every numeric column but the target. A missing
-    column, a text column or (for Parquet) a file whose schema differs is a
-    ``DataError`` naming the column.
+    ``features=None`` takes every numeric column but the target (of the first
+    file). A missing column, a text column, or a file that lacks a chosen column
+    or gives it another type than the first file (``schema.check_files``) is a
+    ``DataError`` naming the column (and the files).
     """
     frame = read(source)
     dtypes = frame.dtypes
@@ -72,6 +74,7 @@ def choose(
             f"Column {_listed(text)} is not numeric: large sources take numeric "
             "columns only (encode text columns before, or leave them out)."
         )
+    check_files(source, columns.names)
     return columns, frame[columns.names]
 
 

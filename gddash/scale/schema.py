@@ -1,0 +1,112 @@
+"""The chosen columns checked file by file, before any pass: same kind everywhere.
+
+Dask plans a folder from its first file's schema, so a column that is numeric in
+one file and text in another (or missing from one) fails deep inside a pass, or
+is silently misread. Each file's own schema is read here instead: a Parquet
+file's footer, a CSV file's first ``CSV_ROWS`` rows. A column's *kind* (number,
+boolean, text, date/time) must agree between files; integer in one file and
+float in another is the same kind, since every value becomes float64.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from gddash.errors import DataError
+
+CSV_ROWS = 1_000  # rows of each CSV file whose types are inferred
+
+
+def check_files(source, names: list[str]) -> None:
+    """Refuse a file that lacks one of ``names`` or gives one another kind.
+
+    ``source`` is a ``sources.Source``; a URL (whose files are not listed
+    here) and a single file are left to Dask. The message names the column
+    and the two files.
+    """
+    if source.remote or len(source.paths) < 2:
+        return
+    read = _parquet_kinds if source.format == "parquet" else _csv_kinds
+    first, seen = None, {}
+    for path in source.paths:
+        kinds = read(path, names)
+        missing = [n for n in names if n not in kinds]
+        if missing:
+            raise DataError(
+                f"The file {_short(path, source)!r} has no column {missing[0]!r}: "
+                "every file of the source must hold the chosen columns (remove "
+                "that file or choose other columns)."
+            )
+        if first is None:
+            first, seen = path, kinds
+            continue
+        for name in names:
+            if kinds[name] != seen[name]:
+                raise DataError(
+                    f"The column {name!r} changes type between files: "
+                    f"{seen[name]} in {_short(first, source)!r} but "
+                    f"{kinds[name]} in {_short(path, source)!r}. Every file must "
+                    "give a column the same type: fix that file, or leave the "
+                    "column out."
+                )
+
+
+def _parquet_kinds(path: str, names: list[str]) -> dict[str, str]:
+    """The kinds of ``names`` in a Parquet file, from its footer alone."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.read_schema(path)
+    except (OSError, pa.ArrowInvalid) as error:
+        raise DataError(f"Could not read the Parquet file {path!r}: {error}") from None
+    return {
+        field.name: _arrow_kind(field.type) for field in schema if field.name in names
+    }
+
+
+def _arrow_kind(kind) -> str:
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(kind):
+        return _arrow_kind(kind.value_type)
+    if pa.types.is_boolean(kind):
+        return "booleans"
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind):
+        return "numbers"
+    if pa.types.is_decimal(kind):
+        return "numbers"
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return "text"
+    if pa.types.is_temporal(kind):
+        return "dates or times"
+    return f"values of type {kind}"
+
+
+def _csv_kinds(path: str, names: list[str]) -> dict[str, str]:
+    """The kinds of ``names`` in a CSV file, inferred from its first rows as Dask
+    infers them (pandas' default parser)."""
+    try:
+        head = pd.read_csv(path, nrows=CSV_ROWS, usecols=lambda c: c in names)
+    except (OSError, ValueError, pd.errors.ParserError) as error:
+        raise DataError(f"Could not read the CSV file {path!r}: {error}") from None
+    return {name: _pandas_kind(head[name].dtype) for name in head.columns}
+
+
+def _pandas_kind(dtype) -> str:
+    if pd.api.types.is_bool_dtype(dtype):
+        return "booleans"
+    if pd.api.types.is_numeric_dtype(dtype):
+        return "numbers"
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "dates or times"
+    return "text"
+
+
+def _short(path: str, source) -> str:
+    """A file's path relative to the files' common folder (what a person wrote)."""
+    common = os.path.commonpath([str(Path(p).parent) for p in source.paths])
+    return os.path.relpath(path, common)
