@@ -1,0 +1,22 @@
+"""Suite-wide collection rules.
+
+``scripts/test`` runs the suite on every core with pytest-xdist (``-n auto
+--dist loadgroup``). The browser tests share one Streamlit server and one
+Chromium per worker (session fixtures) and each of them draws on both cores, so
+they form one group that runs on a single worker, in order, while the other
+workers take the rest.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+BROWSER = Path(__file__).resolve().parent / "browser"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if BROWSER in item.path.parents:
+            item.add_marker(pytest.mark.xdist_group("browser"))
