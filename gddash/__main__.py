@@ -32,6 +32,12 @@ def parser() -> argparse.ArgumentParser:
     cmd.add_argument("--learning-rate", type=float, default=0.01)
     cmd.add_argument("--batch-size", type=int, default=32)
     cmd.add_argument("--seed", type=int, default=0)
+    cmd.add_argument("--penalty", choices=("l2", "l1", "elasticnet"), default=None)
+    cmd.add_argument("--alpha", type=float, default=None)
+    cmd.add_argument("--l1-ratio", type=float, default=0.15)
+    cmd.add_argument(
+        "--epsilon", type=float, default=None, help="fit Huber's loss with this ε"
+    )
     cmd.add_argument("--buffer-rows", type=int, default=65_536)
     cmd.add_argument(
         "--max-rows",
@@ -80,8 +86,12 @@ def _compare(args: argparse.Namespace) -> int:
         variants=tuple(args.variants),
         batch_size=args.batch_size,
         epochs=args.epochs,
-        descent=Settings(learning_rate=args.learning_rate, seed=args.seed),
-    )
+        epsilon=args.epsilon,
+        descent=Settings(
+            learning_rate=args.learning_rate, seed=args.seed, penalty=args.penalty,
+            alpha=args.alpha, l1_ratio=args.l1_ratio,
+        ),
+    )  # fmt: skip
     with scheduler(args.scheduler):
         comparison, problem = compare_source(
             source, args.target, args.features, settings, task=args.task,
@@ -104,6 +114,10 @@ def _compare(args: argparse.Namespace) -> int:
             "learning_rate": args.learning_rate,
             "batch_size": args.batch_size,
             "seed": args.seed,
+            "penalty": args.penalty,
+            "alpha": args.alpha,
+            "l1_ratio": args.l1_ratio,
+            "epsilon": args.epsilon,
             "buffer_rows": args.buffer_rows,
             "max_rows": args.max_rows,
             "max_seconds": args.max_seconds,

@@ -70,3 +70,15 @@ def test_a_scheduler_that_is_not_an_address_is_a_message(tmp_path, capsys):
                  "--scheduler", "no-port", "--out", str(tmp_path / "r")])  # fmt: skip
     assert code == 2
     assert "Could not reach the Dask scheduler at 'no-port'" in capsys.readouterr().err
+
+
+def test_huber_with_an_l1_penalty_from_the_command_line(tmp_path):
+    table().to_csv(tmp_path / "d.csv", index=False)
+    out = tmp_path / "report"
+    code = main(["compare", str(tmp_path / "d.csv"), "--target", "y", "--variants",
+                 "batch", "--epsilon", "1.0", "--penalty", "l1", "--alpha", "0.01",
+                 "--out", str(out)])  # fmt: skip
+    assert code == 0
+    settings = json.loads((out / "settings.json").read_text())
+    assert settings["epsilon"] == 1.0 and settings["penalty"] == "l1"
+    assert settings["optimum"].startswith("proximal Newton")

@@ -5,7 +5,14 @@ import pandas as pd
 import pytest
 
 from gddash.compare import CompareSettings
-from gddash.engine import LogisticRegression, Settings, descend
+from gddash.engine import (
+    HuberRegression,
+    LinearRegression,
+    LogisticRegression,
+    Settings,
+    descend,
+    minimum,
+)
 from gddash.errors import SettingsError
 from gddash.scale.compare import compare_source
 from gddash.scale.sources import Access, resolve
@@ -104,3 +111,52 @@ def test_stopped_batch_descent_on_passes_keeps_the_steps_it_took(tmp_path):
         settings.settings_for("batch"),
     )
     np.testing.assert_allclose(reference.path, expected.path, rtol=1e-10, atol=1e-13)
+
+
+def reference_problem(comparison, data, model, epsilon=None):
+    """The in-memory engine's problem on the same rows, standardised as the
+    source was (the standardisation itself is pinned in test_scale_gram)."""
+    dataset = comparison.dataset
+    z = (data[["a", "b"]].to_numpy() - dataset.means) / dataset.scales
+    X, y = np.column_stack([np.ones(len(z)), z]), data["y"].to_numpy()
+    if model == "huber":
+        return HuberRegression(X, y, epsilon=epsilon, intercept=True)
+    Problem = LogisticRegression if model == "logistic" else LinearRegression
+    return Problem(X, y, intercept=True)
+
+
+@pytest.mark.parametrize(
+    ("model", "penalty"),
+    [
+        ("linear", {"penalty": "l1", "alpha": 0.05}),
+        ("linear", {"penalty": "elasticnet", "alpha": 0.1, "l1_ratio": 0.3}),
+        ("huber", {}),
+        ("huber", {"penalty": "l1", "alpha": 0.02}),
+        ("logistic", {"penalty": "l1", "alpha": 0.02}),
+        ("logistic", {"penalty": "elasticnet", "alpha": 0.05, "l1_ratio": 0.5}),
+    ],
+)
+def test_huber_and_l1_penalties_give_the_engines_optimum_and_batch_path(
+    tmp_path, model, penalty
+):
+    source, data = regression_source(tmp_path, logistic=model == "logistic")
+    if model == "huber":  # heavy tails, where Huber differs from least squares
+        data["y"] += np.random.default_rng(5).standard_t(2, size=len(data))
+        for k, path in enumerate(sorted(tmp_path.glob("p*.parquet"))):
+            data.iloc[k * 200 : (k + 1) * 200].to_parquet(path, index=False)
+    settings = CompareSettings(
+        variants=("batch",), epochs=10.0, epsilon=0.5 if model == "huber" else None,
+        descent=Settings(learning_rate=0.3, **penalty),
+    )  # fmt: skip
+    task = "logistic" if model == "logistic" else "linear"
+    comparison, _ = compare_source(source, "y", None, settings, task=task)
+    reference = reference_problem(comparison, data, model, epsilon=0.5)
+    term = settings.descent.penalty_term
+    expected = minimum(reference, term)
+    found = comparison.optimum
+    np.testing.assert_allclose(found.theta, expected.theta, rtol=0, atol=1e-8)
+    assert found.loss == pytest.approx(expected.loss, rel=1e-12)
+    batch = descend(reference, settings.settings_for("batch"))
+    mine = comparison.primary("batch")
+    np.testing.assert_allclose(mine.loss, batch.loss, rtol=1e-10)
+    np.testing.assert_allclose(mine.path, batch.path, rtol=1e-10, atol=1e-12)

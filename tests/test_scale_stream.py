@@ -6,7 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gddash.engine import LinearRegression, LogisticRegression, Settings, descend
+from gddash.engine import (
+    HuberRegression,
+    LinearRegression,
+    LogisticRegression,
+    Settings,
+    descend,
+)
 from gddash.errors import SettingsError
 from gddash.scale import gram
 from gddash.scale.columns import Columns
@@ -180,3 +186,18 @@ def test_the_trace_records_the_schedules_rate_at_each_recorded_update():
     )
     np.testing.assert_array_equal(trace.learning_rate, expected.learning_rate)
     np.testing.assert_allclose(trace.loss, expected.loss, rtol=1e-10)
+
+
+@pytest.mark.parametrize("variant", ["sgd", "minibatch"])
+def test_huber_streamed_in_order_equals_in_memory_descent(variant):
+    table = data()
+    table["y"] += np.random.default_rng(4).standard_t(2, size=len(table))
+    frame, scale, stats, X, y = prepared(table, 1)
+    descent = Settings(
+        variant=variant, learning_rate=0.05, batch_size=8, shuffle=False, max_points=4
+    )
+    settings = StreamSettings(descent=descent, epochs=2.0, points=4)
+    streamed = stream(frame, COLUMNS, scale, stats.n, settings, epsilon=0.5)
+    problem = HuberRegression(X, y, epsilon=0.5, intercept=True)
+    expected = descend(problem, replace(descent, max_epochs=2.0))
+    np.testing.assert_array_equal(streamed.thetas, expected.path)

@@ -1,8 +1,9 @@
 """The comparison on a large source: the page's table and traces, from passes.
 
-Squared loss: one pass, then batch descent and θ* in O(d²). Log-loss: one pass
-per batch step and per Newton step. SGD and mini-batch: streamed. The result is
-a ``gddash.compare.Comparison``, so the table, verdict and charts are the page's.
+Squared loss (any penalty): one pass, then batch descent and θ* in O(d²).
+Log-loss and Huber (any penalty): one pass per batch step and per (proximal)
+Newton step. SGD and mini-batch: streamed. The result is a
+``gddash.compare.Comparison``, so the table, verdict and charts are the page's.
 """
 
 from __future__ import annotations
@@ -52,6 +53,11 @@ def compare_source(
 
     Parameters
     ----------
+    task : {"linear", "logistic"}
+        "linear" fits the squared loss, or Huber's loss when
+        ``settings.epsilon`` is set (as on the compare page); "logistic" the
+        log-loss of a 0/1 target. ``settings.descent``'s penalty (L2, L1,
+        elastic net) applies to all of them.
     max_rows : int >= 1 or None
         Rows each streamed run (SGD, mini-batch) may process, besides
         ``settings.epochs``: whichever ends first ends the run.
@@ -80,6 +86,12 @@ def compare_source(
         raise SettingsError(
             "A large source is compared on an epochs budget: use budget='epochs'."
         )
+    epsilon = settings.epsilon
+    if epsilon is not None and task != "linear":
+        raise SettingsError(
+            "Huber regression needs a numeric target: use task='linear' with "
+            "epsilon, or leave epsilon unset for logistic regression."
+        )
     # The budgets are checked before any pass (StreamSettings names them).
     StreamSettings(max_rows=max_rows, max_seconds=max_seconds, buffer_rows=buffer_rows)
     columns, frame = choose(source, target, features)
@@ -87,15 +99,24 @@ def compare_source(
     scale = gram.scaling(stats, columns)
     penalty = settings.descent.penalty_term
     compact = gram.compact_problem(gram.gram(stats, scale))
-    if task == "linear":
+    if task == "linear" and epsilon is None:
+        # Squared loss, any penalty: θ* on the compact rows (closed form, or
+        # coordinate descent with L1), whose loss is the source's at every θ.
         problem = compact
         found = compare.optimum_for(None, compact, penalty)
     else:
-        problem = passes.PassProblem(frame, columns, scale, stats.n)
+        loss = "log" if task == "logistic" else "huber"
+        problem = passes.PassProblem(
+            frame, columns, scale, stats.n, loss=loss, epsilon=epsilon or 0.1
+        )
         best = passes.newton_minimum(problem, penalty)
+        note = best.method
+        if not best.converged:
+            note += " (stopped at its iteration cap: θ* is approximate)"
         found = compare.Optimum(
-            best.theta, best.loss, best.method, closed_form=False,
-            separable=best.separable, penalty=penalty,
+            best.theta, best.loss, note, closed_form=False,
+            separable=best.separable, problem=compare.identity(problem),
+            penalty=penalty,
         )  # fmt: skip
 
     def evaluate(thetas):
@@ -114,7 +135,7 @@ def compare_source(
         run_settings = settings.settings_for(variant, k)
         if variant == "batch" or plan(stats.n, run_settings).as_batch:
             # A mini-batch of every row is batch descent, as descend runs it.
-            if task == "linear" or stop is None:
+            if problem is compact or stop is None:
                 trace = gram.batch_trace(problem, run_settings, stats.n)
             else:
                 trace = _stoppable_batch(problem, run_settings, stats.n, stopped)
@@ -137,6 +158,7 @@ def compare_source(
             stats.n,
             streaming,
             task=task,
+            epsilon=epsilon,
             progress=report,
             stop=stop,
         )

@@ -171,12 +171,14 @@ def stream(
     settings: StreamSettings,
     *,
     task: str = "linear",
+    epsilon: float | None = None,
     progress: Callable[[Progress], None] | None = None,
     stop: Callable[[], bool] | None = None,
 ) -> Streamed:
     """Stream ``settings.descent.variant`` over ``frame`` (a Dask frame) and record θ.
 
-    ``task`` is "linear" (squared loss) or "logistic". Each chunk the buffer
+    ``task`` is "linear" (squared loss, or Huber's with ``epsilon`` set) or
+    "logistic". Each chunk the buffer
     lets go runs through the engine's ``run_rows`` in one call, which carries
     θ, the rule's state and the update count to the next chunk and evaluates
     nothing: the recorded θ are evaluated afterwards, together (``to_trace``).
@@ -191,6 +193,8 @@ def stream(
     """
     s = settings.descent
     loss = {"linear": "squared", "logistic": "log"}[task]
+    if epsilon is not None and task == "linear":
+        loss = "huber"
     planned = plan(n_rows, dataclasses.replace(s, max_epochs=settings.epochs))
     batch, per_epoch = planned.batch_size, planned.updates_per_epoch
     total = planned.n_updates
@@ -261,8 +265,9 @@ def stream(
                 waiting = (X[take:], y[take:])
             t0, seconds0 = state.updates, elapsed()
             done = run_rows(
-                X[:take], y[:take], state, s, n_samples=n_rows, stride=stride, loss=loss
-            )
+                X[:take], y[:take], state, s, n_samples=n_rows, stride=stride,
+                loss=loss, epsilon=0.1 if epsilon is None else epsilon,
+            )  # fmt: skip
             state, seconds1 = done.state, elapsed()
             del X, y  # the next chunk is formed while these would still be held
             # A recorded θ's time: interpolated in the chunk by its update count.
