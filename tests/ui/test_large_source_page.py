@@ -18,7 +18,7 @@ from gddash.engine import Settings
 from gddash.scale.compare import compare_source
 from gddash.scale.sources import Access, resolve
 from gddash.ui import large_source
-from tests.ui.pages import open_page, texts
+from tests.ui.pages import APP, open_page, texts
 
 pytest.importorskip("dask.dataframe")
 
@@ -72,6 +72,18 @@ def test_the_option_is_hidden_unless_the_server_allows_it(monkeypatch):
     assert "which this server does not offer" in texts(at.warning)
     assert at.session_state["source"] == "sample"
     assert len(comparison_table(at)) == 3  # the sample's comparison instead
+
+
+def test_the_setting_may_come_from_secrets_toml(root, monkeypatch):
+    monkeypatch.delenv("GDDASH_DATA_ROOT")
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.secrets["GDDASH_DATA_ROOT"] = str(root)
+    at.query_params["source"], at.query_params["path"] = "large", "parts"
+    at = at.run()
+    assert not at.exception
+    assert "Columns of parts: 3 columns in 3 Parquet files" in [
+        e.label for e in at.expander
+    ]
 
 
 @pytest.mark.parametrize(
