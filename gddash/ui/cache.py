@@ -24,7 +24,7 @@ from typing import TypeVar
 import pandas as pd
 import streamlit as st
 
-from gddash import charts, compare, data, functions, limits, slices
+from gddash import allocator, charts, compare, data, functions, limits, slices
 from gddash.compare import CompareSettings, Comparison, Optimum
 from gddash.data import ColumnSummary, Dataset, PrepareOptions
 from gddash.engine import Objective, Settings, Trace, descend
@@ -60,7 +60,13 @@ def digest(raw: bytes | memoryview) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-@st.cache_resource(scope="session", show_spinner=False)
+def _release(results: dict[str, tuple[str, object]]) -> None:
+    """A session ended: free its results now and hand the pages back."""
+    results.clear()
+    allocator.give_back_free_pages()
+
+
+@st.cache_resource(scope="session", show_spinner=False, on_release=_release)
 def _session_results() -> dict[str, tuple[str, object]]:
     """This session's results, by slot: Streamlit drops them as soon as the tab
     disconnects (a session-scoped cache), not when the stored session expires,
