@@ -201,3 +201,31 @@ def test_huber_streamed_in_order_equals_in_memory_descent(variant):
     problem = HuberRegression(X, y, epsilon=0.5, intercept=True)
     expected = descend(problem, replace(descent, max_epochs=2.0))
     np.testing.assert_array_equal(streamed.thetas, expected.path)
+
+
+def test_local_parquet_pieces_read_by_pyarrow_stream_as_the_dask_partitions(tmp_path):
+    """Pieces are whole row groups up to the block size, as Dask's partitions
+    are; read straight through pyarrow they give the same run bit for bit."""
+    from gddash.scale.columns import choose
+    from gddash.scale.sources import Access, parquet_pieces, resolve
+
+    table = data(600)
+    table.loc[7, "a"] = np.nan  # an incomplete row is dropped on both paths
+    for k in range(3):
+        part = table.iloc[k * 200 : (k + 1) * 200]
+        part.to_parquet(tmp_path / f"p{k}.parquet", row_group_size=50, index=False)
+    source = resolve(".", Access(tmp_path))
+    columns, frame = choose(source, "y", None)
+    stats = gram.moments(frame, columns)
+    scale = gram.scaling(stats, columns)
+    sizes = [p().num_rows for p in parquet_pieces(source, columns.names, blocksize=1)]
+    assert sizes == [50] * 12  # a row group is the smallest piece
+    pieces = parquet_pieces(source, columns.names)
+    assert len(pieces) == frame.npartitions == 3
+    settings = StreamSettings(
+        descent=Settings(variant="sgd", learning_rate=0.01, seed=4), buffer_rows=64
+    )
+    through_dask = stream(frame, columns, scale, stats.n, settings)
+    direct = stream(frame, columns, scale, stats.n, settings, pieces=pieces)
+    np.testing.assert_array_equal(direct.thetas, through_dask.thetas)
+    assert direct.rows[-1] == 599

@@ -21,7 +21,7 @@ from gddash.engine import Trace, plan
 from gddash.errors import SettingsError
 from gddash.scale import gram, passes
 from gddash.scale.columns import arrays, choose
-from gddash.scale.sources import Source
+from gddash.scale.sources import Source, parquet_pieces
 from gddash.scale.stream import (
     BUFFER_ROWS,
     Progress,
@@ -122,6 +122,10 @@ def compare_source(
     def evaluate(thetas):
         return problem.evaluate(thetas, penalty)
 
+    # A local Parquet source is streamed piece by piece through pyarrow (the
+    # passes still go through Dask, on a cluster when one is set).
+    pieces = parquet_pieces(source, columns.names)
+
     def stopped() -> bool:
         return stop is not None and bool(stop())
 
@@ -159,6 +163,7 @@ def compare_source(
             streaming,
             task=task,
             epsilon=epsilon,
+            pieces=pieces,
             progress=report,
             stop=stop,
         )

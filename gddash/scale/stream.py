@@ -15,15 +15,16 @@ import contextlib
 import dataclasses
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from gddash.engine import Settings, plan, run_rows, start_rows
-from gddash.errors import SettingsError
-from gddash.scale.columns import Columns, complete_rows
+from gddash.errors import DataError, SettingsError
+from gddash.scale.columns import Columns
 from gddash.scale.gram import Scaling
 
 BUFFER_ROWS = 65_536
@@ -34,6 +35,43 @@ SHUFFLE_NOTE = (
     "(about {megabytes:.1f} MB here) that mixes neighbouring partitions; rows "
     "farther apart than the buffer never swap places."
 )
+
+
+def standardised(part, columns: Columns, scale: Scaling):
+    """A partition's design [1, z] (m, k + 1) and target (m,), straight from its
+    columns: rows with a missing or infinite value dropped, as ``complete_rows``
+    does, and z = (x − mean) / scale as ``Scaling.design`` computes it (the same
+    numbers), with no (m, p + 1) copy of the partition in between.
+
+    ``part`` is a pandas frame (a Dask partition) or a pyarrow table (a piece).
+    """
+    names = columns.names
+    have = part.columns if isinstance(part, pd.DataFrame) else part.column_names
+    missing = [c for c in names if c not in have]
+    if missing:
+        raise DataError(
+            f"A file of the source has no column {missing[0]!r}: every file must "
+            "hold the chosen columns."
+        )
+    if isinstance(part, pd.DataFrame):
+        values = [part[c].to_numpy(dtype=np.float64, na_value=np.nan) for c in names]
+    else:  # float columns without nulls are not copied
+        values = [
+            np.asarray(part.column(c).to_numpy(), dtype=np.float64) for c in names
+        ]
+    # One sum per column finds a NaN or ±inf anywhere (they propagate).
+    if not all(np.isfinite(v.sum()) for v in values):
+        complete = np.logical_and.reduce([np.isfinite(v) for v in values])
+        values = [v[complete] for v in values]
+    m = len(values[-1])
+    X = np.empty((m, len(scale.kept) + 1))
+    X[:, 0] = 1.0
+    z = np.empty(m)  # each column formed contiguously, then copied into place
+    for j, k in enumerate(scale.kept):
+        np.subtract(values[k], scale.means[j], out=z)
+        z /= scale.scales[j]
+        X[:, j + 1] = z
+    return X, np.ascontiguousarray(values[-1])
 
 
 def shuffle_note(buffer_rows: int, n_params: int) -> str:
@@ -172,6 +210,7 @@ def stream(
     *,
     task: str = "linear",
     epsilon: float | None = None,
+    pieces: Sequence[Callable[[], object]] | None = None,
     progress: Callable[[Progress], None] | None = None,
     stop: Callable[[], bool] | None = None,
 ) -> Streamed:
@@ -187,9 +226,12 @@ def stream(
     updates, ``stride = ⌈updates / (points − 1)⌉`` as ``descend`` records, so one
     partition in file order gives ``descend``'s path bit for bit.
 
-    ``progress`` is called after every chunk; when ``stop()`` turns true the run
-    ends there and keeps what it computed. Memory: two partitions (the next
-    one is read while this one is descended on) plus the buffer and one chunk.
+    ``pieces`` (e.g. ``sources.parquet_pieces``) read the source piece by piece
+    instead of ``frame``'s partitions: each returns a pandas frame or a pyarrow
+    table of the chosen columns. ``progress`` is called after every chunk; when
+    ``stop()`` turns true the run ends there and keeps what it computed.
+    Memory: two partitions (the next one is read while this one is descended
+    on) plus the buffer and one chunk.
     """
     s = settings.descent
     loss = {"linear": "squared", "logistic": "log"}[task]
@@ -215,21 +257,21 @@ def stream(
     record = [(state.theta, 0, 0.0)]  # (θ, updates, seconds)
     start = time.perf_counter()
     reason, message = "budget", ""
-    partitions = frame.to_delayed()
+    if pieces is None:
+        pieces = [partition.compute for partition in frame.to_delayed()]
     buffer = _Buffer(settings.buffer_rows, buffer_rng, s.shuffle)
 
     def visits():
         """(partition, last of its epoch) in streamed order, epoch after epoch."""
-        last = len(partitions) - 1
+        last = len(pieces) - 1
         while True:
-            order = order_rng.permutation(len(partitions)) if s.shuffle else None
-            for k in range(len(partitions)):
-                yield (partitions[k if order is None else order[k]], k == last)
+            order = order_rng.permutation(len(pieces)) if s.shuffle else None
+            for k in range(len(pieces)):
+                yield (pieces[k if order is None else order[k]], k == last)
 
-    def load(partition):
-        """A partition's standardised design and target (in the reading thread)."""
-        values, _ = complete_rows(partition.compute(), columns)
-        return scale.design(values[:, :-1]), np.ascontiguousarray(values[:, -1])
+    def load(piece):
+        """A piece's standardised design and target (in the reading thread)."""
+        return standardised(piece(), columns, scale)
 
     def chunks():
         """(X, y, epoch ends) in streamed order. The next ``READ_AHEAD``
