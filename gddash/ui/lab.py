@@ -232,6 +232,7 @@ def show_results(
     share_note: str,
     timing,
     path=None,
+    path_note: str | None = None,
     notes=(),
     surface_note: str | None = None,
     fit_note: str | None = None,
@@ -239,7 +240,8 @@ def show_results(
     """The results of a comparison, in memory or on a large source, top to bottom.
 
     ``surface(i, j)`` is the loss grid over parameters i and j; ``path()`` the
-    coefficient path (asked for only with a penalty of α > 0); ``timing()`` the
+    coefficient path (asked for only with a penalty of α > 0; without one,
+    ``path_note`` says why it is not drawn); ``timing()`` the
     closing caption, called last so that it can say how long the page took.
     """
     st.header("Results", anchor=False)
@@ -303,6 +305,8 @@ def show_results(
                 "Each penalised coefficient of θ* (computed, not descended) over "
                 "the penalty strength α; the dashed line is this run's α."
             )
+        elif penalty_term.alpha > 0:
+            st.info(path_note or "The coefficient path is not drawn here.")
         else:
             st.info(
                 "With α = 0 the penalty does nothing: choose α above 0 to see the "
@@ -459,6 +463,8 @@ def main() -> None:
             notes=large.notes,
             surface=large.surface,
             surface_note=large.surface_note,
+            path=large.coefficient_path if large.squared else None,
+            path_note=large.path_note,
             fit_note=large.fit_note,
             settings_json=large.settings_json(),
             share_note=large_source.SHARE_NOTE,

@@ -34,24 +34,26 @@ from dataclasses import dataclass, field
 import pandas as pd
 import streamlit as st
 
-from gddash import compare, plain, share, slices, titles
+from gddash import compare, paths, plain, share, slices, titles
 from gddash.compare import CompareSettings
-from gddash.engine import Settings
+from gddash.engine import RULES, SCHEDULES, Settings
 from gddash.errors import DataError, GddashError
 from gddash.page_settings import (
     LAB_DATA_KEYS,
     LARGE_DEFAULTS,
     LARGE_LEARNING_RATE,
     LEARNING_RATES,
+    MAX_ALPHA,
     MAX_BATCH,
     MAX_EPOCHS,
+    MAX_HUBER_EPSILON,
     MAX_PATH_LENGTH,
     MAX_ROWS_BUDGET,
     MAX_SECONDS_BUDGET,
     MAX_SEED,
 )
 from gddash.scale import cluster
-from gddash.scale.compare import TASKS, compare_source
+from gddash.scale.compare import compare_source
 from gddash.scale.sources import (
     ROOT_VARIABLE,
     SCHEDULER_VARIABLE,
@@ -65,6 +67,9 @@ from gddash.scale.stream import BUFFER_ROWS, Progress, shuffle_note
 from gddash.ui import cache, links, session_data
 
 POLL_SECONDS = 0.2
+# What gddash.scale.compare.compare_source fits: least squares and Huber
+# (task "linear", Huber with CompareSettings.epsilon) and logistic regression.
+MODELS = ("linear", "logistic", "huber")
 SHARE_NOTE = (
     "Every setting on this page is part of its web address: copy the address bar "
     "to share this comparison. The recipient's server must hold the same path, and "
@@ -75,9 +80,15 @@ FORM_KEYS = (
     "target",
     "features",
     "model",
+    "huber_eps",
+    "penalty",
+    "alpha",
+    "l1_ratio",
     "variants",
     "lr",
     "bs",
+    "rule",
+    "schedule",
     "big_epochs",
     "big_rows",
     "big_seconds",
@@ -186,11 +197,16 @@ class Request:
     source: Source
     target: str
     features: tuple[str, ...]
-    task: str
+    model: str  # one of MODELS; Huber's ε is settings.epsilon
     settings: CompareSettings
     max_rows: int | None
     max_seconds: float | None
     scheduler: str | None
+
+    @property
+    def task(self) -> str:
+        """compare_source's task: Huber regression fits a numeric target."""
+        return "logistic" if self.model == "logistic" else "linear"
 
 
 @dataclass(frozen=True)
@@ -397,18 +413,46 @@ class Finished:
 
     @property
     def sample_rows(self) -> int:
-        """Rows of the sample the fit (and a logistic surface) is drawn on."""
+        """Rows of the sample the fit (and a surface off least squares) is on."""
         return len(self.comparison.dataset.y)
 
     @property
+    def squared(self) -> bool:
+        """Least squares: the problem is the one-pass sums, O(d²) a loss."""
+        return getattr(self.problem, "kind", None) == "linear"
+
+    @property
     def surface_note(self) -> str | None:
-        if self.request.task == "linear":
+        if self.squared:
             return None
         return (
-            "For logistic regression on a large source the surface is the loss "
-            f"over the first {self.sample_rows:,} rows (a point over every row "
-            "would be a pass over the source); the paths are drawn at their loss "
-            "over every row."
+            f"For {titles.MODEL[self.request.model].lower()} on a large source the "
+            f"surface is the loss over the first {self.sample_rows:,} rows (a point "
+            "over every row would be a pass over the source); the paths are drawn "
+            "at their loss over every row."
+        )
+
+    @property
+    def path_note(self) -> str | None:
+        if self.squared:
+            return None
+        return (
+            "On a large source the coefficient path is drawn for least squares "
+            "only: for this loss every α would take its own passes over the data."
+        )
+
+    def coefficient_path(self) -> pd.DataFrame:
+        """θ*(α) of least squares on the one-pass sums (no pass over the rows)."""
+        comparison = self.comparison
+        return cache.remember(
+            "large_path",
+            str(self.serial),
+            lambda: paths.coefficient_path(
+                self.problem,
+                comparison.settings.descent.penalty_term,
+                compare.parameter_names(comparison.dataset),
+                chosen=comparison.optimum.theta,
+            ),
         )
 
     @property
@@ -421,7 +465,7 @@ class Finished:
             data=r.source.location,
             target=r.target,
             features=list(r.features),
-            task=r.task,
+            model=r.model,
             compare=r.settings,
             max_rows=r.max_rows,
             max_seconds=r.max_seconds,
@@ -440,9 +484,9 @@ class Finished:
 
     def surface(self, i: int, j: int):
         """The loss over θ_i, θ_j: the full data's for least squares (O(d²) a
-        point), the sample's for the log-loss (a point over all rows would be a
-        pass over the source)."""
-        whole = self.problem if self.request.task == "linear" else None
+        point), the sample's for the other losses (a point over all rows would
+        be a pass over the source)."""
+        whole = self.problem if self.squared else None
         return cache.remember(
             "large_slice",
             f"{self.serial}|{i}|{j}",
@@ -534,7 +578,7 @@ def section(link, facts, shown, notices) -> Finished:
     target, features = suggested_columns(schema.numeric)
     links.place(link, "target", schema.numeric, target)
     links.place(link, "features", schema.numeric, features, many=True)
-    links.place(link, "model", TASKS, "linear")
+    links.place(link, "model", MODELS, "linear")
     if not ("lr" in state or "lr" in link.values):
         state["lr"] = links.kept_values(link.page).get("lr", LARGE_LEARNING_RATE)
     links.settle(link, ["lr"], {})
@@ -553,13 +597,39 @@ def section(link, facts, shown, notices) -> Finished:
                 help="Numeric columns; a row with a missing value is left out. "
                 "Features are standardised from the same pass that sums them.",
             )
-            task = st.radio(
+            model = st.radio(
                 "Model",
-                TASKS,
+                MODELS,
                 key="model",
                 horizontal=True,
                 format_func=titles.MODEL.get,
-                help="Logistic regression needs a target of 0s and 1s.",
+                help="Logistic regression needs a target of 0s and 1s. Huber "
+                "regression fits numbers robustly: squared loss for residuals "
+                "within ε, linear beyond.",
+            )
+            huber_epsilon = st.number_input(
+                "Huber ε (Huber regression only)",
+                min_value=0.0,
+                max_value=MAX_HUBER_EPSILON,
+                format="%g",
+                key="huber_eps",
+                help="Where the Huber loss turns from squared to linear, in units "
+                "of the target. Must be above 0.",
+            )
+            a, b, c = st.columns(3)
+            penalty = a.selectbox(
+                "Penalty",
+                list(titles.PENALTY),
+                key="penalty",
+                format_func=titles.PENALTY.get,
+                help="Added to the mean loss as scikit-learn does; the intercept "
+                "is never penalised.",
+            )
+            alpha = b.number_input(
+                "α (strength)", 0.0, MAX_ALPHA, format="%g", key="alpha"
+            )
+            l1_ratio = c.number_input(
+                "l1_ratio ρ", 0.0, 1.0, format="%g", key="l1_ratio"
             )
         with right:
             st.subheader("Descent", anchor=False)
@@ -580,6 +650,13 @@ def section(link, facts, shown, notices) -> Finished:
             )
             batch_size = b.number_input("Mini-batch size", 1, MAX_BATCH, key="bs")
             seed = c.number_input("Seed", 0, MAX_SEED, key="seed")
+            a, b = st.columns(2)
+            rule = a.selectbox(
+                "Update rule", RULES, key="rule", format_func=titles.RULE.get
+            )
+            schedule = b.selectbox(
+                "Schedule", SCHEDULES, key="schedule", format_func=titles.SCHEDULE.get
+            )
             a, b, c = st.columns(3)
             epochs = a.number_input(
                 "Epochs (passes)", 0.01, MAX_EPOCHS, key="big_epochs", format="%g"
@@ -626,12 +703,21 @@ def section(link, facts, shown, notices) -> Finished:
             source=source,
             target=target,
             features=tuple(features),
-            task=task,
+            model=model,
             settings=CompareSettings(
                 variants=tuple(variants),
                 batch_size=int(batch_size),
                 epochs=float(epochs),
-                descent=Settings(learning_rate=float(learning_rate), seed=int(seed)),
+                descent=Settings(
+                    learning_rate=float(learning_rate),
+                    rule=rule,
+                    schedule=schedule,
+                    seed=int(seed),
+                    penalty=None if penalty == "none" else penalty,
+                    alpha=float(alpha),
+                    l1_ratio=float(l1_ratio),
+                ),
+                epsilon=float(huber_epsilon) if model == "huber" else None,
             ),
             max_rows=int(max_rows) or None,
             max_seconds=float(max_seconds) or None,

@@ -248,3 +248,20 @@ def test_logistic_regression_runs_with_its_sample_based_notes(root):
     at = run(at)
     assert not at.exception
     assert "holds values other than 0 and 1" in texts(at.error)
+
+
+def test_penalties_and_huber_as_on_the_page(root):
+    at = open_page(source="large", path="parts", penalty="l1", alpha="0.05")
+    at = run(at)
+    assert not at.exception
+    assert "Coefficient path" in [h.value for h in at.subheader]
+    paths = [c for c in at.get("vega_lite_chart") if "alpha" in str(c.proto.spec)]
+    assert paths  # θ*(α) from the one-pass sums
+    at.radio(key="model").set_value("huber")
+    at.selectbox(key="penalty").set_value("l2")
+    at = run(at)
+    assert not at.exception
+    assert len(comparison_table(at)) == 3
+    shown = texts(at.info) + texts(at.caption)
+    assert "drawn for least squares only" in shown
+    assert "huber regression (robust) on a large source" in shown
