@@ -11,8 +11,17 @@ negative number is data, not a formula.
 from __future__ import annotations
 
 import io
+import weakref
+from collections.abc import Callable
+from typing import TypeVar
 
 import pandas as pd
+
+T = TypeVar("T")
+GONE = (
+    b"These results are no longer held by the server (new data or settings "
+    b"replaced them). Run again, then download.\r\n"
+)
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -45,3 +54,22 @@ def csv_bytes(frame: pd.DataFrame, **to_csv: object) -> bytes:
     # an LF, which would otherwise split a row in two.
     safe_frame(frame).to_csv(buffer, index=False, lineterminator="\r\n", **to_csv)
     return buffer.getvalue().encode("utf-8")
+
+
+def when_clicked(build: Callable[[T], bytes], source: T) -> Callable[[], bytes]:
+    """A download's data: ``build(source)`` made when the button is clicked.
+
+    ``source`` is held weakly. Streamlit keeps a session's download callables
+    until its stored session expires, which waits for another visitor to
+    connect, so a callable holding the comparison or the dataset kept a departed
+    visitor's upload alive after their results were freed. The page holds
+    ``source`` for as long as it shows the button; a dead reference gives
+    ``GONE``, a one-line note, instead of data.
+    """
+    held = weakref.ref(source)
+
+    def data() -> bytes:
+        source = held()
+        return GONE if source is None else build(source)
+
+    return data

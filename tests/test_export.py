@@ -47,3 +47,19 @@ def test_repeated_column_names_are_written_side_by_side():
     frame = pd.DataFrame([["=a", 1.0], ["b", 2.0]], columns=["x", "x"])
     rows = list(csv.reader(io.StringIO(export.csv_bytes(frame).decode(), newline="")))
     assert rows == [["x", "x"], ["'=a", "1.0"], ["b", "2.0"]]
+
+
+def test_a_download_built_on_click_holds_its_source_weakly():
+    # Streamlit keeps download callables until a departed visitor's stored
+    # session expires: the callable must not keep their comparison alive.
+    import gc
+
+    class Results:  # stands in for a Comparison: any object with a weak reference
+        rows = pd.DataFrame({"a": [1.0, 2.0]})
+
+    results = Results()
+    data = export.when_clicked(lambda r: export.csv_bytes(r.rows), results)
+    assert data() == b"a\r\n1.0\r\n2.0\r\n"
+    del results
+    gc.collect()
+    assert data() == export.GONE

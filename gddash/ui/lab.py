@@ -7,7 +7,6 @@ share link (see ``gddash.ui.links``).
 
 from __future__ import annotations
 
-import functools
 import time
 
 import pandas as pd
@@ -387,9 +386,10 @@ def show_results(
     )
     b.download_button(
         "Full traces (CSV)",
-        # Built when clicked (every recorded point of every run can be megabytes);
-        # a partial holds the comparison alone, not this page's globals.
-        functools.partial(compare.traces_csv, comparison),
+        # Built when clicked (every recorded point of every run can be megabytes),
+        # holding the comparison weakly: Streamlit keeps this callable until the
+        # visitor's stored session expires, long after their results were freed.
+        export.when_clicked(compare.traces_csv, comparison),
         file_name="gddash-traces.csv",
         on_click="ignore",
         mime="text/csv",

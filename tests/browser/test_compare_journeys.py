@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 import re
 from pathlib import Path
@@ -76,6 +77,10 @@ def test_first_visit_shows_loss_curves_the_3d_surface_and_a_three_row_table(
     table = app.comparison()
     check_table(table)
     assert table["R²"].between(0.5, 1).all()  # the noisy line: y = 4 + 3x + noise
+    # Built on the click from a weakly held comparison: every run's every point.
+    traces = pd.read_csv(io.BytesIO(app.download("Full traces (CSV)")))
+    assert set(traces["variant"]) == {"batch", "sgd", "minibatch"}
+    assert traces["loss"].notna().all()
 
 
 def test_an_uploaded_csv_runs_with_the_chosen_target_and_features(
