@@ -4,6 +4,8 @@ Pure modules, one job each (no Streamlit, no charts):
 
 * ``sources``: where rows may come from (a root folder, URLs) and reading them;
 * ``columns``: the chosen target and features, checked against the source;
+* ``schema``: the chosen columns checked file by file (same kind everywhere);
+* ``cluster``: where Dask computes (a scheduler address, or local threads);
 * ``gram``: the one-pass sums of the squared loss and the standardisation;
 * ``passes``: full-data losses and gradients of any loss, one pass per stack of θ;
 * ``stream``: SGD and mini-batch streamed through partitions, bounded memory;
