@@ -45,6 +45,11 @@ SWEEP_WORK = 10 * COMPARISON_WORK
 # The explorer runs every chosen rule for up to this many steps in total: about
 # 1.3 s of one core for the costliest formula the parser accepts.
 EXPLORER_STEPS = 10_000
+# What one explorer step weighs against ``LIGHT_WORK``, in row x parameter
+# products: the costliest accepted formula took ~145 us a step with its frames and
+# read-outs, ~16,000 products' worth; a thousand (the old figure) let six such
+# links run at once outside the one-slot queue.
+EXPLORER_STEP_WORK = 10_000
 # Work below this (about a tenth of a second) skips the server's one-slot queue
 # for heavy work (``ui.cache.heavy_work``): small runs never wait behind large.
 LIGHT_WORK = 20_000_000

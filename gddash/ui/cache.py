@@ -33,11 +33,13 @@ from gddash.errors import ExpressionError, GddashError
 _TTL = 3600
 T = TypeVar("T")
 
-# Parsing a large upload and running a comparison are the steps that take memory
-# and a core: one at a time in the whole server, so eight visitors uploading
-# together queue instead of holding eight parses, and the second core stays free
-# for everyone else (two at once made a bystander 3x slower, benchmarks/abuse.py).
-_HEAVY = threading.BoundedSemaphore(1)
+# Parsing a large upload, running a comparison or an explorer run and drawing its
+# results take memory and a core: one at a time in the whole server, so eight
+# visitors uploading together queue instead of holding eight parses, and the
+# second core stays free for everyone else (two at once made a bystander 3x
+# slower, benchmarks/abuse.py). Reentrant: a page holding it for its run and
+# charts calls the caches, which take it again for the run alone.
+_HEAVY = threading.RLock()
 
 
 @contextlib.contextmanager
@@ -46,7 +48,7 @@ def heavy_work(work: float = math.inf) -> Iterator[None]:
 
     Work below ``limits.LIGHT_WORK`` (a small comparison, a short explorer run)
     goes straight through: a visitor's default page must not queue behind a
-    large run.
+    large run. The thread holding the slot may take it again.
     """
     if work < limits.LIGHT_WORK:
         yield

@@ -138,27 +138,6 @@ except GddashError as error:
     f = cache.symbolic(text, variables)
     st.caption(f"Still showing the last valid function: f = {plain.code(text)}")
 
-start = (float(x0), float(y0)) if len(variables) == 2 else (float(x0),)
-traces = {}
-progress = st.progress(0.0, text="Descending…") if len(rules) > 1 else None
-for done, rule in enumerate(rules):
-    if progress is not None:  # also where a closed tab stops the work
-        progress.progress(done / len(rules), text=f"Running {titles.RULE[rule]}…")
-    settings = Settings(
-        learning_rate=float(rate),
-        max_epochs=int(iterations),
-        eps=float(eps),
-        rule=rule,
-        maximize=goal == "maximize",
-        theta0=start,
-        max_points=int(iterations) + 1,
-    )
-    # A step costs about as much as a thousand row x parameter products.
-    with cache.heavy_work(work=1_000 * int(iterations)):
-        traces[rule] = cache.function_run(text, variables, settings)
-if progress is not None:
-    progress.empty()
-
 # Symbolic panel ---------------------------------------------------------------------
 args = ", ".join(variables)
 with st.container(border=True):
@@ -175,62 +154,90 @@ with st.container(border=True):
         st.markdown(f"**{titles.RULE[rule]}** update, with g = ∇f at the current point")
         st.latex(readouts.update_latex(f, variables, rule, float(rate), goal))
 
-# Pictures ----------------------------------------------------------------------------
-lo_x, hi_x, lo_y, hi_y = readouts.plot_domain(preset, text, variables, traces.values())
-paths = []
-kept_rows = {}  # the recorded points each drawn path keeps (finite ones)
-for rule, trace in traces.items():
-    keep = np.isfinite(trace.path).all(axis=1) & np.isfinite(trace.loss)
-    kept_rows[rule] = np.flatnonzero(keep)
-    first_y = trace.path[keep, 1] if len(variables) == 2 else trace.loss[keep]
-    paths.append(
-        charts.Path3D(
-            titles.RULE[rule],
-            trace.path[keep, 0],
-            first_y,
-            trace.loss[keep],
-            charts.RULE_COLORS[rule],
-            steps=trace.updates[keep],
+# Runs and pictures ---------------------------------------------------------------
+# One large explorer run, with its frames and read-outs, at a time in the server
+# (small ones skip the queue): its Python work shares the interpreter with every
+# other visitor's page.
+with cache.heavy_work(work=limits.EXPLORER_STEP_WORK * steps):
+    start = (float(x0), float(y0)) if len(variables) == 2 else (float(x0),)
+    traces = {}
+    progress = st.progress(0.0, text="Descending…") if len(rules) > 1 else None
+    for done, rule in enumerate(rules):
+        if progress is not None:  # also where a closed tab stops the work
+            progress.progress(done / len(rules), text=f"Running {titles.RULE[rule]}…")
+        settings = Settings(
+            learning_rate=float(rate),
+            max_epochs=int(iterations),
+            eps=float(eps),
+            rule=rule,
+            maximize=goal == "maximize",
+            theta0=start,
+            max_points=int(iterations) + 1,
         )
-    )
+        traces[rule] = cache.function_run(text, variables, settings)
+    if progress is not None:
+        progress.empty()
 
-if len(variables) == 2:
-    xs, ys = np.linspace(lo_x, hi_x, 80), np.linspace(lo_y, hi_y, 80)
-    Z = f.values_on_grid(*np.meshgrid(xs, ys))
-    grid = charts.SurfaceGrid(xs, ys, Z, "x", "y", z_name="f", note="")
-    coarse_x, coarse_y = np.linspace(lo_x, hi_x, 15), np.linspace(lo_y, hi_y, 15)
-    gx, gy = f.gradients_on_grid(*np.meshgrid(coarse_x, coarse_y))
-    arrows = charts.arrow_field(coarse_x, coarse_y, gx, gy)
-    surface = charts.surface_figure(grid, paths, title=f"f(x, y) = {text}", height=560)
-    # The animation's frames follow the longest path: its read-outs go above it,
-    # so the caption and the slider name the same step.
-    longest = max(rules, key=lambda rule: len(kept_rows[rule]))
-    st.plotly_chart(
-        charts.animate_paths(
-            surface,
-            paths,
-            three_d=True,
-            caption=readouts.readout_caption(
-                traces[longest],
-                titles.RULE[longest] if len(rules) > 1 else "",
-                kept_rows[longest],
-            ),
-        ),
-        key="surface",
-        width="stretch",
-        alt=f"3-D surface of f(x, y) = {text} with each rule's path; "
-        "press Play to animate the steps.",
+    # Pictures ------------------------------------------------------------------------
+    lo_x, hi_x, lo_y, hi_y = readouts.plot_domain(
+        preset, text, variables, traces.values()
     )
-else:
-    xs = np.linspace(lo_x, hi_x, 400)
-    fx = f.values_on_grid(xs)
-    finite = fx[np.isfinite(fx)]
-    y_range = None
-    if preset.text == text and preset.variables == variables:
-        y_range = preset.domain[2:]
-    elif finite.size:
-        spread = finite.max() - finite.min() or 1.0
-        y_range = (finite.min() - 0.1 * spread, finite.max() + 0.1 * spread)
+    paths = []
+    kept_rows = {}  # the recorded points each drawn path keeps (finite ones)
+    for rule, trace in traces.items():
+        keep = np.isfinite(trace.path).all(axis=1) & np.isfinite(trace.loss)
+        kept_rows[rule] = np.flatnonzero(keep)
+        first_y = trace.path[keep, 1] if len(variables) == 2 else trace.loss[keep]
+        paths.append(
+            charts.Path3D(
+                titles.RULE[rule],
+                trace.path[keep, 0],
+                first_y,
+                trace.loss[keep],
+                charts.RULE_COLORS[rule],
+                steps=trace.updates[keep],
+            )
+        )
+
+    if len(variables) == 2:
+        xs, ys = np.linspace(lo_x, hi_x, 80), np.linspace(lo_y, hi_y, 80)
+        Z = f.values_on_grid(*np.meshgrid(xs, ys))
+        grid = charts.SurfaceGrid(xs, ys, Z, "x", "y", z_name="f", note="")
+        coarse_x, coarse_y = np.linspace(lo_x, hi_x, 15), np.linspace(lo_y, hi_y, 15)
+        gx, gy = f.gradients_on_grid(*np.meshgrid(coarse_x, coarse_y))
+        arrows = charts.arrow_field(coarse_x, coarse_y, gx, gy)
+        surface = charts.surface_figure(
+            grid, paths, title=f"f(x, y) = {text}", height=560
+        )
+        # The animation's frames follow the longest path: its read-outs go above it,
+        # so the caption and the slider name the same step.
+        longest = max(rules, key=lambda rule: len(kept_rows[rule]))
+        st.plotly_chart(
+            charts.animate_paths(
+                surface,
+                paths,
+                three_d=True,
+                caption=readouts.readout_caption(
+                    traces[longest],
+                    titles.RULE[longest] if len(rules) > 1 else "",
+                    kept_rows[longest],
+                ),
+            ),
+            key="surface",
+            width="stretch",
+            alt=f"3-D surface of f(x, y) = {text} with each rule's path; "
+            "press Play to animate the steps.",
+        )
+    else:
+        xs = np.linspace(lo_x, hi_x, 400)
+        fx = f.values_on_grid(xs)
+        finite = fx[np.isfinite(fx)]
+        y_range = None
+        if preset.text == text and preset.variables == variables:
+            y_range = preset.domain[2:]
+        elif finite.size:
+            spread = finite.max() - finite.min() or 1.0
+            y_range = (finite.min() - 0.1 * spread, finite.max() + 0.1 * spread)
 
 
 @st.fragment

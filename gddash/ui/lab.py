@@ -825,60 +825,64 @@ def main() -> None:
             f"diverge. Try {compare.suggested_learning_rate(dataset):g}."
         )
 
-    # 4. Run --------------------------------------------------------------------------
-    progress = st.progress(0.0, text="Starting…")
+    # A large comparison runs and draws its results one visitor at a time in the
+    # server (small ones skip the queue): the charts' Python work shares the
+    # interpreter with every other visitor's page.
+    with cache.heavy_work(work):
+        # 4. Run -----------------------------------------------------------------------
+        progress = st.progress(0.0, text="Starting…")
 
-    def show_progress(label: str, done: int, total: int) -> None:
-        # Also where a closed tab stops the work: Streamlit ends the script at its
-        # next call once the visitor's session is gone.
-        progress.progress(done / total, text=f"Running {label}…")
+        def show_progress(label: str, done: int, total: int) -> None:
+            # Also where a closed tab stops the work: Streamlit ends the script at its
+            # next call once the visitor's session is gone.
+            progress.progress(done / total, text=f"Running {label}…")
 
-    computed = time.perf_counter()
-    try:
-        comparison = cache.comparison(
-            dataset_id,
-            settings,
-            dataset,
-            shared=shared,
-            progress=show_progress,
-            work=work,
-        )
-    except GddashError as error:
+        computed = time.perf_counter()
+        try:
+            comparison = cache.comparison(
+                dataset_id,
+                settings,
+                dataset,
+                shared=shared,
+                progress=show_progress,
+                work=work,
+            )
+        except GddashError as error:
+            progress.empty()
+            st.error(plain.literal(str(error)))
+            st.stop()
         progress.empty()
-        st.error(plain.literal(str(error)))
-        st.stop()
-    progress.empty()
-    computed = time.perf_counter() - computed
+        computed = time.perf_counter() - computed
 
-    # 5. Results ----------------------------------------------------------------------
-    show_results(
-        link,
-        upload_facts,
-        comparison,
-        surface=lambda i, j: cache.loss_slice(
-            dataset_id, settings, i, j, comparison, shared=shared
-        ),
-        path=lambda: coefficient_path(dataset_id, comparison, problem),
-        settings_json=share.settings_json(
-            data=name,
-            target=target,
-            features=features,
-            prepare=options,
-            compare=settings,
-        ),
-        share_note="Every setting on this page is part of its web address: copy the "
-        "address bar to share exactly this comparison. With an uploaded file the "
-        "link names the file (name, size and fingerprint) and asks the recipient "
-        "to upload it.",
-        timing=lambda: (
-            f"Optimum by {comparison.optimum.note}: loss "
-            f"{comparison.optimum.loss:.6g}. "
-            f"{dataset.n_samples:,} training rows, {n_params} parameters. "
-            f"This page computed in {time.perf_counter() - page_started:.2f} s "
-            f"on the server (the runs {computed:.2f} s); your browser then draws "
-            "the charts."
-        ),
-    )
+        # 5. Results -------------------------------------------------------------------
+        show_results(
+            link,
+            upload_facts,
+            comparison,
+            surface=lambda i, j: cache.loss_slice(
+                dataset_id, settings, i, j, comparison, shared=shared
+            ),
+            path=lambda: coefficient_path(dataset_id, comparison, problem),
+            settings_json=share.settings_json(
+                data=name,
+                target=target,
+                features=features,
+                prepare=options,
+                compare=settings,
+            ),
+            share_note="Every setting on this page is part of its web address: copy "
+            "the address bar to share exactly this comparison. With an uploaded file "
+            "the link names the file (name, size and fingerprint) and asks the "
+            "recipient to upload it.",
+            timing=lambda: (
+                f"Optimum by {comparison.optimum.note}: loss "
+                f"{comparison.optimum.loss:.6g}. "
+                f"{dataset.n_samples:,} training rows, {n_params} parameters. "
+                f"This page computed in {time.perf_counter() - page_started:.2f} s "
+                f"on the server (the runs {computed:.2f} s); your browser then draws "
+                "the charts."
+            ),
+        )
 
 
 main()

@@ -189,3 +189,40 @@ def test_softmax_classes_with_odd_labels_draw_as_text():
     assert at.radio(key="model").value == "softmax"
     assert any("accuracy" in df.value.columns for df in at.dataframe)
     assert_no_link_or_image(at)
+
+
+def test_large_work_waits_for_the_one_slot_and_its_holder_may_take_it_again():
+    import threading
+
+    from gddash.ui import cache
+
+    held, release = threading.Event(), threading.Event()
+
+    def other_visitor() -> None:
+        with cache.heavy_work(limits.LIGHT_WORK):
+            held.set()
+            release.wait(10)
+
+    visitor = threading.Thread(target=other_visitor)
+    visitor.start()
+    held.wait(10)
+    passed = []
+
+    def large() -> None:
+        with cache.heavy_work(limits.LIGHT_WORK):
+            passed.append("large")
+
+    waiting = threading.Thread(target=large)
+    waiting.start()
+    with cache.heavy_work(limits.LIGHT_WORK - 1):  # small work skips the queue
+        passed.append("small")
+    waiting.join(0.3)
+    assert passed == ["small"]  # the large one waits its turn
+    release.set()
+    visitor.join(10)
+    waiting.join(10)
+    assert passed == ["small", "large"]
+    # A page holding the slot for its run and charts calls caches that take it again.
+    with cache.heavy_work(), cache.heavy_work():
+        passed.append("nested")
+    assert passed[-1] == "nested"
