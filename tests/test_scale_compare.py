@@ -93,10 +93,14 @@ def test_stopped_batch_descent_on_passes_keeps_the_steps_it_took(tmp_path):
         descent=Settings(learning_rate=0.5, max_points=100),
     )  # fmt: skip
     full, problem = compare_source(source, "y", None, settings, task="logistic")
-    passes = []
+    passes = []  # polls once batch descent has started (θ*'s steps poll too)
+
+    def started(label, progress):
+        passes.append(0)
+
     stopped, _ = compare_source(
-        source, "y", None, settings, task="logistic",
-        stop=lambda: passes.append(1) or len(passes) > 4,
+        source, "y", None, settings, task="logistic", progress=started,
+        stop=lambda: bool(passes) and (passes.append(1) or len(passes) > 5),
     )  # fmt: skip
     batch, reference = stopped.primary("batch"), full.primary("batch")
     assert list(stopped.traces) == ["batch"]
@@ -160,3 +164,18 @@ def test_huber_and_l1_penalties_give_the_engines_optimum_and_batch_path(
     mine = comparison.primary("batch")
     np.testing.assert_allclose(mine.loss, batch.loss, rtol=1e-10)
     np.testing.assert_allclose(mine.path, batch.path, rtol=1e-10, atol=1e-12)
+
+
+def test_a_stop_during_the_newton_steps_keeps_an_approximate_optimum(tmp_path):
+    source, _ = regression_source(tmp_path, logistic=True)
+    settings = CompareSettings(variants=("batch", "sgd"), epochs=5.0)
+    polls = []
+    comparison, _ = compare_source(
+        source, "y", None, settings, task="logistic",
+        stop=lambda: polls.append(1) or len(polls) > 2,
+    )  # fmt: skip
+    assert "stopped by the user before it converged" in comparison.optimum.note
+    assert list(comparison.traces) == ["batch"]
+    batch = comparison.primary("batch")
+    assert batch.samples.tolist() == [0]  # its first point, then the stop
+    assert batch.message.startswith("Stopped by the user after 0 rows")

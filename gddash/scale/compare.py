@@ -74,8 +74,9 @@ def compare_source(
         progress ends there (its message says it was stopped by the user and
         after how many rows) and the remaining runs are skipped: the
         comparison holds the runs computed (``settings.variants`` narrowed to
-        them). The first run always keeps at least its starting point, and θ*
-        (computed first) is always complete.
+        them). The first run always keeps at least its starting point. θ* is
+        computed first: on a pass problem a stop also ends its Newton steps,
+        and the optimum's note then says θ* is approximate.
 
     R² is over all rows (from the one-pass sums); a logistic comparison's
     accuracy is over the first partition's rows.
@@ -109,9 +110,11 @@ def compare_source(
         problem = passes.PassProblem(
             frame, columns, scale, stats.n, loss=loss, epsilon=epsilon or 0.1
         )
-        best = passes.newton_minimum(problem, penalty)
+        best = passes.newton_minimum(problem, penalty, stop=stop)
         note = best.method
-        if not best.converged:
+        if not best.converged and stop is not None and stop():
+            note += " (stopped by the user before it converged: θ* is approximate)"
+        elif not best.converged:
             note += " (stopped at its iteration cap: θ* is approximate)"
         found = compare.Optimum(
             best.theta, best.loss, note, closed_form=False,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -160,6 +161,7 @@ def newton_minimum(
     *,
     tol: float = 1e-10,
     max_iter: int = 50,
+    stop: Callable[[], bool] | None = None,
 ) -> Minimum:
     """θ* by (proximal) Newton steps, one pass per step and one per line search.
 
@@ -173,8 +175,8 @@ def newton_minimum(
     for t = 1, ½, … ½⁹ is tried in one pass and the first that lowers F is
     kept (Lee, Sun and Saunders 2014). Stops when the minimum-norm subgradient
     of F is at most ``tol``; unpenalised, when the loss falls below 1e-9
-    (separable classes). ``max_iter`` caps the steps: the method's note says
-    when θ* is then approximate.
+    (separable classes). ``max_iter`` caps the steps, and ``stop()`` turning
+    true ends them early: ``converged`` is then False.
     """
     l1 = 0.0 if penalty is None else penalty.l1
     l2 = 0.0 if penalty is None else penalty.l2
@@ -185,8 +187,10 @@ def newton_minimum(
     def objective(losses, thetas):
         return losses if penalty is None else losses + penalty.values(thetas, mask)
 
-    converged, separable = False, False
+    converged, separable, value = False, False, None
     for _ in range(max_iter):
+        if stop is not None and stop():
+            break
         losses, grads, H = problem.sums(theta, hessian=True)
         value = float(objective(losses, theta[None, :])[0])
         size = _subgradient(theta, grads[0] + l2 * mask * theta, l1, mask)
@@ -212,8 +216,8 @@ def newton_minimum(
             smooth = grads[0] + l2 * mask * theta
             converged = _subgradient(theta, smooth, l1, mask) <= 1e-6
             break
-        theta = trials[better[0]]
-    else:
+        theta, value = trials[better[0]], float(tried[better[0]])
+    if value is None:  # stopped before the first pass
         value = float(objective(problem.sums(theta)[0], theta[None, :])[0])
     method = (
         "Newton's method, one pass over the data per step"
