@@ -40,6 +40,11 @@ T = TypeVar("T")
 # slower, benchmarks/abuse.py). Reentrant: a page holding it for its run and
 # charts calls the caches, which take it again for the run alone.
 _HEAVY = threading.RLock()
+WAIT_POLL_SECONDS = 0.25
+WAITING = (
+    "Another visitor's large run is using this shared server's heavy-work slot; "
+    "yours starts as soon as it ends."
+)
 
 
 @contextlib.contextmanager
@@ -48,13 +53,25 @@ def heavy_work(work: float = math.inf) -> Iterator[None]:
 
     Work below ``limits.LIGHT_WORK`` (a small comparison, a short explorer run)
     goes straight through: a visitor's default page must not queue behind a
-    large run. The thread holding the slot may take it again.
+    large run. The thread holding the slot may take it again. While it waits,
+    the page says so, and every quarter second it redraws that note: a
+    Streamlit call is where a closed tab ends the script, so a visitor who left
+    never runs their work after waiting for it.
     """
     if work < limits.LIGHT_WORK:
         yield
         return
-    with _HEAVY:
+    note = None
+    if not _HEAVY.acquire(blocking=False):
+        note = st.empty()
+        while not _HEAVY.acquire(timeout=WAIT_POLL_SECONDS):
+            note.info(WAITING, icon=":material/hourglass_top:")
+    try:  # from here on the slot is held, whatever ends the script
+        if note is not None:
+            note.empty()
         yield
+    finally:
+        _HEAVY.release()
 
 
 def digest(raw: bytes | memoryview) -> str:
