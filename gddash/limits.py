@@ -29,10 +29,12 @@ SAMPLE_CELLS = 2_000_000
 MAX_LINE_BYTES = 64 * 1024
 
 # --- CPU: what one action may compute ----------------------------------------------
-# A comparison's work in row x parameter products (``compare.work``): at most
-# about two seconds of one core here, whatever the shape of the data
-# (benchmarks/abuse.py measures the worst links this allows).
-COMPARISON_WORK = 150_000_000
+# A comparison's work in row x parameter products (``compare.work``, which also
+# charges each update for its rule and schedule): with the page's charts, at most
+# about two seconds of one core here, whatever the shape of the data. At 150M the
+# large sample's plain-SGD link took 1.87 s of server CPU (max 2.04): ~1.3 s of
+# runs and ~0.6 s of charts (benchmarks/abuse.py measures the worst links).
+COMPARISON_WORK = 130_000_000
 # The optimum reference of an objective with no closed form (FISTA for L1 on the
 # log-loss or softmax, Newton, L-BFGS): at most this many iterations, and fewer on
 # large data so that its passes stay within a tenth of a comparison (an iris
