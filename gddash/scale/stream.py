@@ -285,11 +285,19 @@ def stream(
                 if len(pending) <= READ_AHEAD:
                     continue
                 loaded, this_final = pending.popleft()
-                buffer.add(*loaded.result())
+                X, y = loaded.result()
                 del loaded  # the future holds its partition while it lives
-                released = buffer.release(final=this_final)
-                if released is not None:
-                    yield (*released, this_final)
+                # Shuffled, a partition enters the buffer ``buffer_rows`` rows at
+                # a time, so that each shuffle permutes a buffer's worth of rows
+                # (in cache), not a whole partition; unshuffled, all at once.
+                step = max(settings.buffer_rows if s.shuffle else len(y), 1)
+                for at in range(0, max(len(y), 1), step):
+                    ends = this_final and at + step >= len(y)
+                    buffer.add(X[at : at + step], y[at : at + step])
+                    released = buffer.release(final=ends)
+                    if released is not None:
+                        yield (*released, ends)
+                del X, y
 
     def elapsed() -> float:
         return time.perf_counter() - start
