@@ -82,7 +82,12 @@ def comparison_rss(location: str, cluster: bool = False) -> dict:
     (``gddash.allocator``): freed blocks go back to the system, two arenas.
     """
     code = f"""
-import contextlib, json, resource, time
+import contextlib, json, time
+def peak_mb():
+    # VmHWM: this process's own high-water mark. ru_maxrss would not do: Linux
+    # carries the parent's RSS at the fork into the child's across exec.
+    status = open("/proc/self/status").read()
+    return int(status.split("VmHWM:")[1].split()[0]) / 1024
 from gddash.allocator import return_freed_memory
 return_freed_memory()
 from gddash.compare import CompareSettings
@@ -102,7 +107,7 @@ with contextlib.ExitStack() as stack:
     c, _ = compare_source(source, "y", None, CompareSettings(epochs=1.0))
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
 print(json.dumps({{"seconds": seconds, "cpu": cpu,
-    "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "rss_mb": peak_mb(),
     "theta": c.optimum.theta.tolist(),
     "table": c.table[["variant", "final loss", "gap to optimum", "seconds"]]
         .to_dict("records")}}))
