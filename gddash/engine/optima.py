@@ -115,20 +115,48 @@ def _ridge(problem: LinearRegression, l2: float) -> np.ndarray:
 
 
 def _coordinate_descent(problem: LinearRegression, l1, l2, tol, max_sweeps):
-    """Cyclic exact minimisation over one coordinate at a time.
-
-    With s the smooth gradient and c_j = H_jj + l2 the curvature along j, the
-    best θ_j is soft(θ_j − s_j/c_j, l1/c_j) for a penalised j (the plain
-    Newton step for the intercept); s is then updated by the column H[:, j].
-    """
+    """Least squares + elastic net: ``quadratic_minimum`` from θ = 0."""
     train = problem._train
-    H, mask = train.hessian, problem.penalised
-    d = H.shape[0]
-    theta = np.zeros(d)
+    H = train.hessian
     smooth = train.grad_a - H @ train.anchor  # the smooth gradient at θ = 0
+    return quadratic_minimum(
+        np.zeros(H.shape[0]),
+        smooth,
+        H,
+        l1,
+        l2,
+        problem.penalised,
+        tol=tol,
+        max_sweeps=max_sweeps,
+    )
+
+
+def quadratic_minimum(
+    theta: np.ndarray,
+    smooth: np.ndarray,
+    H: np.ndarray,
+    l1: float,
+    l2: float,
+    mask: np.ndarray,
+    *,
+    tol: float,
+    max_sweeps: int,
+) -> tuple[np.ndarray, bool]:
+    """argmin of a quadratic with Hessian H plus l1‖θ_M‖₁ + ½l2‖θ_M‖², from θ.
+
+    ``smooth`` is the gradient at θ of everything but the L1 term (the
+    quadratic and the L2 term). Cyclic exact minimisation over one coordinate
+    at a time: with c_j = H_jj + l2 (penalised j) the curvature along j, the
+    best θ_j is soft(θ_j − s_j/c_j, l1/c_j) for a penalised j (the plain Newton
+    step for the intercept); s is then updated by the column H[:, j]. Returns
+    (θ, whether the minimum-norm subgradient fell to ``tol``). Least squares
+    uses it from θ = 0; a large source's proximal Newton on each step's model.
+    """
+    theta = np.array(theta, dtype=float)
+    smooth = np.array(smooth, dtype=float)
     curvature = np.diag(H) + l2 * mask
     for _ in range(max_sweeps):
-        for j in range(d):
+        for j in range(len(theta)):
             if curvature[j] <= 0.0:
                 continue  # a column of zeros: θ_j does not matter
             target = theta[j] - smooth[j] / curvature[j]
@@ -141,12 +169,13 @@ def _coordinate_descent(problem: LinearRegression, l1, l2, tol, max_sweeps):
                 theta[j] = target
                 smooth += H[:, j] * delta
                 smooth[j] += l2 * mask[j] * delta
-        if _subgradient_norm(theta, smooth, l1, mask) <= tol:
+        if subgradient_norm(theta, smooth, l1, mask) <= tol:
             return theta, True
     return theta, False
 
 
-def _subgradient_norm(theta, smooth, l1, mask) -> float:
+def subgradient_norm(theta, smooth, l1: float, mask) -> float:
+    """‖the minimum-norm subgradient‖ at θ, from the smooth part's gradient."""
     reported = np.where(theta != 0.0, smooth + l1 * np.sign(theta), soft(smooth, l1))
     reported = np.where(mask, reported, smooth)
     return float(np.sqrt(reported @ reported))
