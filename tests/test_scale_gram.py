@@ -116,3 +116,31 @@ def test_constant_features_are_dropped_with_a_note_and_missing_rows_counted():
 def test_a_file_without_a_chosen_column_is_refused():
     with pytest.raises(DataError, match="has no column 'c'"):
         arrays(pd.DataFrame({"a": [1.0], "b": [2.0], "y": [1.0]}), COLUMNS)
+
+
+def test_local_parquet_read_by_pyarrow_gives_the_dask_moments(tmp_path):
+    """The pass over pyarrow pieces (several row groups each, so several record
+    batches) equals the pass over Dask's partitions: same rows kept and dropped
+    (a NaN, a null in an integer column), the same moments to rounding."""
+    from gddash.scale.columns import choose
+    from gddash.scale.sources import Access, parquet_pieces, resolve
+
+    data = frame(900, seed=2)
+    data["k"] = pd.array(np.arange(900) % 7, dtype="Int64")  # integers, one null
+    data.loc[5, "k"] = pd.NA
+    data.loc[400, "b"] = np.nan
+    for f in range(3):
+        part = data.iloc[f * 300 : (f + 1) * 300]
+        part.to_parquet(tmp_path / f"p{f}.parquet", row_group_size=70, index=False)
+    source = resolve(".", Access(tmp_path))
+    columns, lazy = choose(source, "y", ["a", "b", "k", "c"])
+    pieces = parquet_pieces(source, columns.names, blocksize=25_000)
+    assert any(p().num_rows > 70 for p in pieces)  # pieces of several row groups
+    through_dask = gram.moments(lazy, columns)
+    direct = gram.moments(lazy, columns, pieces=pieces)
+    assert direct.n == through_dask.n == 898 and direct.dropped == 2
+    np.testing.assert_allclose(direct.mean, through_dask.mean, rtol=1e-13)
+    np.testing.assert_allclose(direct.comoment, through_dask.comoment, rtol=1e-12)
+    kept = data.drop(index=[5, 400])[columns.names].to_numpy(dtype=float)
+    centred = kept - kept.mean(axis=0)
+    np.testing.assert_allclose(direct.comoment, centred.T @ centred, rtol=1e-11)

@@ -100,6 +100,37 @@ def complete_rows(part: pd.DataFrame, columns: Columns) -> tuple[np.ndarray, int
     return values[complete], int(len(values) - complete.sum())
 
 
+def column_values(part, columns: Columns) -> tuple[list[np.ndarray], int]:
+    """A partition's or piece's chosen columns as float64 arrays (features, then
+    target), rows with a missing or infinite value dropped; and how many were.
+
+    ``part`` is a pandas frame (a Dask partition) or a pyarrow ``Table`` or
+    ``RecordBatch`` (a piece read by ``sources.parquet_pieces``). One array per
+    column, not one (m, p + 1) block: a float64 column without nulls (of one
+    chunk) is the reader's own buffer, not a copy.
+    """
+    names = columns.names
+    have = part.columns if isinstance(part, pd.DataFrame) else part.column_names
+    missing = [c for c in names if c not in have]
+    if missing:
+        raise DataError(
+            f"A file of the source has no column {missing[0]!r}: every file must "
+            "hold the chosen columns."
+        )
+    if isinstance(part, pd.DataFrame):
+        values = [part[c].to_numpy(dtype=np.float64, na_value=np.nan) for c in names]
+    else:  # nulls become NaN (then dropped); integers are converted
+        values = [
+            np.asarray(part.column(c).to_numpy(zero_copy_only=False), np.float64)
+            for c in names
+        ]
+    # One sum per column finds a NaN or ±inf anywhere (they propagate).
+    if all(np.isfinite(v.sum()) for v in values):
+        return values, 0
+    complete = np.logical_and.reduce([np.isfinite(v) for v in values])
+    return [v[complete] for v in values], int(len(complete) - complete.sum())
+
+
 def arrays(part: pd.DataFrame, columns: Columns) -> tuple[np.ndarray, np.ndarray, int]:
     """A partition as (x (m, p), y (m,), rows dropped for a missing value)."""
     values, dropped = complete_rows(part, columns)

@@ -96,7 +96,10 @@ def compare_source(
     # The budgets are checked before any pass (StreamSettings names them).
     StreamSettings(max_rows=max_rows, max_seconds=max_seconds, buffer_rows=buffer_rows)
     columns, frame = choose(source, target, features)
-    stats = gram.moments(frame, columns)
+    # A local Parquet source is read piece by piece straight through pyarrow,
+    # by the Gram pass and by every streamed run (CSV and URLs through Dask).
+    pieces = parquet_pieces(source, columns.names)
+    stats = gram.moments(frame, columns, pieces=pieces)
     scale = gram.scaling(stats, columns)
     penalty = settings.descent.penalty_term
     compact = gram.compact_problem(gram.gram(stats, scale))
@@ -124,10 +127,6 @@ def compare_source(
 
     def evaluate(thetas):
         return problem.evaluate(thetas, penalty)
-
-    # A local Parquet source is streamed piece by piece through pyarrow (the
-    # passes still go through Dask, on a cluster when one is set).
-    pieces = parquet_pieces(source, columns.names)
 
     def stopped() -> bool:
         return stop is not None and bool(stop())

@@ -9,14 +9,16 @@ of the standardised design [1, z] in O(d²), independent of the number of rows.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import reduce
 
 import numpy as np
+import pandas as pd
 
 from gddash.engine import LinearRegression
 from gddash.errors import DataError
-from gddash.scale.columns import Columns, complete_rows
+from gddash.scale.columns import Columns, column_values
 
 BLOCK_ROWS = 65_536  # rows centred at a time: a few MB, never a partition's copy
 
@@ -31,20 +33,43 @@ class Moments:
     dropped: int = 0  # rows left out for a missing value
 
 
-def partition_moments(part, columns: Columns) -> Moments:
-    """One partition's moments (a task of the pass): its column means, then the
-    co-moments Σ (v − v̄)(v − v̄)ᵀ as products cᵀc (BLAS) of centred blocks of
-    ``BLOCK_ROWS`` rows, so that no centred copy of the whole partition is made."""
-    values, dropped = complete_rows(part, columns)
-    n, k = values.shape
-    if n == 0:
+def block_moments(values: list[np.ndarray], dropped: int = 0) -> Moments:
+    """The moments of rows given as one float64 array per column (k arrays of m).
+
+    Means first (one sum per column); then the co-moments Σ (v − v̄)(v − v̄)ᵀ,
+    ``BLOCK_ROWS`` rows at a time: the centred block is stacked as one (k, b)
+    C-contiguous array A, the rows of A being the columns, and A Aᵀ (BLAS) adds
+    its products. No centred copy of all m rows is ever made.
+    """
+    k, m = len(values), len(values[0])
+    if m == 0:
         return Moments(0, np.zeros(k), np.zeros((k, k)), dropped)
-    mean = values.mean(axis=0)
+    mean = np.array([v.sum() for v in values]) / m
     comoment = np.zeros((k, k))
-    for start in range(0, n, BLOCK_ROWS):
-        centred = values[start : start + BLOCK_ROWS] - mean
-        comoment += centred.T @ centred
-    return Moments(n, mean, comoment, dropped)
+    block = np.empty((k, min(m, BLOCK_ROWS)))
+    for start in range(0, m, BLOCK_ROWS):
+        stop = min(start + BLOCK_ROWS, m)
+        centred = block[:, : stop - start]
+        for j, v in enumerate(values):
+            np.subtract(v[start:stop], mean[j], out=centred[j])
+        comoment += centred @ centred.T
+    return Moments(m, mean, comoment, dropped)
+
+
+def partition_moments(part, columns: Columns) -> Moments:
+    """One partition's or piece's moments (a task of the pass).
+
+    ``part`` is a pandas frame (a Dask partition) or a pyarrow ``Table`` (a
+    piece of ``sources.parquet_pieces``); a table is taken record batch by
+    record batch (each a run of its row group), whose columns are the reader's
+    buffers as they are, and their moments merged.
+    """
+    if isinstance(part, pd.DataFrame):
+        return block_moments(*column_values(part, columns))
+    found = [block_moments(*column_values(b, columns)) for b in part.to_batches()]
+    if not found:  # a piece of no rows
+        return block_moments(*column_values(part, columns))
+    return reduce(merge, found)
 
 
 def merge(a: Moments, b: Moments) -> Moments:
@@ -60,11 +85,31 @@ def merge(a: Moments, b: Moments) -> Moments:
     return Moments(n, mean, comoment, a.dropped + b.dropped)
 
 
-def moments(frame, columns: Columns) -> Moments:
-    """The one pass: every partition's moments, merged (a Dask reduction)."""
+def piece_moments(piece: Callable[[], object], columns: Columns) -> Moments:
+    """The moments of a piece read by ``piece()`` (a task of the pyarrow pass)."""
+    return partition_moments(piece(), columns)
+
+
+def moments(
+    frame, columns: Columns, pieces: Sequence[Callable[[], object]] | None = None
+) -> Moments:
+    """The one pass: every partition's moments, merged.
+
+    A task per partition of ``frame`` (a Dask frame), or, when ``pieces`` is
+    given (``sources.parquet_pieces`` of a local Parquet source), a task per
+    piece that reads it straight through pyarrow: no Dask frame, no pandas
+    conversion. Either way the tasks are ``dask.delayed`` ones, run by the
+    scheduler in force (``cluster.scheduler``: a cluster's workers, which must
+    then see the files, as they must for ``frame``; or local threads), and
+    merged in order, so a run's numbers do not depend on where it ran.
+    """
     import dask
 
-    tasks = [dask.delayed(partition_moments)(p, columns) for p in frame.to_delayed()]
+    if pieces is None:
+        parts = frame.to_delayed()
+        tasks = [dask.delayed(partition_moments)(p, columns) for p in parts]
+    else:
+        tasks = [dask.delayed(piece_moments)(p, columns) for p in pieces]
     found = dask.compute(*tasks)
     total = reduce(merge, found)
     if total.n < 2:

@@ -261,6 +261,13 @@ def parquet_pieces(
 
 
 def _read_groups(path: str, groups: list[int], columns: list[str]):
+    """Row groups ``groups`` of a local file, ``columns`` only.
+
+    ``pre_buffer`` (on by default) coalesces reads for high-latency file
+    systems and reads them in Arrow's I/O threads; for a local file that is one
+    more copy and thread hand-off per column chunk, so it is off here.
+    """
     import pyarrow.parquet as pq
 
-    return pq.ParquetFile(path).read_row_groups(groups, columns=columns)
+    reader = pq.ParquetFile(path, pre_buffer=False)
+    return reader.read_row_groups(groups, columns=columns)

@@ -20,11 +20,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from gddash.engine import Settings, plan, run_rows, start_rows
-from gddash.errors import DataError, SettingsError
-from gddash.scale.columns import Columns
+from gddash.errors import SettingsError
+from gddash.scale.columns import Columns, column_values
 from gddash.scale.gram import Scaling
 
 BUFFER_ROWS = 65_536
@@ -45,24 +44,7 @@ def standardised(part, columns: Columns, scale: Scaling):
 
     ``part`` is a pandas frame (a Dask partition) or a pyarrow table (a piece).
     """
-    names = columns.names
-    have = part.columns if isinstance(part, pd.DataFrame) else part.column_names
-    missing = [c for c in names if c not in have]
-    if missing:
-        raise DataError(
-            f"A file of the source has no column {missing[0]!r}: every file must "
-            "hold the chosen columns."
-        )
-    if isinstance(part, pd.DataFrame):
-        values = [part[c].to_numpy(dtype=np.float64, na_value=np.nan) for c in names]
-    else:  # float columns without nulls are not copied
-        values = [
-            np.asarray(part.column(c).to_numpy(), dtype=np.float64) for c in names
-        ]
-    # One sum per column finds a NaN or ±inf anywhere (they propagate).
-    if not all(np.isfinite(v.sum()) for v in values):
-        complete = np.logical_and.reduce([np.isfinite(v) for v in values])
-        values = [v[complete] for v in values]
+    values, _ = column_values(part, columns)
     m = len(values[-1])
     X = np.empty((m, len(scale.kept) + 1))
     X[:, 0] = 1.0
