@@ -9,7 +9,7 @@ from gddash.engine import Settings
 from gddash.errors import DataError
 from gddash.scale import cluster, gram
 from gddash.scale.columns import choose
-from gddash.scale.sources import Access, resolve
+from gddash.scale.sources import Access, parquet_pieces, resolve
 from gddash.scale.stream import StreamSettings, stream
 
 distributed = pytest.importorskip("distributed")
@@ -21,7 +21,9 @@ def test_a_local_cluster_of_two_processes_gives_the_local_results(tmp_path):
     data = pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "y": x @ [1.0, -2.0] + 0.5})
     for k in range(3):
         data.iloc[k * 1000 : (k + 1) * 1000].to_parquet(tmp_path / f"p{k}.parquet")
-    columns, frame = choose(resolve(".", Access(tmp_path)), "y", None)
+    source = resolve(".", Access(tmp_path))
+    columns, frame = choose(source, "y", None)
+    pieces = parquet_pieces(source, columns.names)
     settings = StreamSettings(
         descent=Settings(variant="sgd", learning_rate=0.01, seed=2), buffer_rows=500
     )
@@ -29,18 +31,20 @@ def test_a_local_cluster_of_two_processes_gives_the_local_results(tmp_path):
     def run():
         stats = gram.moments(frame, columns)
         scale = gram.scaling(stats, columns)
-        return stats, stream(frame, columns, scale, stats.n, settings)
+        direct = gram.moments(frame, columns, pieces=pieces)  # pyarrow tasks
+        return stats, direct, stream(frame, columns, scale, stats.n, settings)
 
-    here, streamed_here = run()
+    here, direct_here, streamed_here = run()
     with (
         distributed.LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
         ) as cluster,
         distributed.Client(cluster),
     ):
-        there, streamed_there = run()
-    assert there.n == here.n == 3000
+        there, direct_there, streamed_there = run()
+    assert there.n == here.n == direct_there.n == 3000
     np.testing.assert_array_equal(there.comoment, here.comoment)
+    np.testing.assert_array_equal(direct_there.comoment, direct_here.comoment)
     np.testing.assert_array_equal(streamed_there.thetas, streamed_here.thetas)
 
 
