@@ -110,8 +110,9 @@ def moments(
         tasks = [dask.delayed(partition_moments)(p, columns) for p in parts]
     else:
         tasks = [dask.delayed(piece_moments)(p, columns) for p in pieces]
-    found = dask.compute(*tasks)
-    total = reduce(merge, found)
+    k = len(columns.names)
+    nothing = Moments(0, np.zeros(k), np.zeros((k, k)))  # a source of no rows
+    total = reduce(merge, dask.compute(*tasks), nothing)
     if total.n < 2:
         raise DataError(
             f"Only {total.n} complete row(s) in the source ({total.dropped} with a "
