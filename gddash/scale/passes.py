@@ -9,13 +9,13 @@ a source is the engine's own loop with one pass per update.
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from gddash.engine import Minimum, Penalty
+from gddash.engine.optima import quadratic_minimum, subgradient_norm
 from gddash.errors import DataError, SettingsError
 from gddash.scale.columns import Columns, arrays
 from gddash.scale.gram import BLOCK_ROWS, Scaling
@@ -193,7 +193,7 @@ def newton_minimum(
             break
         losses, grads, H = problem.sums(theta, hessian=True)
         value = float(objective(losses, theta[None, :])[0])
-        size = _subgradient(theta, grads[0] + l2 * mask * theta, l1, mask)
+        size = subgradient_norm(theta, grads[0] + l2 * mask * theta, l1, mask)
         if size <= tol:
             converged = True
             break
@@ -214,7 +214,7 @@ def newton_minimum(
         if len(better) == 0:
             # Rounding: no lower point within reach of the step.
             smooth = grads[0] + l2 * mask * theta
-            converged = _subgradient(theta, smooth, l1, mask) <= 1e-6
+            converged = subgradient_norm(theta, smooth, l1, mask) <= 1e-6
             break
         theta, value = trials[better[0]], float(tried[better[0]])
     if value is None:  # stopped before the first pass
@@ -228,34 +228,11 @@ def newton_minimum(
     return Minimum(theta, value, method, separable, converged or separable)
 
 
-def _subgradient(theta, smooth, l1, mask) -> float:
-    """‖minimum-norm subgradient‖ of F at θ, from its smooth part's gradient."""
-    if l1 == 0.0:
-        return float(np.linalg.norm(smooth))
-    at_zero = np.sign(smooth) * np.maximum(np.abs(smooth) - l1, 0.0)
-    reported = np.where(theta != 0.0, smooth + l1 * np.sign(theta), at_zero)
-    return float(np.linalg.norm(np.where(mask, reported, smooth)))
-
-
 def _model_minimum(theta, g, H, l1, l2, mask, *, tol, sweeps=10_000):
-    """argmin over v of g·(v − θ) + ½(v − θ)ᵀH(v − θ) + l1‖v_M‖₁ + ½l2‖v_M‖²,
-    by cyclic coordinate descent: with s the model's smooth gradient at v and
-    c_j = H_jj + l2 (penalised j), v_j ← soft(v_j − s_j/c_j, l1/c_j)."""
-    v = theta.copy()
-    smooth = g + l2 * mask * v  # the model's smooth gradient at v = θ
-    curvature = np.diag(H) + l2 * mask
-    for _ in range(sweeps):
-        for j in range(len(v)):
-            if curvature[j] <= 0.0:
-                continue  # no curvature along j here: v_j stays
-            goal = v[j] - smooth[j] / curvature[j]
-            if mask[j]:
-                goal = math.copysign(max(abs(goal) - l1 / curvature[j], 0.0), goal)
-            delta = goal - v[j]
-            if delta != 0.0:
-                v[j] = goal
-                smooth += H[:, j] * delta
-                smooth[j] += l2 * mask[j] * delta
-        if _subgradient(v, smooth, l1, mask) <= tol:
-            break
+    """argmin over v of g·(v − θ) + ½(v − θ)ᵀH(v − θ) + l1‖v_M‖₁ + ½l2‖v_M‖²:
+    the engine's coordinate descent on a quadratic, from v = θ, where the
+    model's smooth gradient is g + l2·M·θ."""
+    v, _ = quadratic_minimum(
+        theta, g + l2 * mask * theta, H, l1, l2, mask, tol=tol, max_sweeps=sweeps
+    )
     return v
