@@ -8,6 +8,7 @@ import sys
 import threading
 
 import streamlit as st
+from threadpoolctl import threadpool_limits
 
 from gddash.allocator import return_freed_memory
 from gddash.engine import warm_up
@@ -17,16 +18,21 @@ from gddash.engine import warm_up
 def set_up_server() -> threading.Thread:
     """Once per server: compile the loops (or load them from numba's cache).
 
-    Also makes freed arrays go back to the system (``gddash.allocator``); hands
-    the interpreter lock round every 0.5 ms instead of 5 ms, so a visitor's
-    short run is not held behind another's Python-heavy one (a default page
-    under six attack links: 6.8 s -> 3.1 s, benchmarks/abuse.py); and
-    moves everything imported so far into the collector's permanent
+    Also makes freed arrays go back to the system (``gddash.allocator``); keeps
+    BLAS to one thread; hands the interpreter lock round every 0.5 ms instead
+    of 5 ms, so a visitor's short run is not held behind another's Python-heavy
+    one (a default page under six attack links: 6.8 s -> 3.1 s,
+    benchmarks/abuse.py); and moves everything imported so far into the
+    collector's permanent
     generation (``gc.freeze``): Streamlit runs a full collection after every
     script run, and walking the libraries' objects each time made every rerun,
     a slider move included, wait for it (benchmarks/browser.py measures it).
     """
     return_freed_memory()
+    # One BLAS thread: visitors' sessions are the parallelism here, and a second
+    # BLAS thread spinning for small products cost a 200-column upload's run ~30%
+    # more CPU (benchmarks/abuse.py), taken from every other visitor's core.
+    threadpool_limits(limits=1, user_api="blas")
     sys.setswitchinterval(0.0005)
     gc.collect()
     gc.freeze()

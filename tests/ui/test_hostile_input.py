@@ -226,3 +226,16 @@ def test_large_work_waits_for_the_one_slot_and_its_holder_may_take_it_again():
     with cache.heavy_work(), cache.heavy_work():
         passed.append("nested")
     assert passed[-1] == "nested"
+
+
+def test_the_server_keeps_blas_to_one_thread():
+    # Visitors' sessions are the parallelism: a second BLAS thread spinning on
+    # small products took CPU from every other visitor's core.
+    from threadpoolctl import threadpool_info
+
+    open_page()
+    # numpy's own OpenBLAS (numba also loads SciPy's when SciPy is installed, as
+    # here for the tests; it is not a runtime dependency and gddash never calls it).
+    pools = threadpool_info()
+    numpy_blas = [pool for pool in pools if "numpy" in pool["filepath"]]
+    assert numpy_blas and all(pool["num_threads"] == 1 for pool in numpy_blas)
