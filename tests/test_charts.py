@@ -1491,3 +1491,21 @@ def test_the_coefficient_path_at_the_chosen_alpha_is_the_minimum():
     lasso = paths.coefficient_path(problem, Penalty("l1", 0.01), names)
     top = lasso[lasso["alpha"] == lasso["alpha"].max()]
     np.testing.assert_allclose(top["coefficient"], 0.0, atol=1e-9)  # all zero
+
+
+def test_an_animation_of_many_paths_holds_at_most_max_markers():
+    # Each frame holds a validated Plotly marker per path: six rules' animation
+    # is capped by markers in all, not frames alone.
+    from gddash.charts.animation import MAX_MARKERS
+
+    paths = [
+        charts.Path3D(
+            f"rule {k}", np.arange(400.0), np.arange(400.0), np.zeros(400), "#000"
+        )
+        for k in range(6)
+    ]
+    fig = charts.animate_paths(go.Figure(), paths, three_d=True)
+    assert len(fig.frames) * len(paths) <= MAX_MARKERS
+    assert len(fig.frames) >= MAX_MARKERS // len(paths) - 1
+    one = charts.animate_paths(go.Figure(), paths[:1], three_d=True)
+    assert len(one.frames) >= 140  # a single path keeps its 150 frames

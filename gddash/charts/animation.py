@@ -24,6 +24,7 @@ from gddash.charts.style import (
 from gddash.charts.surfaces import Path3D
 
 CONTROLS_HEIGHT = 110  # px of an animation's Play buttons and, under them, slider
+MAX_MARKERS = 300  # frames x paths in one animation
 
 
 def animate_paths(
@@ -39,7 +40,8 @@ def animate_paths(
 
     The animation runs in Plotly itself, so playing it sends nothing to the
     server: no rerun, no flicker, and a 3-D camera the user turned stays put.
-    Frames follow the longest path; shorter paths rest at their last point.
+    Frames follow the longest path (at most ``max_frames``, and at most
+    ``MAX_MARKERS`` markers in all); shorter paths rest at their last point.
     ``caption(k)``, if given, is plain text shown above the plot at frame k
     (point index k of the longest path), e.g. the read-outs of that step; it is
     escaped and wrapped to a phone's width. The legend moves under the Play
@@ -49,7 +51,10 @@ def animate_paths(
         return fig
     marker = go.Scatter3d if three_d else go.Scatter
     longest = max(len(p.a) for p in paths)
-    steps = evenly(longest, max_frames)
+    # Every frame holds a marker per path, each a validated Plotly object: at most
+    # MAX_MARKERS of them (six rules: 50 frames), the page's costliest Python.
+    frames = max(2, min(max_frames, MAX_MARKERS // len(paths)))
+    steps = evenly(longest, frames)
     first = len(fig.data)
 
     def points(k: int) -> list:
