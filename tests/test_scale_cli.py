@@ -82,3 +82,19 @@ def test_huber_with_an_l1_penalty_from_the_command_line(tmp_path):
     settings = json.loads((out / "settings.json").read_text())
     assert settings["epsilon"] == 1.0 and settings["penalty"] == "l1"
     assert settings["optimum"].startswith("proximal Newton")
+
+
+def test_text_deep_in_a_csv_file_is_a_message_naming_column_and_file(tmp_path, capsys):
+    folder = tmp_path / "csv"
+    folder.mkdir()
+    for k in range(2):
+        data = table(n=6_000, seed=k).astype(object)
+        if k == 1:
+            data.loc[5_000, "a"] = "abc"
+        data.to_csv(folder / f"part-{k}.csv", index=False)
+    code = main(["compare", str(folder), "--target", "y",
+                 "--out", str(tmp_path / "r")])  # fmt: skip
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "The column 'a' holds 'abc' in the file 'part-1.csv'" in err
+    assert "Traceback" not in err and not (tmp_path / "r").exists()

@@ -13,7 +13,7 @@ from gddash.engine import (
     descend,
     minimum,
 )
-from gddash.errors import SettingsError
+from gddash.errors import DataError, SettingsError
 from gddash.scale.compare import compare_source
 from gddash.scale.sources import Access, resolve
 
@@ -179,3 +179,74 @@ def test_a_stop_during_the_newton_steps_keeps_an_approximate_optimum(tmp_path):
     batch = comparison.primary("batch")
     assert batch.samples.tolist() == [0]  # its first point, then the stop
     assert batch.message.startswith("Stopped by the user after 0 rows")
+
+
+# ---------------------------------------------------------------------------------
+# A CSV value that is not a number, past the rows whose types were inferred
+# ---------------------------------------------------------------------------------
+
+
+def text_source(tmp_path, value="abc", rows=10_000, files=3):
+    """``files`` CSV files; the second holds ``value`` in column 'b' at row 5,000."""
+    rng = np.random.default_rng(2)
+    for k in range(files):
+        x = rng.normal(size=(rows, 2))
+        y = (x @ [1.0, -1.0] > 0) * 1.0
+        data = pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "y": y}).astype(object)
+        if k == 1:
+            data.loc[5_000, "b"] = value
+        data.to_csv(tmp_path / f"part-{k}.csv", index=False)
+    return resolve(".", Access(tmp_path))
+
+
+TEXT_IN_B = r"The column 'b' holds 'abc' in the file 'part-1\.csv'.*leave it out"
+
+
+@pytest.mark.parametrize(
+    ("task", "variants"),
+    [("linear", ("batch",)), ("logistic", ("batch", "sgd")), ("linear", ("sgd",))],
+)
+def test_text_in_the_second_csv_file_is_a_data_error_naming_column_value_and_file(
+    tmp_path, task, variants
+):
+    source = text_source(tmp_path)
+    settings = CompareSettings(variants=variants)
+    with pytest.raises(DataError, match=TEXT_IN_B):
+        compare_source(source, "y", ["a", "b"], settings, task=task)
+
+
+def every_pass(frame, columns):
+    """Each pass compare_source makes over a source's frame, by itself."""
+    from gddash.scale import gram, passes
+    from gddash.scale.compare import _sample
+    from gddash.scale.stream import StreamSettings, stream
+
+    scale = gram.Scaling(("a", "b"), np.arange(2), np.zeros(2), np.ones(2))
+    huber = passes.PassProblem(frame, columns, scale, 30_000, loss="huber")
+    return {
+        "gram": lambda: gram.moments(frame, columns),
+        "log-loss / Huber pass": lambda: huber.sums(np.zeros((1, 3))),
+        "sgd stream": lambda: stream(frame, columns, scale, 30_000, StreamSettings()),
+        "surface sample": lambda: _sample(frame, columns, scale, "linear"),
+    }
+
+
+@pytest.mark.parametrize(
+    "name", ["gram", "log-loss / Huber pass", "sgd stream", "surface sample"]
+)
+def test_every_pass_over_the_frame_gives_the_data_error(tmp_path, name):
+    from gddash.scale.columns import choose
+
+    source = text_source(tmp_path, files=2)
+    if name == "surface sample":  # the sample is the first partition's rows
+        (tmp_path / "part-0.csv").unlink()
+        source = resolve(".", Access(tmp_path))
+    columns, frame = choose(source, "y", ["a", "b"])
+    with pytest.raises(DataError, match=TEXT_IN_B):
+        every_pass(frame, columns)[name]()
+
+
+def test_missing_value_markers_are_left_out_as_missing_rows(tmp_path):
+    source = text_source(tmp_path, value="n/a")
+    comparison, _ = compare_source(source, "y", None, CompareSettings())
+    assert "1 rows with a missing value were left out." in comparison.dataset.notes

@@ -2,6 +2,7 @@
 
 import os
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -151,3 +152,125 @@ def test_a_missing_dask_names_the_pip_command(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_dask)
     with pytest.raises(DataError, match=r"pip install \"dask\[dataframe\]"):
         sources.require_dask()
+
+
+# ---------------------------------------------------------------------------------
+# CSV blocks: Dask's partitions, each read knowing its file
+# ---------------------------------------------------------------------------------
+
+
+def numbers(rows, seed=0):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(rng.normal(size=(rows, 3)), columns=["a", "b", "y"])
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+@pytest.mark.parametrize("blocksize", [3_000, 20_000, 10_000_000])
+def test_csv_blocks_are_dasks_partitions_and_hold_every_row_once(
+    tmp_path, blocksize, newline
+):
+    import dask.dataframe as dd
+
+    for k in range(3):
+        numbers(400 + 100 * k, seed=k).to_csv(
+            tmp_path / f"p{k}.csv", index=False, lineterminator=newline
+        )
+    (tmp_path / "p3.csv").write_text("")  # an empty file has no block, as in Dask
+    source = resolve(".", Access(tmp_path))
+    frame = sources.csv_frame(source, ["y", "a"], blocksize=blocksize)
+    paths = list(source.paths)
+    assert frame.npartitions == dd.read_csv(paths, blocksize=blocksize).npartitions
+    expected = pd.concat([pd.read_csv(p) for p in paths[:3]], ignore_index=True)
+    got = frame.compute().reset_index(drop=True)
+    assert list(got.columns) == ["y", "a"] and (got.dtypes == "float64").all()
+    pd.testing.assert_frame_equal(got, expected[["y", "a"]])
+
+
+def test_text_deep_in_a_csv_file_names_the_column_the_value_and_the_file(tmp_path):
+    """Past the rows whose types are inferred, in a later block of the file."""
+    data = numbers(60_000).astype(object)
+    data.loc[50_000, "b"] = "abc"
+    data.to_csv(tmp_path / "big.csv", index=False)
+    source = resolve("big.csv", Access(tmp_path))
+    frame = sources.csv_frame(source, ["a", "b", "y"], blocksize=200_000)
+    assert frame.npartitions > 3
+    first = frame.to_delayed()[0].compute()  # the blocks before are read as ever
+    assert len(first) > 0
+    with pytest.raises(DataError, match=r"'b' holds 'abc' in the file 'big\.csv'"):
+        frame.compute()
+
+
+def test_a_long_value_is_cut_in_the_message(tmp_path):
+    data = numbers(20).astype(object)
+    data.loc[12, "a"] = "x" * 500
+    data.to_csv(tmp_path / "d.csv", index=False)
+    source = resolve("d.csv", Access(tmp_path))
+    with pytest.raises(DataError, match=r"holds 'x{40}…' in the file") as error:
+        sources.csv_frame(source, ["a", "y"])  # in the first rows: at once
+    assert len(str(error.value)) < 300
+
+
+def test_missing_value_markers_are_missing_values_not_text(tmp_path):
+    data = numbers(20).astype(object)
+    data.loc[3, "a"], data.loc[4, "y"] = "n/a", "NA"
+    data.to_csv(tmp_path / "d.csv", index=False)
+    got = sources.csv_frame(resolve("d.csv", Access(tmp_path)), ["a", "y"]).compute()
+    assert got["a"].isna().sum() == 1 and got["y"].isna().sum() == 1
+
+
+# ---------------------------------------------------------------------------------
+# URLs: the file system's package, and listing a glob
+# ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "package"),
+    [
+        ("https://example.com/data.csv", "aiohttp"),
+        ("s3://bucket/table/*.parquet", "s3fs"),
+        ("gs://bucket/data.csv", "gcsfs"),
+    ],
+)
+def test_a_url_whose_file_system_is_not_installed_names_the_package(url, package):
+    pytest.importorskip("dask.dataframe")
+    try:
+        __import__(package)
+    except ImportError:
+        pass
+    else:
+        pytest.skip(f"{package} is installed")
+    source = resolve(url, Access(allow_urls=True))
+    with pytest.raises(DataError, match=rf"needs the package '{package}'.*pip install"):
+        sources.read(source)
+    with pytest.raises(DataError, match=rf"pip install {package}$"):
+        sources.filesystem(source)
+
+
+def memory_source(name, pattern, fmt):
+    """A URL source on fsspec's in-memory file system (not a scheme users may
+    name: ``resolve`` refuses it), to test what a listing store does."""
+    location = f"memory://{name}/{pattern}"
+    return sources.Source(location, fmt, (location,), remote=True)
+
+
+def test_a_glob_url_is_listed_and_its_csv_files_named_as_urls(tmp_path):
+    import fsspec
+
+    fs = fsspec.filesystem("memory")
+    name = tmp_path.name
+    for k in range(3):
+        data = numbers(50, seed=k).astype(object)
+        if k == 2:
+            data.loc[40, "a"] = "abc"
+        with fs.open(f"/{name}/part-{k}.csv", "w") as file:
+            data.to_csv(file, index=False)
+    source = memory_source(name, "part-*.csv", "csv")
+    _, paths = sources.filesystem(source)
+    assert [p.rsplit("/", 1)[-1] for p in paths] == [f"part-{k}.csv" for k in range(3)]
+    frame = sources.csv_frame(source, ["a", "y"])
+    assert frame.npartitions == 3
+    message = rf"'a' holds 'abc' in the file 'memory:///{name}/part-2\.csv'"
+    with pytest.raises(DataError, match=message):
+        frame.compute()
+    with pytest.raises(DataError, match="matches no file"):
+        sources.filesystem(memory_source(name, "*.parquet", "parquet"))

@@ -49,7 +49,8 @@ def choose(
     ``features=None`` takes every numeric column but the target (of the first
     file). A missing column, a text column, or a file that lacks a chosen column
     or gives it another type than the first file (``schema.check_files``) is a
-    ``DataError`` naming the column (and the files).
+    ``DataError`` naming the column (and the files); so is, during a pass, a CSV
+    value past the rows checked here that is not a number (``sources.csv_frame``).
     """
     frame = read(source)
     dtypes = frame.dtypes
@@ -75,6 +76,10 @@ def choose(
             "columns only (encode text columns before, or leave them out)."
         )
     check_files(source, columns.names)
+    if source.format == "csv":
+        # The chosen columns read as float64 in every block, so that a later
+        # value that is not a number is a DataError naming it and its file.
+        return columns, read(source, columns.names)
     return columns, frame[columns.names]
 
 

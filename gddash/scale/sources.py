@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import functools
 import glob as globbing
+import io
 import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+
+import pandas as pd
 
 from gddash.errors import DataError
 
@@ -209,21 +212,218 @@ def read(source: Source, columns: list[str] | None = None, *, blocksize: str = "
     Nothing is read but the schema: rows are read pass by pass, partition by
     partition. A partition holds at most about ``blocksize`` of data, so that the
     memory of a pass (a partition per thread) does not grow with the source: CSV
-    files are cut into blocks of that size; Parquet files into runs of whole row
-    groups (``split_row_groups="adaptive"`` reads every file's footer to plan
-    them; a row group is the smallest piece Parquet can be read in, so one larger
-    than ``blocksize`` is a partition of its own).
+    files are cut into blocks of that size (``csv_frame``); Parquet files into
+    runs of whole row groups (``split_row_groups="adaptive"`` reads every file's
+    footer to plan them; a row group is the smallest piece Parquet can be read
+    in, so one larger than ``blocksize`` is a partition of its own).
     """
     dd = require_dask()
-    paths = list(source.paths) if not source.remote else source.paths[0]
     try:
-        if source.format == "parquet":
-            return dd.read_parquet(
-                paths, columns=columns, split_row_groups="adaptive", blocksize=blocksize
-            )
-        return dd.read_csv(paths, usecols=columns, blocksize=blocksize)
+        if source.format == "csv":
+            return csv_frame(source, columns, blocksize=parse_size(blocksize))
+        if source.remote:
+            filesystem(source)  # a missing backend package, named
+        paths = list(source.paths) if not source.remote else source.paths[0]
+        return dd.read_parquet(
+            paths, columns=columns, split_row_groups="adaptive", blocksize=blocksize
+        )
     except (OSError, ValueError) as error:
+        if isinstance(error, DataError):
+            raise
         raise DataError(f"Could not read {source.location!r}: {error}") from None
+
+
+def parse_size(size: str | int) -> int:
+    """Bytes of a size such as "64MB" (Dask's units)."""
+    from dask.utils import parse_bytes
+
+    return int(parse_bytes(size))
+
+
+# -------------------------------------------------------------------------------
+# Where a source's files are: the local files, or what fsspec lists at a URL
+# -------------------------------------------------------------------------------
+
+# The fsspec backend each URL scheme needs (not installed with gddash).
+BACKENDS = {
+    "http": "aiohttp",
+    "https": "aiohttp",
+    "s3": "s3fs",
+    "s3a": "s3fs",
+    "gs": "gcsfs",
+    "gcs": "gcsfs",
+    "az": "adlfs",
+    "abfs": "adlfs",
+    "abfss": "adlfs",
+}
+
+
+def filesystem(source: Source):
+    """``(fs, paths)``: the fsspec file system of ``source`` and its files on it.
+
+    A URL with a glob is listed (where the file system can list: object
+    stores can, a plain web server usually cannot, and then names no file).
+    A missing backend package (aiohttp, s3fs, gcsfs, adlfs) is a ``DataError``
+    that says what to install.
+    """
+    import fsspec
+
+    if not source.remote:
+        return fsspec.filesystem("file"), list(source.paths)
+    scheme = _SCHEME.match(source.location).group(1).lower()
+    try:
+        fs, path = fsspec.core.url_to_fs(source.location)
+    except ImportError as error:
+        package = BACKENDS.get(scheme, "the fsspec backend")
+        raise DataError(
+            f"Reading {scheme}:// URLs needs the package {package!r}, which is not "
+            f"installed ({error}). Install it with: pip install {package}"
+        ) from None
+    if not _GLOB.search(path):
+        return fs, [path]
+    try:
+        found = fs.glob(path, detail=True)
+    except (OSError, ValueError) as error:
+        raise DataError(f"Could not list {source.location!r}: {error}") from None
+    files = sorted(p for p, info in found.items() if info.get("type") != "directory")
+    if not files:
+        raise DataError(
+            f"{source.location!r} matches no file (or its server does not list "
+            "files): name one file, or a folder of an object store."
+        )
+    return fs, files
+
+
+# -------------------------------------------------------------------------------
+# CSV: blocks of every file, each read knowing its file
+# -------------------------------------------------------------------------------
+
+CSV_HEAD_ROWS = 1_000  # rows of the first file whose types give the frame's
+
+
+@dataclass(frozen=True)
+class CsvBlock:
+    """A run of whole lines of one CSV file: bytes [offset, offset + length),
+    extended to the line ends as Dask's ``read_bytes`` does."""
+
+    fs: object  # fsspec file system
+    path: str  # on fs
+    name: str  # the file as messages call it
+    offset: int
+    length: int
+
+
+def csv_frame(
+    source: Source, columns: list[str] | None = None, *, blocksize: int = 64_000_000
+):
+    """A lazy frame of a CSV source: one partition per block of a file.
+
+    The blocks are Dask's (``dask.bytes.read_bytes``: a file of ``size`` bytes
+    in ``size // blocksize`` even blocks, an empty file in none), so the
+    partitions are those ``dd.read_csv`` would make. Each block knows its file,
+    so a value that is not a number in a chosen column (``columns`` are read as
+    float64) is a ``DataError`` naming the column, the value and the file,
+    wherever it is, not Dask's mismatched-dtypes error from a pass.
+    """
+    dd = require_dask()
+    fs, paths = filesystem(source)
+    names = _names(fs, paths, source)
+    blocks = []
+    for path, name in zip(paths, names, strict=True):
+        size = fs.size(path)
+        blocks += [CsvBlock(fs, path, name, o, n) for o, n in _spans(size, blocksize)]
+    if not blocks:
+        raise DataError(f"{source.location!r} holds no rows: every file is empty.")
+    dtypes = dict.fromkeys(columns, "float64") if columns else None
+    first = blocks[0]
+    with fs.open(first.path, "rb") as file:
+        meta = _parse(file, first.name, columns, dtypes, nrows=CSV_HEAD_ROWS)
+    reader = functools.partial(read_block, columns=columns, dtypes=dtypes)
+    return dd.from_map(reader, blocks, meta=meta.iloc[:0], label="read-csv")
+
+
+def _spans(size: int | None, blocksize: int) -> list[tuple[int, int | None]]:
+    """``(offset, length)`` of a file's blocks, as ``dask.bytes.read_bytes``."""
+    if size is None:  # a server that does not say: the file is one block
+        return [(0, None)]
+    if size == 0:
+        return []
+    step = (
+        size / (size // blocksize)
+        if size % blocksize and size > blocksize
+        else blocksize
+    )
+    offsets, place = [0], 0
+    while size - place > step * 2 - 1:
+        place += step
+        offsets.append(int(place))
+    ends = [*offsets[1:], size]
+    return [(o, e - o) for o, e in zip(offsets, ends, strict=True)]
+
+
+def read_block(block: CsvBlock, columns=None, dtypes=None) -> pd.DataFrame:
+    """One block of a CSV file as a frame (a task of every pass).
+
+    A block after the first is read from its first whole line to the line
+    ending past its end, under its own file's header line.
+    """
+    from fsspec.utils import read_block as cut
+
+    with block.fs.open(block.path, "rb") as file:
+        if block.offset == 0:
+            data = cut(file, 0, block.length, b"\n")
+        else:
+            header = file.readline()
+            data = header + cut(file, block.offset, block.length, b"\n")
+    return _parse(io.BytesIO(data), block.name, columns, dtypes)
+
+
+def _parse(file, name: str, columns, dtypes, nrows: int | None = None):
+    """``pd.read_csv`` of ``file``; a chosen column that holds text is a
+    ``DataError`` naming it, the value and the file ``name``."""
+    try:
+        frame = pd.read_csv(file, usecols=columns, dtype=dtypes, nrows=nrows)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"The CSV file {name!r} is empty: remove it.") from None
+    except ValueError as error:  # a parser error, or text in a float64 column
+        if not dtypes or isinstance(error, pd.errors.ParserError):
+            raise DataError(f"Could not read the CSV file {name!r}: {error}") from None
+        file.seek(0)
+        raise _text_in_numbers(file, name, columns, nrows, error) from None
+    return frame if not columns else frame[columns]
+
+
+def _text_in_numbers(file, name: str, columns, nrows, error) -> DataError:
+    """The ``DataError`` for a block whose chosen column holds a non-number:
+    the block read again as text (only on this error path) finds which."""
+    try:
+        text = pd.read_csv(file, usecols=columns, dtype=str, nrows=nrows)
+    except ValueError:  # e.g. a chosen column missing from this file
+        return DataError(f"Could not read the CSV file {name!r}: {error}")
+    for column in columns:
+        values = text[column]
+        bad = values.notna() & pd.to_numeric(values, errors="coerce").isna()
+        if bad.any():
+            value = values[bad].iloc[0]
+            value = value if len(value) <= 40 else value[:40] + "…"
+            return DataError(
+                f"The column {column!r} holds {value!r} in the file {name!r}, "
+                "where a number is expected (the column's type came from the "
+                "first rows). Clean or drop the column, or leave it out of the "
+                "features (or choose another target if it is the target)."
+            )
+    return DataError(f"Could not read the CSV file {name!r}: {error}")
+
+
+def _names(fs, paths: list[str], source: Source) -> list[str]:
+    """Files as messages call them: relative to their common folder (local), or
+    as URLs."""
+    if source.remote:
+        return [fs.unstrip_protocol(p) for p in paths]
+    if len(paths) == 1:
+        return [Path(paths[0]).name]
+    common = os.path.commonpath([str(Path(p).parent) for p in paths])
+    return [os.path.relpath(p, common) for p in paths]
 
 
 BLOCK_BYTES = 64_000_000  # read()'s default blocksize, in bytes
