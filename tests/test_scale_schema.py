@@ -9,7 +9,8 @@ from gddash.compare import CompareSettings
 from gddash.errors import DataError
 from gddash.scale.columns import choose
 from gddash.scale.compare import compare_source
-from gddash.scale.sources import Access, resolve
+from gddash.scale.schema import check_paths
+from gddash.scale.sources import Access, Source, resolve
 
 pytest.importorskip("dask.dataframe")
 
@@ -53,3 +54,61 @@ def test_integers_in_one_file_and_floats_in_another_are_the_same_kind(tmp_path):
     frame(seed=1).assign(a=np.arange(20)).to_parquet(tmp_path / "p1.parquet")
     columns, _ = choose(resolve(".", Access(tmp_path)), "y", None)
     assert columns.features == ("a", "b")
+
+
+def test_a_parquet_file_that_stores_a_chosen_column_as_text_is_refused_first(tmp_path):
+    for k in range(3):
+        part = frame(seed=k)
+        if k == 2:
+            part = part.assign(b=part["b"].map("{:.3f}".format))
+        part.to_parquet(tmp_path / f"p{k}.parquet")
+    source = resolve(".", Access(tmp_path))
+    message = r"'b' changes type between files: numbers in 'p0\.parquet' but text in "
+    with pytest.raises(DataError, match=message + r"'p2\.parquet'"):
+        compare_source(source, "y", ["a", "b"], CompareSettings())
+
+
+# ---------------------------------------------------------------------------------
+# URL sources: the same check, through fsspec (its in-memory file system here)
+# ---------------------------------------------------------------------------------
+
+
+def memory_files(name, parts, fmt):
+    """Write ``parts`` (frames) to fsspec's memory file system under ``name``."""
+    import fsspec
+
+    fs = fsspec.filesystem("memory")
+    paths = []
+    for k, part in enumerate(parts):
+        path = f"/{name}/part-{k}.{fmt}"
+        with fs.open(path, "wb") as file:
+            if fmt == "parquet":
+                part.to_parquet(file)
+            else:
+                file.write(part.to_csv(index=False).encode())
+        paths.append(path)
+    return fs, paths
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_files_on_a_file_system_are_checked_through_it(tmp_path, fmt):
+    parts = [frame(), frame(seed=1), frame(seed=2).assign(a="high")]
+    fs, paths = memory_files(tmp_path.name, parts, fmt)
+    check_paths(paths[:2], fmt, ["a", "b", "y"], fs=fs)
+    with pytest.raises(DataError, match=r"'a' changes type.*text in '/.*part-2"):
+        check_paths(paths, fmt, ["a", "b", "y"], fs=fs)
+    with pytest.raises(DataError, match=r"file 'first' has no column 'c'"):
+        check_paths(paths, fmt, ["c"], fs=fs, labels=["first", "2", "3"])
+
+
+def test_a_glob_url_is_listed_and_each_file_checked_before_any_pass(tmp_path):
+    name = tmp_path.name
+    parts = [frame(), frame(seed=1).drop(columns="b"), frame(seed=2)]
+    memory_files(name, parts, "parquet")
+    location = f"memory://{name}/*.parquet"  # resolve refuses memory://: built here
+    source = Source(location, "parquet", (location,), remote=True)
+    message = rf"The file 'memory:///{name}/part-1\.parquet' has no column 'b'"
+    with pytest.raises(DataError, match=message):
+        compare_source(source, "y", ["a", "b"], CompareSettings())
+    columns, _ = choose(source, "y", ["a"])  # the files agree on 'a' and 'y'
+    assert columns.names == ["a", "y"]

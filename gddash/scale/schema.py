@@ -3,13 +3,15 @@
 Dask plans a folder from its first file's schema, so a column that is numeric in
 one file and text in another (or missing from one) fails deep inside a pass, or
 is silently misread. Each file's own schema is read here instead: a Parquet
-file's footer, a CSV file's first ``CSV_ROWS`` rows. A column's *kind* (number,
+file's footer, a CSV file's first ``CSV_ROWS`` rows; a URL's files through
+fsspec, as listed there. A column's *kind* (number,
 boolean, text, date/time) must agree between files; integer in one file and
 float in another is the same kind, since every value becomes float64.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -23,46 +25,76 @@ CSV_ROWS = 1_000  # rows of each CSV file whose types are inferred
 def check_files(source, names: list[str]) -> None:
     """Refuse a file that lacks one of ``names`` or gives one another kind.
 
-    ``source`` is a ``sources.Source``; a URL (whose files are not listed
-    here) and a single file are left to Dask. The message names the column
-    and the two files.
+    ``source`` is a ``sources.Source``. A URL's files are listed through fsspec
+    (``sources.filesystem``: a glob where the store lists) and read there, a
+    Parquet footer or a CSV's first rows each. A single file is left to the
+    frame's own schema, which ``columns.choose`` checks. The message names the
+    column and the two files.
     """
-    if source.remote or len(source.paths) < 2:
+    if source.remote:
+        from gddash.scale.sources import filesystem
+
+        fs, paths = filesystem(source)
+        labels = [fs.unstrip_protocol(p) for p in paths]
+    else:
+        fs, paths = None, list(source.paths)
+        labels = [_short(p, source) for p in paths]
+    check_paths(paths, source.format, names, fs=fs, labels=labels)
+
+
+def check_paths(
+    paths: list[str],
+    fmt: str,
+    names: list[str],
+    *,
+    fs=None,
+    labels: list[str] | None = None,
+) -> None:
+    """``check_files`` on files ``paths`` of format ``fmt`` ("csv", "parquet"),
+    opened through the fsspec file system ``fs`` (None: local paths), called
+    ``labels`` in messages (default: the paths)."""
+    if len(paths) < 2:
         return
-    read = _parquet_kinds if source.format == "parquet" else _csv_kinds
+    labels = list(paths) if labels is None else labels
+    read = _parquet_kinds if fmt == "parquet" else _csv_kinds
     first, seen = None, {}
-    for path in source.paths:
-        kinds = read(path, names)
+    for path, label in zip(paths, labels, strict=True):
+        kinds = read(path, names, fs, label)
         missing = [n for n in names if n not in kinds]
         if missing:
             raise DataError(
-                f"The file {_short(path, source)!r} has no column {missing[0]!r}: "
-                "every file of the source must hold the chosen columns (remove "
-                "that file or choose other columns)."
+                f"The file {label!r} has no column {missing[0]!r}: every file of "
+                "the source must hold the chosen columns (remove that file or "
+                "choose other columns)."
             )
         if first is None:
-            first, seen = path, kinds
+            first, seen = label, kinds
             continue
         for name in names:
             if kinds[name] != seen[name]:
                 raise DataError(
                     f"The column {name!r} changes type between files: "
-                    f"{seen[name]} in {_short(first, source)!r} but "
-                    f"{kinds[name]} in {_short(path, source)!r}. Every file must "
-                    "give a column the same type: fix that file, or leave the "
-                    "column out."
+                    f"{seen[name]} in {first!r} but {kinds[name]} in {label!r}. "
+                    "Every file must give a column the same type: fix that file, "
+                    "or leave the column out."
                 )
 
 
-def _parquet_kinds(path: str, names: list[str]) -> dict[str, str]:
+def _opened(path: str, fs):
+    """``path`` itself (local), or a file object of it on ``fs``."""
+    return contextlib.nullcontext(path) if fs is None else fs.open(path, "rb")
+
+
+def _parquet_kinds(path: str, names: list[str], fs, label: str) -> dict[str, str]:
     """The kinds of ``names`` in a Parquet file, from its footer alone."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
-        schema = pq.read_schema(path)
+        with _opened(path, fs) as file:
+            schema = pq.read_schema(file)
     except (OSError, pa.ArrowInvalid) as error:
-        raise DataError(f"Could not read the Parquet file {path!r}: {error}") from None
+        raise DataError(f"Could not read the Parquet file {label!r}: {error}") from None
     return {
         field.name: _arrow_kind(field.type) for field in schema if field.name in names
     }
@@ -86,13 +118,14 @@ def _arrow_kind(kind) -> str:
     return f"values of type {kind}"
 
 
-def _csv_kinds(path: str, names: list[str]) -> dict[str, str]:
+def _csv_kinds(path: str, names: list[str], fs, label: str) -> dict[str, str]:
     """The kinds of ``names`` in a CSV file, inferred from its first rows as Dask
     infers them (pandas' default parser)."""
     try:
-        head = pd.read_csv(path, nrows=CSV_ROWS, usecols=lambda c: c in names)
+        with _opened(path, fs) as file:
+            head = pd.read_csv(file, nrows=CSV_ROWS, usecols=lambda c: c in names)
     except (OSError, ValueError, pd.errors.ParserError) as error:
-        raise DataError(f"Could not read the CSV file {path!r}: {error}") from None
+        raise DataError(f"Could not read the CSV file {label!r}: {error}") from None
     return {name: _pandas_kind(head[name].dtype) for name in head.columns}
 
 
