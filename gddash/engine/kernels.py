@@ -1,5 +1,6 @@
-"""Compiled row loops (numba): the updates of the stochastic variants, and the
-gather of a shuffled window's rows (``gather_window``).
+"""Compiled row loops (numba): the updates of the stochastic variants, the
+gather of a shuffled window's rows (``gather_window``), and of a streamed
+partition's standardised rows from its columns (``standardised_column``).
 
 Stochastic updates depend on each other (row i+1 sees the θ that row i wrote),
 so they cannot be vectorised across steps; compiled loops run them instead.
@@ -416,6 +417,27 @@ def gather_window(X, y, rows, positions, tmp_x, tmp_y, out_x, out_y):
         out_y[k] = tmp_y[p]
 
 
+# -- a partition's standardised design, gathered from its columns ----------------------
+# No fastmath: (x − mean) / scale must round exactly as numpy's does in
+# ``gddash.scale.gram.Scaling.design``, so that streamed rows equal in-memory ones.
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def standardised_column(column, mean, scale, order, start, out, j):
+    """out[i, j] = (column[r] − mean) / scale for every row i of out, where r is
+    ``order[start + i]`` (``start + i`` when order is empty: file order).
+
+    Returns the rows written: all of them, or the first whose r lies outside
+    the column (nothing is read there).
+    """
+    n = column.shape[0]
+    in_order = order.shape[0] == 0
+    for i in range(out.shape[0]):
+        r = start + i if in_order else order[start + i]
+        if r < 0 or r >= n:
+            return i
+        out[i, j] = (column[r] - mean) / scale
+    return out.shape[0]
+
+
 # -- the Python face: checks that keep every read and write inside the arrays ----------
 def read_only(a: np.ndarray) -> np.ndarray:
     """A read-only view of ``a``: numba compiles a loop once per argument type,
@@ -629,3 +651,48 @@ def window_rows(
         if len(x_buffer) < m or len(y_buffer) < m or x_buffer.shape[1:] != X.shape[1:]:
             raise ValueError(f"buffers of {m} rows of {X.shape[1]} values are needed")
     gather_window(read_only(X), read_only(y), rows, positions, *tmp, *out)
+
+
+def design_rows(
+    features: list[np.ndarray],
+    means: np.ndarray,
+    scales: np.ndarray,
+    target: np.ndarray,
+    order: np.ndarray | None,
+    start: int,
+    out: tuple[np.ndarray, np.ndarray],
+) -> None:
+    """out ← the standardised design [1, z] and target of rows ``order[start:]``
+    of a partition held as columns (``order`` None: rows ``start..`` in file order).
+
+    Row i of out_x is [1, (f₀[r] − means₀) / scales₀, …] and out_y[i] = target[r]
+    for r = order[start + i]: ``Scaling.design(x)[order]`` without forming x or
+    the whole design. One compiled loop per column (``standardised_column``), so
+    any number of features runs the same compiled code.
+    """
+    out_x, out_y = out
+    m = len(out_y)
+    order = np.empty(0, np.int64) if order is None else order
+    rows = len(target) if len(order) == 0 else len(order)
+    if order.dtype != np.int64 or not 0 <= start <= start + m <= rows:
+        raise ValueError(f"rows {start}..{start + m - 1} of {rows} (int64) are needed")
+    contiguous = out_x.flags.c_contiguous and out_y.flags.c_contiguous
+    if out_x.shape != (m, len(features) + 1) or not contiguous:
+        raise ValueError(
+            f"out must be C-contiguous ({m}, {len(features) + 1}) and ({m},) arrays"
+        )
+    out_x[:, 0] = 1.0
+    # The target is a column too: (y − 0) / 1 is y exactly.
+    targets = [(target, 0.0, 1.0, out_y.reshape(m, 1), 0)]
+    columns = [
+        (column, means[j], scales[j], out_x, j + 1) for j, column in enumerate(features)
+    ]
+    for column, mean, scale, into, j in columns + targets:
+        column = read_only(np.ascontiguousarray(column, dtype=np.float64))
+        written = standardised_column(
+            column, float(mean), float(scale), order, start, into, j
+        )
+        if written < m:
+            raise ValueError(
+                f"row {order[start + written]} is not in a column of {len(column)}"
+            )
