@@ -5,6 +5,8 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gddash.engine import (
     HuberRegression,
@@ -12,9 +14,12 @@ from gddash.engine import (
     LogisticRegression,
     Settings,
     descend,
+    shuffle,
 )
+from gddash.engine.kernels import design_rows
 from gddash.errors import SettingsError
 from gddash.scale import gram
+from gddash.scale import stream as streaming
 from gddash.scale.columns import Columns
 from gddash.scale.stream import StreamSettings, stream, to_trace
 
@@ -76,7 +81,9 @@ def test_shuffled_streaming_is_seeded_and_ends_near_the_optimum():
     first = stream(frame, COLUMNS, scale, stats.n, settings)
     again = stream(frame, COLUMNS, scale, stats.n, settings)
     np.testing.assert_array_equal(first.thetas, again.thetas)
-    assert "not fully shuffled" in first.notes[0] and "300 rows" in first.notes[0]
+    note = first.notes[0]
+    assert "within their partition" in note and "never meet" in note
+    assert "largest partition here holds 500 rows" in note
     compact = gram.compact_problem(gram.gram(stats, scale))
     trace = to_trace(first, compact.evaluate, settings, stats.n)
     star_loss = compact.optimum()[1]
@@ -229,3 +236,161 @@ def test_local_parquet_pieces_read_by_pyarrow_stream_as_the_dask_partitions(tmp_
     direct = stream(frame, columns, scale, stats.n, settings, pieces=pieces)
     np.testing.assert_array_equal(direct.thetas, through_dask.thetas)
     assert direct.rows[-1] == 599
+
+
+def one_partition(n=20_000, seed=5):
+    """Enough rows for several shuffle windows (8,192 rows) and a short last one."""
+    return prepared(data(n, seed), 1)
+
+
+@pytest.mark.parametrize(
+    ("variant", "more"),
+    [
+        ("sgd", {}),
+        ("sgd", {"rule": "adam", "schedule": "invscaling"}),
+        ("sgd", {"penalty": "l1", "alpha": 0.01}),
+        ("minibatch", {"batch_size": 32}),
+        (
+            "minibatch",
+            {"batch_size": 100, "rule": "momentum", "penalty": "l2", "alpha": 0.1},
+        ),
+    ],
+)
+@pytest.mark.parametrize("buffer_rows", [50, 8_195, 65_536])
+def test_one_partition_shuffled_equals_in_memory_shuffled_descent(
+    variant, more, buffer_rows
+):
+    """The rows are drawn as descend draws an epoch's, and the chunks end where
+    descend's compiled loop would cut anyway: the same θ bit for bit, whatever
+    the chunk size, over two epochs and a stride that is not a multiple of 4."""
+    frame, scale, stats, X, y = one_partition()
+    descent = Settings(
+        variant=variant, learning_rate=0.005, seed=11, max_points=8, **more
+    )
+    settings = StreamSettings(
+        descent=descent, epochs=2.0, buffer_rows=buffer_rows, points=8
+    )
+    streamed = stream(frame, COLUMNS, scale, stats.n, settings)
+    problem = LinearRegression(X, y, intercept=True)
+    expected = descend(problem, replace(descent, max_epochs=2.0))
+    assert (expected.updates[1] - expected.updates[0]) % 4 != 0
+    np.testing.assert_array_equal(streamed.updates, expected.updates)
+    np.testing.assert_array_equal(streamed.thetas, expected.path)
+
+
+@pytest.mark.parametrize("shuffled", [True, False])
+def test_one_large_partition_in_order_equals_in_memory_descent(shuffled):
+    """Chunks smaller than the partition still give descend's per-row SGD bit
+    for bit in file order too (they end on its groups of four rows)."""
+    frame, scale, stats, X, y = one_partition()
+    descent = Settings(
+        variant="sgd", learning_rate=0.005, shuffle=shuffled, seed=2, max_points=6
+    )
+    settings = StreamSettings(descent=descent, epochs=1.5, buffer_rows=1_001, points=6)
+    streamed = stream(frame, COLUMNS, scale, stats.n, settings)
+    expected = descend(
+        LinearRegression(X, y, intercept=True), replace(descent, max_epochs=1.5)
+    )
+    np.testing.assert_array_equal(streamed.thetas, expected.path)
+
+
+@pytest.mark.parametrize("variant", ["sgd", "minibatch"])
+@pytest.mark.parametrize("shuffled", [True, False])
+def test_the_chunk_size_changes_nothing_with_many_partitions(variant, shuffled):
+    table = data(3_000)
+    frame, scale, stats, *_ = prepared(table, 7)
+    descent = Settings(
+        variant=variant, learning_rate=0.01, batch_size=7, shuffle=shuffled, seed=1
+    )
+    runs = []
+    for rows in (1, 37, 65_536):
+        settings = StreamSettings(
+            descent=descent, epochs=2.5, buffer_rows=rows, points=9
+        )
+        runs.append(stream(frame, COLUMNS, scale, stats.n, settings))
+    for run in runs[1:]:
+        np.testing.assert_array_equal(run.thetas, runs[0].thetas)
+        np.testing.assert_array_equal(run.rows, runs[0].rows)
+
+
+@pytest.mark.parametrize("variant", ["sgd", "minibatch"])
+def test_shuffled_partitions_visit_every_row_once_an_epoch(monkeypatch, variant):
+    """y is the row's number: the rows run_rows receives show the order. Each
+    epoch is a permutation of all rows, each partition's rows are consecutive
+    in it (rows of different partitions never meet) and shuffled within, and
+    the partitions' order changes from epoch to epoch."""
+    n, parts = 1_000, 5
+    table = data(n)
+    table["y"] = np.arange(n, dtype=float)
+    frame, scale, stats, *_ = prepared(table, parts)
+    bounds = np.cumsum([0, *(len(p) for p in frame.partitions)])
+    seen = []
+
+    def recording(X, y, *args, **kwargs):
+        seen.extend(y.astype(int).tolist())
+        return run_rows(X, y, *args, **kwargs)
+
+    run_rows = streaming.run_rows
+    monkeypatch.setattr(streaming, "run_rows", recording)
+    descent = Settings(variant=variant, batch_size=8, learning_rate=1e-6, seed=7)
+    settings = StreamSettings(descent=descent, epochs=3.0, buffer_rows=64)
+    stream(frame, COLUMNS, scale, stats.n, settings)
+    epochs = np.array(seen).reshape(3, n)
+    visits = []
+    for rows in epochs:
+        assert sorted(rows) == list(range(n))
+        partition = np.searchsorted(bounds, rows, side="right") - 1
+        runs = partition[np.flatnonzero(np.diff(partition, prepend=-1))]
+        assert sorted(runs) == list(range(parts))  # each partition once, in one run
+        assert not np.all(np.diff(rows) == 1)
+        visits.append(runs.tolist())
+    assert len({tuple(v) for v in visits}) > 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(1, 300),
+    p=st.integers(1, 4),
+    kept=st.data(),
+    seed=st.integers(0, 2**32 - 1),
+    shuffled=st.booleans(),
+    cut=st.data(),
+)
+def test_design_rows_equal_the_standardised_design_in_that_order(
+    n, p, kept, seed, shuffled, cut
+):
+    """The compiled gather gives ``Scaling.design(x)[order]`` exactly (the same
+    IEEE operations), for any slice of the order and any kept features."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, p)) * rng.uniform(0.1, 1e3, size=p) + rng.normal(size=p)
+    target = rng.normal(size=n)
+    keep = np.array(
+        sorted(kept.draw(st.sets(st.integers(0, p - 1), min_size=1))), dtype=np.int64
+    )
+    scaling = gram.Scaling(
+        tuple(f"x{k}" for k in keep),
+        keep,
+        rng.normal(size=len(keep)) * 10,
+        rng.uniform(0.01, 100, size=len(keep)),
+    )
+    order = shuffle.epoch_order(rng, n) if shuffled else None
+    start = cut.draw(st.integers(0, n))
+    stop = cut.draw(st.integers(start, n))
+    out = (
+        np.full((stop - start, len(keep) + 1), np.nan),
+        np.full(stop - start, np.nan),
+    )
+    columns = [np.asfortranarray(x)[:, k] for k in keep]
+    design_rows(columns, scaling.means, scaling.scales, target, order, start, out)
+    rows = np.arange(n) if order is None else order
+    np.testing.assert_array_equal(out[0], scaling.design(x)[rows[start:stop]])
+    np.testing.assert_array_equal(out[1], target[rows[start:stop]])
+
+
+def test_design_rows_refuses_rows_outside_the_partition():
+    column = np.arange(5.0)
+    out = (np.empty((3, 2)), np.empty(3))
+    with pytest.raises(ValueError, match="row 9 is not in a column of 5"):
+        design_rows([column], [0.0], [1.0], column, np.array([0, 9, 1]), 0, out)
+    with pytest.raises(ValueError, match=r"rows 3\.\.5 of 5"):
+        design_rows([column], [0.0], [1.0], column, None, 3, out)

@@ -1,11 +1,14 @@
 """SGD and mini-batch streamed through a source's partitions, in bounded memory.
 
-Partitions are visited in a seeded random order; their rows pass through a
-shuffle buffer (see ``SHUFFLE_NOTE``); each chunk the buffer lets go is run by
-the engine's ``run_rows`` in one call (the compiled loops of ``descend``, with
-θ, the rule's state and the update count carried over, and no evaluation).
-That is exactly per-row (or per-batch) descent over the streamed order, with
-any rule, schedule and penalty.
+Each epoch visits the partitions in a seeded random order; within a partition
+the rows are shuffled as the in-memory engine shuffles an epoch
+(``engine.shuffle.epoch_order``, see ``SHUFFLE_NOTE``). A compiled loop
+(``kernels.design_rows``) gathers the standardised rows, in that order, from the
+partition's columns into one reused chunk, which the engine's ``run_rows`` runs
+in one call (the compiled loops of ``descend``, with θ, the rule's state and the
+update count carried over, and no evaluation). That is exactly per-row (or
+per-batch) descent over the streamed order, with any rule, schedule and
+penalty; with one partition it is ``descend``'s run bit for bit.
 """
 
 from __future__ import annotations
@@ -15,56 +18,79 @@ import contextlib
 import dataclasses
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
-from gddash.engine import Settings, plan, run_rows, start_rows
+from gddash.engine import Settings, plan, run_rows, shuffle, start_rows
 from gddash.errors import SettingsError
 from gddash.scale.columns import Columns, column_values
 from gddash.scale.gram import Scaling
+from gddash.scale.sources import BLOCK_BYTES
 
+# Rows of the standardised design held at a time (the chunk that ``run_rows``
+# takes): memory grows with it; the row order and θ do not depend on it.
 BUFFER_ROWS = 65_536
 READ_AHEAD = 1  # partitions read, each in a thread, while the descent runs
 SHUFFLE_NOTE = (
-    "Rows are not fully shuffled: each epoch visits the partitions in a seeded "
-    "random order, and rows are shuffled within a buffer of {buffer:,} rows "
-    "(about {megabytes:.1f} MB here) that mixes neighbouring partitions; rows "
-    "farther apart than the buffer never swap places."
+    "Rows are shuffled within their partition as in-memory data is shuffled "
+    f"(blocks of {shuffle.BLOCK_ROWS} consecutive rows in a fresh random order, "
+    f"rearranged within windows of {shuffle.WINDOW_ROWS:,} rows), and each epoch "
+    "visits the partitions in a seeded random order: rows of different partitions "
+    "never meet. {size}"
 )
 
 
-def standardised(part, columns: Columns, scale: Scaling):
-    """A partition's design [1, z] (m, k + 1) and target (m,), straight from its
-    columns: rows with a missing or infinite value dropped, as ``complete_rows``
-    does, and z = (x − mean) / scale as ``Scaling.design`` computes it (the same
-    numbers), with no (m, p + 1) copy of the partition in between.
+def shuffle_note(rows: int | None = None, n_columns: int = 0) -> str:
+    """``SHUFFLE_NOTE`` with the largest partition's size when known (``rows``
+    rows of ``n_columns`` float64 columns), else the size partitions are cut to."""
+    if rows is None:
+        size = (
+            f"A partition is a file's rows up to about {BLOCK_BYTES / 1e6:.0f} MB "
+            "(whole Parquet row groups, or a block of a CSV)."
+        )
+    else:
+        size = (
+            f"The largest partition here holds {rows:,} rows (about "
+            f"{rows * n_columns * 8 / 1e6:.3g} MB of the chosen columns)."
+        )
+    return SHUFFLE_NOTE.format(size=size)
 
-    ``part`` is a pandas frame (a Dask partition) or a pyarrow table (a piece).
+
+def chunk_end(
+    start: int, m: int, room: int, *, held: int, batch: int, shuffled: bool,
+    before: int, stride: int,
+) -> int:  # fmt: skip
+    """Where a chunk that takes rows ``start..`` of an m-row partition ends.
+
+    The chunk holds ``room`` rows, ``held`` of them already (a mini-batch the
+    previous partition split). Mini-batches: whole batches, except at the
+    partition's end. Per-row SGD: only where ``descend`` would also cut, so
+    that the rounding is its own. Its compiled loop takes rows four at a time
+    from the start of each stretch, and a stretch starts at an epoch's start,
+    every ``WINDOW_ROWS`` rows of a shuffled epoch, and after every update whose
+    count is a multiple of ``stride`` (``before`` updates precede row 0). A
+    cut there, or a multiple of four rows after one, leaves every group of four
+    as descend forms it.
     """
-    values, _ = column_values(part, columns)
-    m = len(values[-1])
-    X = np.empty((m, len(scale.kept) + 1))
-    X[:, 0] = 1.0
-    z = np.empty(m)  # each column formed contiguously, then copied into place
-    for j, k in enumerate(scale.kept):
-        np.subtract(values[k], scale.means[j], out=z)
-        z /= scale.scales[j]
-        X[:, j + 1] = z
-    return X, np.ascontiguousarray(values[-1])
-
-
-def shuffle_note(buffer_rows: int, n_params: int) -> str:
-    """``SHUFFLE_NOTE`` with this buffer's size in rows and megabytes."""
-    megabytes = buffer_rows * (n_params + 1) * 8 / 1e6
-    return SHUFFLE_NOTE.format(buffer=buffer_rows, megabytes=megabytes)
+    end = min(start + room - held, m)
+    window = shuffle.WINDOW_ROWS
+    if batch == 1 and shuffled:
+        end = min(end, (start // window + 1) * window)
+    if end == m:
+        return m
+    if batch > 1:
+        return end - (held + end - start) % batch
+    last = max(end // window * window if shuffled else 0, end - (before + end) % stride)
+    cut = end - (end - last) % 4
+    return cut if cut > start else end
 
 
 @dataclass(frozen=True, kw_only=True)
 class StreamSettings:
-    """How to stream: the run's ``Settings`` plus budgets and the buffer.
+    """How to stream: the run's ``Settings`` plus budgets and the chunk size.
 
     Parameters
     ----------
@@ -75,7 +101,8 @@ class StreamSettings:
     epochs : float > 0, max_rows : int >= 1 or None, max_seconds : float > 0 or None
         Budgets: whichever ends first ends the run.
     buffer_rows : int >= 1
-        Rows held for shuffling (memory grows with it, not with the source).
+        Rows of the standardised design held at a time (memory grows with it,
+        not with the source); neither the row order nor θ depends on it.
     points : int >= 2
         θ recorded at about this many evenly spaced row counts.
     """
@@ -147,42 +174,6 @@ class Streamed:
     notes: tuple[str, ...] = ()
 
 
-class _Buffer:
-    """Rows waiting to be let go; shuffled with ``rng`` when ``shuffle`` is on.
-
-    When it holds ``size`` rows or more, it shuffles and lets go all but a random
-    half-buffer, which stays to mix with the next partition. Unshuffled, it lets
-    every row go at once: holding rows back would change nothing but the copies.
-    """
-
-    def __init__(self, size: int, rng, shuffle: bool) -> None:
-        self.size, self.rng, self.shuffle = size, rng, shuffle
-        self.x, self.y = None, None
-
-    def add(self, x: np.ndarray, y: np.ndarray) -> None:
-        if self.x is None or len(self.x) == 0:
-            self.x, self.y = x, y
-        else:
-            self.x, self.y = np.concatenate([self.x, x]), np.concatenate([self.y, y])
-
-    def release(self, final: bool):
-        """The rows let go now (possibly none); ``final`` empties the buffer."""
-        if self.x is None:
-            return None
-        held = len(self.x)
-        if not final and (held == 0 or (self.shuffle and held < self.size)):
-            return None
-        if self.shuffle:
-            # np.take gathers rows several times faster than fancy indexing.
-            order = self.rng.permutation(len(self.x))
-            self.x, self.y = np.take(self.x, order, axis=0), np.take(self.y, order)
-        keep = 0 if final or not self.shuffle else self.size // 2
-        cut = len(self.x) - keep
-        out = (self.x[:cut], self.y[:cut])
-        self.x, self.y = self.x[cut:], self.y[cut:]
-        return out
-
-
 def stream(
     frame,
     columns: Columns,
@@ -199,21 +190,25 @@ def stream(
     """Stream ``settings.descent.variant`` over ``frame`` (a Dask frame) and record θ.
 
     ``task`` is "linear" (squared loss, or Huber's with ``epsilon`` set) or
-    "logistic". Each chunk the buffer
-    lets go runs through the engine's ``run_rows`` in one call, which carries
-    θ, the rule's state and the update count to the next chunk and evaluates
-    nothing: the recorded θ are evaluated afterwards, together (``to_trace``).
-    A mini-batch split by a chunk's end waits for the rest of its rows, so only
-    an epoch's last batch is short, as in memory. θ is recorded every ``stride``
-    updates, ``stride = ⌈updates / (points − 1)⌉`` as ``descend`` records, so one
-    partition in file order gives ``descend``'s path bit for bit.
+    "logistic". Each chunk runs through the engine's ``run_rows`` in one call,
+    which carries θ, the rule's state and the update count to the next chunk
+    and evaluates nothing: the recorded θ are evaluated afterwards, together
+    (``to_trace``). A mini-batch split by a partition's end waits for the rest
+    of its rows, so only an epoch's last batch is short, as in memory. θ is
+    recorded every ``stride`` updates, ``stride = ⌈updates / (points − 1)⌉`` as
+    ``descend`` records.
+
+    Shuffled, partition k's rows are ``shuffle.epoch_order`` drawn from
+    ``np.random.default_rng(seed)`` (as ``descend`` draws an epoch's), the
+    partitions' order from a stream spawned from it: with one partition, the
+    run is ``descend``'s bit for bit, shuffled or in file order.
 
     ``pieces`` (e.g. ``sources.parquet_pieces``) read the source piece by piece
     instead of ``frame``'s partitions: each returns a pandas frame or a pyarrow
-    table of the chosen columns. ``progress`` is called after every chunk; when
-    ``stop()`` turns true the run ends there and keeps what it computed.
-    Memory: two partitions (the next one is read while this one is descended
-    on) plus the buffer and one chunk.
+    table of the chosen columns. ``progress`` is called after each partition
+    and about every ``buffer_rows`` rows; when ``stop()`` turns true the run
+    ends there and keeps what it computed. Memory: two partitions' chosen
+    columns (the next one is read while this one is descended on) and one chunk.
     """
     s = settings.descent
     loss = {"linear": "squared", "logistic": "log"}[task]
@@ -232,16 +227,15 @@ def stream(
         return epochs * n_rows + min(within * batch, n_rows)
 
     budget = rows_after(total)
-    # Two streams of random numbers, so that the next epoch's partition order
-    # can be drawn while this epoch's rows are still being shuffled.
-    order_rng, buffer_rng = np.random.default_rng(s.seed).spawn(2)
+    rows_rng = np.random.default_rng(s.seed)  # each partition's rows, as descend's
+    order_rng = rows_rng.spawn(1)[0]  # the partitions' order: a stream of its own
     state = start_rows(s, len(scale.kept) + 1)
     record = [(state.theta, 0, 0.0)]  # (θ, updates, seconds)
     start = time.perf_counter()
     reason, message = "budget", ""
     if pieces is None:
         pieces = [partition.compute for partition in frame.to_delayed()]
-    buffer = _Buffer(settings.buffer_rows, buffer_rng, s.shuffle)
+    largest = 0  # rows of the largest partition read
 
     def visits():
         """(partition, last of its epoch) in streamed order, epoch after epoch."""
@@ -252,56 +246,72 @@ def stream(
                 yield (pieces[k if order is None else order[k]], k == last)
 
     def load(piece):
-        """A piece's standardised design and target (in the reading thread)."""
-        return standardised(piece(), columns, scale)
+        """A piece's kept feature columns, its target and its row order (drawn
+        here, in the reading thread, in the order the pieces are visited)."""
+        values, _ = column_values(piece(), columns)
+        target = values[-1]
+        order = shuffle.epoch_order(rows_rng, len(target)) if s.shuffle else None
+        return [values[k] for k in scale.kept], target, order
 
-    def chunks():
-        """(X, y, epoch ends) in streamed order. The next ``READ_AHEAD``
+    def chunks() -> Iterator[tuple[np.ndarray, np.ndarray, bool]]:
+        """(X, y, a partition's last) in streamed order: views of one reused
+        chunk, whole batches except an epoch's last. The next ``READ_AHEAD``
         partitions are read by as many threads while this one's rows are
-        descended on (the compiled loop releases the GIL)."""
+        gathered and descended on (pyarrow and the compiled loops release the
+        GIL)."""
+        from gddash.engine.kernels import design_rows  # imports numba: on first use
+
+        nonlocal largest
+        room = max(settings.buffer_rows, batch, 4)  # four: see chunk_end
+        X, y = np.empty((room, len(scale.kept) + 1)), np.empty(room)
+        held, streamed = 0, 0  # rows of a split batch at the chunk's front; rows out
         with ThreadPoolExecutor(max_workers=READ_AHEAD) as reader:
-            upcoming = visits()
             pending = collections.deque()
-            for partition, final in upcoming:
-                pending.append((reader.submit(load, partition), final))
+            for piece, final in visits():
+                pending.append((reader.submit(load, piece), final))
                 if len(pending) <= READ_AHEAD:
                     continue
-                loaded, this_final = pending.popleft()
-                X, y = loaded.result()
+                loaded, final = pending.popleft()
+                features, target, order = loaded.result()
                 del loaded  # the future holds its partition while it lives
-                # Shuffled, a partition enters the buffer ``buffer_rows`` rows at
-                # a time, so that each shuffle permutes a buffer's worth of rows
-                # (in cache), not a whole partition; unshuffled, all at once.
-                step = max(settings.buffer_rows if s.shuffle else len(y), 1)
-                for at in range(0, max(len(y), 1), step):
-                    ends = this_final and at + step >= len(y)
-                    buffer.add(X[at : at + step], y[at : at + step])
-                    released = buffer.release(final=ends)
-                    if released is not None:
-                        yield (*released, ends)
-                del X, y
+                m, at, before = len(target), 0, streamed
+                largest = max(largest, m)
+                while at < m:
+                    end = chunk_end(
+                        at, m, room, held=held, batch=batch, shuffled=s.shuffle,
+                        before=before, stride=stride,
+                    )  # fmt: skip
+                    n = held + end - at
+                    rows = (X[held:n], y[held:n])
+                    design_rows(features, scale.means, scale.scales, target, order,
+                                at, rows)  # fmt: skip
+                    at = end
+                    # A batch the partition's end splits waits for the next one's
+                    # rows, unless the epoch ends here.
+                    whole = n if at < m or final else n - n % batch
+                    if whole:
+                        yield X[:whole], y[:whole], at == m
+                    X[: n - whole], y[: n - whole] = X[whole:n], y[whole:n]
+                    held, streamed = n - whole, streamed + whole
+                del features, target, order
+                if final and held:  # the epoch's short last batch (an empty partition)
+                    yield X[:held], y[:held], True
+                    held, streamed = 0, streamed + held
 
     def elapsed() -> float:
         return time.perf_counter() - start
 
-    waiting = None  # rows of a batch that the last chunk split
+    reported = 0  # rows at the last progress report
     # Closing the chunks ends the reading thread, also on an early stop.
     with contextlib.closing(chunks()) as released:
-        for X, y, epoch_end in released:
-            if waiting is not None:
-                X, y = np.concatenate([waiting[0], X]), np.concatenate([waiting[1], y])
-                waiting = None
-            whole = len(y) if epoch_end else len(y) - len(y) % batch
-            take = min(whole, (total - state.updates) * batch)
-            if take < len(y) and not epoch_end:
-                waiting = (X[take:], y[take:])
+        for X, y, partition_end in released:
+            take = min(len(y), (total - state.updates) * batch)
             t0, seconds0 = state.updates, elapsed()
             done = run_rows(
                 X[:take], y[:take], state, s, n_samples=n_rows, stride=stride,
                 loss=loss, epsilon=0.1 if epsilon is None else epsilon,
             )  # fmt: skip
             state, seconds1 = done.state, elapsed()
-            del X, y  # the next chunk is formed while these would still be held
             # A recorded θ's time: interpolated in the chunk by its update count.
             share = (done.steps - t0) / max(state.updates - t0, 1)
             seconds = seconds0 + (seconds1 - seconds0) * share
@@ -313,15 +323,18 @@ def stream(
                     f"lower the learning rate (try {s.learning_rate / 10:.3g})."
                 )
                 break
+            if state.updates >= total:
+                break
             rows = rows_after(state.updates)
+            if rows - reported < settings.buffer_rows and not partition_end:
+                continue  # progress, clock and stop flag: each partition or buffer
+            reported = rows
             if progress is not None:
                 spent = elapsed()
                 left = spent / max(rows, 1) * (budget - rows)
                 if settings.max_seconds is not None:
                     left = min(left, max(settings.max_seconds - spent, 0.0))
                 progress(Progress(rows, rows / n_rows, spent, left))
-            if state.updates >= total:
-                break
             if settings.max_seconds is not None and elapsed() >= settings.max_seconds:
                 reason = "seconds"
                 break
@@ -333,6 +346,10 @@ def stream(
     thetas, steps, seconds = zip(*record, strict=True)
     steps = np.array(steps, dtype=np.int64)
     rows_done = rows_after(state.updates)
+    if progress is not None:
+        spent = elapsed()
+        progress(Progress(rows_done, rows_done / n_rows, spent, 0.0))
+    note = shuffle_note(largest, len(columns.names))
     return Streamed(
         np.array(thetas),
         np.array([rows_after(int(t)) for t in steps], dtype=np.int64),
@@ -340,7 +357,7 @@ def stream(
         np.array(seconds, dtype=float),
         reason,
         message or ending(reason, rows_done, n_rows),
-        (shuffle_note(settings.buffer_rows, len(state.theta)),) if s.shuffle else (),
+        (note,) if s.shuffle else (),
     )
 
 

@@ -63,7 +63,7 @@ from gddash.scale.sources import (
     read,
     resolve,
 )
-from gddash.scale.stream import BUFFER_ROWS, Progress, shuffle_note
+from gddash.scale.stream import Progress, shuffle_note
 from gddash.ui import cache, links, session_data
 
 POLL_SECONDS = 0.2
@@ -680,10 +680,7 @@ def section(link, facts, shown, notices) -> Finished:
                 help="Each stochastic run ends after this many seconds (0: no limit).",
             )
             st.caption("Budgets of each stochastic run; 0 means no limit.")
-        st.caption(
-            shuffle_note(BUFFER_ROWS, len(features) + 1)
-            + f" Computed on {where_it_runs(server.scheduler)}."
-        )
+        st.caption(shuffle_note() + f" Computed on {where_it_runs(server.scheduler)}.")
         submitted = st.form_submit_button(
             "Run on this source", type="primary", icon=":material/play_arrow:"
         )
