@@ -683,15 +683,16 @@ def design_rows(
         )
     out_x[:, 0] = 1.0
     # The target is a column too: (y − 0) / 1 is y exactly.
-    targets = [(target, 0.0, 1.0, out_y.reshape(m, 1), 0)]
-    columns = [
-        (column, means[j], scales[j], out_x, j + 1) for j, column in enumerate(features)
-    ]
-    for column, mean, scale, into, j in columns + targets:
+    columns = [*features, target]
+    means = [*np.asarray(means, dtype=np.float64).tolist(), 0.0]
+    scales = [*np.asarray(scales, dtype=np.float64).tolist(), 1.0]
+    outs = [out_x] * len(features) + [out_y.reshape(m, 1)]
+    into = [*range(1, len(features) + 1), 0]
+    for column, mean, scale, out, j in zip(
+        columns, means, scales, outs, into, strict=True
+    ):
         column = read_only(np.ascontiguousarray(column, dtype=np.float64))
-        written = standardised_column(
-            column, float(mean), float(scale), order, start, into, j
-        )
+        written = standardised_column(column, mean, scale, order, start, out, j)
         if written < m:
             raise ValueError(
                 f"row {order[start + written]} is not in a column of {len(column)}"
