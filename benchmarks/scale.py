@@ -220,17 +220,18 @@ def sgd_speed(folder: Path, repeats: int = 3) -> dict:
 def stream_work(folder: Path, repeats: int = 5) -> dict:
     """CPU seconds of each part of a shuffled SGD epoch streamed over ``folder``,
     one part at a time (best of ``repeats``): reading the pieces (pyarrow, all
-    its threads), standardising them, the shuffle buffer (the private
-    ``stream._Buffer``, as ``stream`` drives it) and descending on the chunks it
-    lets go. With two cores, half their sum is the least wall time any overlap
-    of them can reach."""
+    its threads) with their columns and row orders (``shuffle.epoch_order``, as
+    the reading thread draws them), gathering the standardised rows in that
+    order into the chunks (``kernels.design_rows``, ``stream.chunk_end``'s
+    window-sized chunks), and descending on them (``run_rows``). With two cores,
+    half their sum is the least wall time any overlap of them can reach."""
     import resource
 
-    from gddash.engine import Settings, run_rows, start_rows
+    from gddash.engine import Settings, run_rows, shuffle, start_rows
+    from gddash.engine.kernels import design_rows
     from gddash.scale import gram
-    from gddash.scale.columns import choose
+    from gddash.scale.columns import choose, column_values
     from gddash.scale.sources import Access, parquet_pieces, resolve
-    from gddash.scale.stream import BUFFER_ROWS, _Buffer, standardised
 
     source = resolve(str(folder), Access("/"))
     columns, frame = choose(source, "y", None)
@@ -238,29 +239,39 @@ def stream_work(folder: Path, repeats: int = 5) -> dict:
     stats = gram.moments(frame, columns, pieces=pieces)
     scale = gram.scaling(stats, columns)
     descent = Settings(variant="sgd", learning_rate=0.001, max_epochs=1)
-    tables = [piece() for piece in pieces]
-    designs = [standardised(table, columns, scale) for table in tables]
+    rng = np.random.default_rng(0)
+    window = shuffle.WINDOW_ROWS
 
-    def shuffled() -> list:
-        buffer, out = _Buffer(BUFFER_ROWS, np.random.default_rng(0), True), []
-        for k, (X, y) in enumerate(designs):
-            for at in range(0, len(y), BUFFER_ROWS):
-                ends = k == len(designs) - 1 and at + BUFFER_ROWS >= len(y)
-                buffer.add(X[at : at + BUFFER_ROWS], y[at : at + BUFFER_ROWS])
-                released = buffer.release(final=ends)
-                if released is not None:
-                    out.append(released)
+    def read() -> list:
+        out = []
+        for piece in pieces:
+            values, _ = column_values(piece(), columns)
+            order = shuffle.epoch_order(rng, len(values[-1]))
+            out.append(([values[k] for k in scale.kept], values[-1], order))
         return out
 
-    chunks = shuffled()
+    loaded = read()
+    X, y = np.empty((window, len(scale.kept) + 1)), np.empty(window)
+
+    def gathered(each) -> None:
+        """Every piece's rows in windows, each handed to ``each(X, y)``."""
+        for features, target, order in loaded:
+            for at in range(0, len(target), window):
+                m = min(window, len(target) - at)
+                out = (X[:m], y[:m])
+                design_rows(features, scale.means, scale.scales, target, order, at, out)
+                each(*out)
 
     def descend_chunks() -> None:
         state = start_rows(descent, len(scale.kept) + 1)
-        for X, y in chunks:
+        for chunk_x, chunk_y in chunks:
             state = run_rows(
-                X, y, state, descent, n_samples=stats.n, stride=len(y) + 1,
-                loss="squared", epsilon=0.1,
+                chunk_x, chunk_y, state, descent, n_samples=stats.n,
+                stride=stats.n // 20, loss="squared", epsilon=0.1,
             ).state  # fmt: skip
+
+    chunks = []
+    gathered(lambda a, b: chunks.append((a.copy(), b.copy())))
 
     def cpu() -> float:
         used = resource.getrusage(resource.RUSAGE_SELF)
@@ -276,11 +287,8 @@ def stream_work(folder: Path, repeats: int = 5) -> dict:
         return min(spent)
 
     return {
-        "read": best(lambda: [piece() for piece in pieces]),
-        "standardise": best(
-            lambda: [standardised(table, columns, scale) for table in tables]
-        ),
-        "shuffle buffer": best(shuffled),
+        "read": best(read),
+        "gather": best(lambda: gathered(lambda a, b: None)),
         "descend": best(descend_chunks),
     }
 
