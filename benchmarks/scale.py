@@ -220,10 +220,11 @@ def sgd_speed(folder: Path, repeats: int = 3) -> dict:
 def stream_work(folder: Path, repeats: int = 5) -> dict:
     """CPU seconds of each part of a shuffled SGD epoch streamed over ``folder``,
     one part at a time (best of ``repeats``): reading the pieces (pyarrow, all
-    its threads) with their columns and row orders (``shuffle.epoch_order``, as
-    the reading thread draws them), gathering the standardised rows in that
-    order into the chunks (``kernels.design_rows``, ``stream.chunk_end``'s
-    window-sized chunks), and descending on them (``run_rows``). With two cores,
+    its threads) and taking their columns (the reading thread's part), drawing
+    each piece's row order (``shuffle.epoch_order``) and gathering the
+    standardised rows in that order into window-sized chunks
+    (``kernels.design_rows``, as ``stream.chunk_end`` cuts them), and
+    descending on them (``run_rows``). With two cores,
     half their sum is the least wall time any overlap of them can reach."""
     import resource
 
@@ -246,8 +247,7 @@ def stream_work(folder: Path, repeats: int = 5) -> dict:
         out = []
         for piece in pieces:
             values, _ = column_values(piece(), columns)
-            order = shuffle.epoch_order(rng, len(values[-1]))
-            out.append(([values[k] for k in scale.kept], values[-1], order))
+            out.append(([values[k] for k in scale.kept], values[-1]))
         return out
 
     loaded = read()
@@ -255,7 +255,8 @@ def stream_work(folder: Path, repeats: int = 5) -> dict:
 
     def gathered(each) -> None:
         """Every piece's rows in windows, each handed to ``each(X, y)``."""
-        for features, target, order in loaded:
+        for features, target in loaded:
+            order = shuffle.epoch_order(rng, len(target))
             for at in range(0, len(target), window):
                 m = min(window, len(target) - at)
                 out = (X[:m], y[:m])
@@ -288,7 +289,7 @@ def stream_work(folder: Path, repeats: int = 5) -> dict:
 
     return {
         "read": best(read),
-        "gather": best(lambda: gathered(lambda a, b: None)),
+        "order and gather": best(lambda: gathered(lambda a, b: None)),
         "descend": best(descend_chunks),
     }
 

@@ -246,12 +246,9 @@ def stream(
                 yield (pieces[k if order is None else order[k]], k == last)
 
     def load(piece):
-        """A piece's kept feature columns, its target and its row order (drawn
-        here, in the reading thread, in the order the pieces are visited)."""
+        """A piece's kept feature columns and its target (in the reading thread)."""
         values, _ = column_values(piece(), columns)
-        target = values[-1]
-        order = shuffle.epoch_order(rows_rng, len(target)) if s.shuffle else None
-        return [values[k] for k in scale.kept], target, order
+        return [values[k] for k in scale.kept], values[-1]
 
     def chunks() -> Iterator[tuple[np.ndarray, np.ndarray, bool]]:
         """(X, y, a partition's last) in streamed order: views of one reused
@@ -272,9 +269,11 @@ def stream(
                 if len(pending) <= READ_AHEAD:
                     continue
                 loaded, final = pending.popleft()
-                features, target, order = loaded.result()
+                features, target = loaded.result()
                 del loaded  # the future holds its partition while it lives
                 m, at, before = len(target), 0, streamed
+                # Drawn here, not in the reading thread, which has more to do.
+                order = shuffle.epoch_order(rows_rng, m) if s.shuffle else None
                 largest = max(largest, m)
                 while at < m:
                     end = chunk_end(
