@@ -54,7 +54,8 @@ def block_moments(values: list[np.ndarray], dropped: int = 0) -> Moments:
 
 
 # "reassoc" lets the compiler split the sums over rows across vector lanes (an
-# order that differs from the written one by rounding, the same on every run).
+# order that differs from the written one by rounding, the same on every run);
+# no "nnan" or "ninf": a NaN or ±inf must reach the means (``_batch_moments``).
 @numba.njit(
     cache=True, nogil=True, error_model="numpy", fastmath={"contract", "reassoc"}
 )
@@ -155,10 +156,27 @@ def partition_moments(part, columns: Columns) -> Moments:
     """
     if isinstance(part, pd.DataFrame):
         return block_moments(*column_values(part, columns))
-    found = [block_moments(*column_values(b, columns)) for b in part.to_batches()]
+    found = [_batch_moments(b, columns) for b in part.to_batches()]
     if not found:  # a piece of no rows
         return block_moments(*column_values(part, columns))
     return reduce(merge, found)
+
+
+def _batch_moments(batch, columns: Columns) -> Moments:
+    """A record batch's moments, found without first searching it for a NaN or
+    ±inf: one would reach its column's mean, and only then is the batch taken
+    again through ``column_values``, which drops such rows (a read of memory
+    saved per batch of complete rows)."""
+    if set(columns.names) <= set(batch.column_names):
+        # column_values's conversion: nulls become NaN, integers float64.
+        values = [
+            np.asarray(batch.column(c).to_numpy(zero_copy_only=False), np.float64)
+            for c in columns.names
+        ]
+        found = block_moments(values)
+        if np.isfinite(found.mean).all():
+            return found
+    return block_moments(*column_values(batch, columns))
 
 
 def merge(a: Moments, b: Moments) -> Moments:
