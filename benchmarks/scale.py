@@ -223,7 +223,7 @@ def stream_work(folder: Path, repeats: int = 5) -> dict:
     its threads) and taking their columns (the reading thread's part), drawing
     each piece's row order (``shuffle.epoch_order``) and gathering the
     standardised rows in that order into window-sized chunks
-    (``kernels.design_rows``, as ``stream.chunk_end`` cuts them), and
+    (``kernels.design_rows`` with its blocks read ahead, as ``stream`` does), and
     descending on them (``run_rows``). With two cores,
     half their sum is the least wall time any overlap of them can reach."""
     import resource
@@ -256,11 +256,14 @@ def stream_work(folder: Path, repeats: int = 5) -> dict:
     def gathered(each) -> None:
         """Every piece's rows in windows, each handed to ``each(X, y)``."""
         for features, target in loaded:
-            order = shuffle.epoch_order(rng, len(target))
+            blocks = shuffle.epoch_rows(rng, len(target))
+            order = shuffle.window_order(*blocks)
             for at in range(0, len(target), window):
                 m = min(window, len(target) - at)
                 out = (X[:m], y[:m])
-                design_rows(features, scale.means, scale.scales, target, order, at, out)
+                ahead = blocks[0][at : at + m]
+                design_rows(features, scale.means, scale.scales, target, order, at,
+                            out, ahead=ahead)  # fmt: skip
                 each(*out)
 
     def descend_chunks() -> None:

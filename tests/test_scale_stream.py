@@ -360,7 +360,8 @@ def test_design_rows_equal_the_standardised_design_in_that_order(
     n, p, kept, seed, shuffled, cut
 ):
     """The compiled gather gives ``Scaling.design(x)[order]`` exactly (the same
-    IEEE operations), for any slice of the order and any kept features."""
+    IEEE operations), for any slice of the order and any kept features, with
+    or without the blocks read ahead."""
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n, p)) * rng.uniform(0.1, 1e3, size=p) + rng.normal(size=p)
     target = rng.normal(size=n)
@@ -373,7 +374,8 @@ def test_design_rows_equal_the_standardised_design_in_that_order(
         rng.normal(size=len(keep)) * 10,
         rng.uniform(0.01, 100, size=len(keep)),
     )
-    order = shuffle.epoch_order(rng, n) if shuffled else None
+    blocks = shuffle.epoch_rows(rng, n) if shuffled else None
+    order = None if blocks is None else shuffle.window_order(*blocks)
     start = cut.draw(st.integers(0, n))
     stop = cut.draw(st.integers(start, n))
     out = (
@@ -381,7 +383,10 @@ def test_design_rows_equal_the_standardised_design_in_that_order(
         np.full(stop - start, np.nan),
     )
     columns = [np.asfortranarray(x)[:, k] for k in keep]
-    design_rows(columns, scaling.means, scaling.scales, target, order, start, out)
+    ahead = None if blocks is None else blocks[0]  # a hint that changes nothing
+    design_rows(
+        columns, scaling.means, scaling.scales, target, order, start, out, ahead=ahead
+    )
     rows = np.arange(n) if order is None else order
     np.testing.assert_array_equal(out[0], scaling.design(x)[rows[start:stop]])
     np.testing.assert_array_equal(out[1], target[rows[start:stop]])

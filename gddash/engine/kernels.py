@@ -421,21 +421,31 @@ def gather_window(X, y, rows, positions, tmp_x, tmp_y, out_x, out_y):
 # No fastmath: (x − mean) / scale must round exactly as numpy's does in
 # ``gddash.scale.gram.Scaling.design``, so that streamed rows equal in-memory ones.
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def standardised_column(column, mean, scale, order, start, out, j):
+def standardised_column(column, mean, scale, order, start, out, j, ahead):
     """out[i, j] = (column[r] − mean) / scale for every row i of out, where r is
     ``order[start + i]`` (``start + i`` when order is empty: file order).
 
-    Returns the rows written: all of them, or the first whose r lies outside
-    the column (nothing is read there).
+    ``ahead`` lists the same rows in runs of consecutive rows (a shuffled
+    epoch's blocks, ``shuffle.epoch_rows``), or nothing. One value per cache
+    line of them is read first, in that order: those reads wait on no one and
+    run ahead, so that the gather's reads in shuffled order find their lines
+    in cache. A hint: it changes no value written. Returns the rows written
+    (all, or the first whose r lies outside the column: nothing is read there)
+    and the sum of the values read ahead, which keeps those reads compiled in.
     """
     n = column.shape[0]
+    touched = 0.0
+    for k in range(0, ahead.shape[0], 8):  # 8 float64 to a 64-byte line
+        r = ahead[k]
+        if 0 <= r < n:
+            touched += column[r]
     in_order = order.shape[0] == 0
     for i in range(out.shape[0]):
         r = start + i if in_order else order[start + i]
         if r < 0 or r >= n:
-            return i
+            return i, touched
         out[i, j] = (column[r] - mean) / scale
-    return out.shape[0]
+    return out.shape[0], touched
 
 
 # -- the Python face: checks that keep every read and write inside the arrays ----------
@@ -661,6 +671,8 @@ def design_rows(
     order: np.ndarray | None,
     start: int,
     out: tuple[np.ndarray, np.ndarray],
+    *,
+    ahead: np.ndarray | None = None,
 ) -> None:
     """out ← the standardised design [1, z] and target of rows ``order[start:]``
     of a partition held as columns (``order`` None: rows ``start..`` in file order).
@@ -668,14 +680,18 @@ def design_rows(
     Row i of out_x is [1, (f₀[r] − means₀) / scales₀, …] and out_y[i] = target[r]
     for r = order[start + i]: ``Scaling.design(x)[order]`` without forming x or
     the whole design. One compiled loop per column (``standardised_column``), so
-    any number of features runs the same compiled code.
+    any number of features runs the same compiled code. ``ahead``: the same rows
+    in runs of consecutive rows, read ahead as a hint (see the loop).
     """
     out_x, out_y = out
     m = len(out_y)
     order = np.empty(0, np.int64) if order is None else order
+    ahead = np.empty(0, np.int64) if ahead is None else ahead
     rows = len(target) if len(order) == 0 else len(order)
-    if order.dtype != np.int64 or not 0 <= start <= start + m <= rows:
-        raise ValueError(f"rows {start}..{start + m - 1} of {rows} (int64) are needed")
+    if order.dtype != np.int64 or ahead.dtype != np.int64:
+        raise ValueError("order and ahead must be int64")
+    if not 0 <= start <= start + m <= rows:
+        raise ValueError(f"rows {start}..{start + m - 1} of {rows} are needed")
     contiguous = out_x.flags.c_contiguous and out_y.flags.c_contiguous
     if out_x.shape != (m, len(features) + 1) or not contiguous:
         raise ValueError(
@@ -688,11 +704,13 @@ def design_rows(
     scales = [*np.asarray(scales, dtype=np.float64).tolist(), 1.0]
     outs = [out_x] * len(features) + [out_y.reshape(m, 1)]
     into = [*range(1, len(features) + 1), 0]
-    for column, mean, scale, out, j in zip(
+    for column, mean, scale, to, j in zip(
         columns, means, scales, outs, into, strict=True
     ):
         column = read_only(np.ascontiguousarray(column, dtype=np.float64))
-        written = standardised_column(column, mean, scale, order, start, out, j)
+        written, _ = standardised_column(
+            column, mean, scale, order, start, to, j, ahead
+        )
         if written < m:
             raise ValueError(
                 f"row {order[start + written]} is not in a column of {len(column)}"

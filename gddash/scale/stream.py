@@ -260,6 +260,7 @@ def stream(
 
         nonlocal largest
         room = max(settings.buffer_rows, batch, 4)  # four: see chunk_end
+        window = shuffle.WINDOW_ROWS
         X, y = np.empty((room, len(scale.kept) + 1)), np.empty(room)
         held, streamed = 0, 0  # rows of a split batch at the chunk's front; rows out
         with ThreadPoolExecutor(max_workers=READ_AHEAD) as reader:
@@ -272,8 +273,12 @@ def stream(
                 features, target = loaded.result()
                 del loaded  # the future holds its partition while it lives
                 m, at, before = len(target), 0, streamed
-                # Drawn here, not in the reading thread, which has more to do.
-                order = shuffle.epoch_order(rows_rng, m) if s.shuffle else None
+                # Drawn here, not in the reading thread, which has more to do;
+                # ``epoch_order``'s draws, its blocks kept for reading ahead.
+                blocks, order = None, None
+                if s.shuffle:
+                    blocks = shuffle.epoch_rows(rows_rng, m)
+                    order = shuffle.window_order(*blocks)
                 largest = max(largest, m)
                 while at < m:
                     end = chunk_end(
@@ -281,9 +286,13 @@ def stream(
                         before=before, stride=stride,
                     )  # fmt: skip
                     n = held + end - at
-                    rows = (X[held:n], y[held:n])
+                    ahead = None
+                    if blocks is not None:  # the chunk's windows, block by block
+                        ahead = blocks[0][
+                            at // window * window : -(-end // window) * window
+                        ]
                     design_rows(features, scale.means, scale.scales, target, order,
-                                at, rows)  # fmt: skip
+                                at, (X[held:n], y[held:n]), ahead=ahead)  # fmt: skip
                     at = end
                     # A batch the partition's end splits waits for the next one's
                     # rows, unless the epoch ends here.
@@ -292,7 +301,7 @@ def stream(
                         yield X[:whole], y[:whole], at == m
                     X[: n - whole], y[: n - whole] = X[whole:n], y[whole:n]
                     held, streamed = n - whole, streamed + whole
-                del features, target, order
+                del features, target, order, blocks
                 if final and held:  # the epoch's short last batch (an empty partition)
                     yield X[:held], y[:held], True
                     held, streamed = 0, streamed + held
