@@ -246,9 +246,9 @@ def stream(
                 yield (pieces[k if order is None else order[k]], k == last)
 
     def load(piece):
-        """A piece's kept feature columns and its target (in the reading thread)."""
-        values, _ = column_values(piece(), columns)
-        return [values[k] for k in scale.kept], values[-1]
+        """A piece's columns, read in the reading thread, which sets the pace:
+        the rest of a partition's work is the descending thread's."""
+        return piece()
 
     def chunks() -> Iterator[tuple[np.ndarray, np.ndarray, bool]]:
         """(X, y, a partition's last) in streamed order: views of one reused
@@ -270,10 +270,10 @@ def stream(
                 if len(pending) <= READ_AHEAD:
                     continue
                 loaded, final = pending.popleft()
-                features, target = loaded.result()
-                del loaded  # the future holds its partition while it lives
+                values, _ = column_values(loaded.result(), columns)
+                features, target = [values[k] for k in scale.kept], values[-1]
+                del loaded, values  # the future holds its partition while it lives
                 m, at, before = len(target), 0, streamed
-                # Drawn here, not in the reading thread, which has more to do;
                 # ``epoch_order``'s draws, its blocks kept for reading ahead.
                 blocks, order = None, None
                 if s.shuffle:
