@@ -220,12 +220,12 @@ def sgd_speed(folder: Path, repeats: int = 3) -> dict:
 def stream_work(folder: Path, repeats: int = 5) -> dict:
     """CPU seconds of each part of a shuffled SGD epoch streamed over ``folder``,
     one part at a time (best of ``repeats``): reading the pieces (pyarrow, all
-    its threads) and taking their columns (the reading thread's part), drawing
-    each piece's row order (``shuffle.epoch_order``) and gathering the
-    standardised rows in that order into window-sized chunks
-    (``kernels.design_rows`` with its blocks read ahead, as ``stream`` does), and
-    descending on them (``run_rows``). With two cores,
-    half their sum is the least wall time any overlap of them can reach."""
+    its threads: the reading thread's part); taking their columns, drawing each
+    piece's row order (``shuffle.epoch_rows``) and gathering the standardised
+    rows in that order into window-sized chunks (``kernels.design_rows`` with
+    its blocks read ahead, as ``stream`` does); and descending on them
+    (``run_rows``). With two cores, half their sum is the least wall time any
+    overlap of them can reach."""
     import resource
 
     from gddash.engine import Settings, run_rows, shuffle, start_rows
@@ -242,20 +242,14 @@ def stream_work(folder: Path, repeats: int = 5) -> dict:
     descent = Settings(variant="sgd", learning_rate=0.001, max_epochs=1)
     rng = np.random.default_rng(0)
     window = shuffle.WINDOW_ROWS
-
-    def read() -> list:
-        out = []
-        for piece in pieces:
-            values, _ = column_values(piece(), columns)
-            out.append(([values[k] for k in scale.kept], values[-1]))
-        return out
-
-    loaded = read()
+    tables = [piece() for piece in pieces]
     X, y = np.empty((window, len(scale.kept) + 1)), np.empty(window)
 
     def gathered(each) -> None:
         """Every piece's rows in windows, each handed to ``each(X, y)``."""
-        for features, target in loaded:
+        for table in tables:
+            values, _ = column_values(table, columns)
+            features, target = [values[k] for k in scale.kept], values[-1]
             blocks = shuffle.epoch_rows(rng, len(target))
             order = shuffle.window_order(*blocks)
             for at in range(0, len(target), window):
@@ -291,8 +285,8 @@ def stream_work(folder: Path, repeats: int = 5) -> dict:
         return min(spent)
 
     return {
-        "read": best(read),
-        "order and gather": best(lambda: gathered(lambda a, b: None)),
+        "read": best(lambda: [piece() for piece in pieces]),
+        "columns, order and gather": best(lambda: gathered(lambda a, b: None)),
         "descend": best(descend_chunks),
     }
 
