@@ -1,10 +1,11 @@
 """The squared loss from one pass: counts, means and co-moments of every column.
 
 Each partition gives its row count, column means and centred co-moment matrix
-Σ(v − v̄)(v − v̄)ᵀ over [features, target]; partitions merge exactly by Chan et
-al.'s pairwise rule, so no raw sum of squares ever cancels. From those: the
-standardisation (population std, as ``gddash.data.prepare``), then XᵀX, Xᵀy, yᵀy
-of the standardised design [1, z] in O(d²), independent of the number of rows.
+Σ(v − v̄)(v − v̄)ᵀ over [features, target]; partitions (and the blocks of rows
+inside one) merge exactly by Chan et al.'s pairwise rule, so no raw sum of
+squares ever cancels. From those: the standardisation (population std, as
+``gddash.data.prepare``), then XᵀX, Xᵀy, yᵀy of the standardised design [1, z]
+in O(d²), independent of the number of rows.
 """
 
 from __future__ import annotations
@@ -41,8 +42,9 @@ class Moments:
 def block_moments(values: list[np.ndarray], dropped: int = 0) -> Moments:
     """The moments of rows given as one float64 array per column (k arrays of m).
 
-    The compiled twin of ``plain_moments`` (a test pins the two together): the
-    same centred blocks and merge, each block read from memory once.
+    The compiled twin of ``plain_moments`` (a test pins the two together):
+    blocks of ``CENTRED_ROWS`` rows, each centred on its own means while in
+    cache and merged by Chan's rule, so that every value is read from memory once.
     """
     columns = typed.List()
     for v in values:
