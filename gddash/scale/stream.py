@@ -13,7 +13,6 @@ penalty; with one partition it is ``descend``'s run bit for bit.
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import dataclasses
 import math
@@ -33,7 +32,6 @@ from gddash.scale.sources import BLOCK_BYTES
 # Rows of the standardised design held at a time (the chunk that ``run_rows``
 # takes): memory grows with it; the row order and θ do not depend on it.
 BUFFER_ROWS = 65_536
-READ_AHEAD = 1  # partitions read, each in a thread, while the descent runs
 SHUFFLE_NOTE = (
     "Rows are shuffled within their partition as in-memory data is shuffled "
     f"(blocks of {shuffle.BLOCK_ROWS} consecutive rows in a fresh random order, "
@@ -245,17 +243,28 @@ def stream(
             for k in range(len(pieces)):
                 yield (pieces[k if order is None else order[k]], k == last)
 
-    def load(piece):
-        """A piece's columns, read in the reading thread, which sets the pace:
-        the rest of a partition's work is the descending thread's."""
-        return piece()
+    def parts() -> Iterator[tuple[object, bool]]:
+        """(a piece as read, last of its epoch) in streamed order. While one is
+        gathered and descended on, a thread reads the next (pyarrow and the
+        compiled loops release the GIL); the first is read here while that
+        thread reads the second, so that both cores work from the start.
+        Reading sets the pace: the rest of a partition's work is done here."""
+        upcoming = visits()
+        with ThreadPoolExecutor(max_workers=1) as reader:
+            piece, final = next(upcoming)
+            following, following_final = next(upcoming)
+            reading = reader.submit(following)
+            table = piece()
+            while True:
+                yield table, final
+                # The future holds its piece while it lives: replaced, not kept.
+                table, final = reading.result(), following_final
+                following, following_final = next(upcoming)
+                reading = reader.submit(following)
 
     def chunks() -> Iterator[tuple[np.ndarray, np.ndarray, bool]]:
         """(X, y, a partition's last) in streamed order: views of one reused
-        chunk, whole batches except an epoch's last. The next ``READ_AHEAD``
-        partitions are read by as many threads while this one's rows are
-        gathered and descended on (pyarrow and the compiled loops release the
-        GIL)."""
+        chunk, whole batches except an epoch's last."""
         from gddash.engine.kernels import design_rows  # imports numba: on first use
 
         nonlocal largest
@@ -263,16 +272,10 @@ def stream(
         window = shuffle.WINDOW_ROWS
         X, y = np.empty((room, len(scale.kept) + 1)), np.empty(room)
         held, streamed = 0, 0  # rows of a split batch at the chunk's front; rows out
-        with ThreadPoolExecutor(max_workers=READ_AHEAD) as reader:
-            pending = collections.deque()
-            for piece, final in visits():
-                pending.append((reader.submit(load, piece), final))
-                if len(pending) <= READ_AHEAD:
-                    continue
-                loaded, final = pending.popleft()
-                values, _ = column_values(loaded.result(), columns)
+        with contextlib.closing(parts()) as read:
+            for table, final in read:
+                values, _ = column_values(table, columns)
                 features, target = [values[k] for k in scale.kept], values[-1]
-                del loaded, values  # the future holds its partition while it lives
                 m, at, before = len(target), 0, streamed
                 # ``epoch_order``'s draws, its blocks kept for reading ahead.
                 blocks, order = None, None
