@@ -169,3 +169,18 @@ def test_local_parquet_read_by_pyarrow_gives_the_dask_moments(tmp_path):
     kept = data.drop(index=[5, 400])[columns.names].to_numpy(dtype=float)
     centred = kept - kept.mean(axis=0)
     np.testing.assert_allclose(direct.comoment, centred.T @ centred, rtol=1e-11)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_a_pyarrow_batch_with_a_missing_or_infinite_value_drops_that_row(bad):
+    """The batch's moments are found before any search for such values: the bad
+    value must still send the batch through column_values, which drops its row."""
+    pa = pytest.importorskip("pyarrow")
+    data = frame(50, seed=3)
+    data.loc[7, "c"] = bad
+    stats = gram.partition_moments(pa.Table.from_pandas(data), COLUMNS)
+    kept = data.drop(index=7)[COLUMNS.names].to_numpy()
+    centred = kept - kept.mean(axis=0)
+    assert stats.n == 49 and stats.dropped == 1
+    np.testing.assert_allclose(stats.mean, kept.mean(axis=0), rtol=1e-14)
+    np.testing.assert_allclose(stats.comoment, centred.T @ centred, rtol=1e-11)
