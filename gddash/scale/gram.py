@@ -158,27 +158,10 @@ def partition_moments(part, columns: Columns) -> Moments:
     """
     if isinstance(part, pd.DataFrame):
         return block_moments(*column_values(part, columns))
-    found = [_batch_moments(b, columns) for b in part.to_batches()]
+    found = [block_moments(*column_values(b, columns)) for b in part.to_batches()]
     if not found:  # a piece of no rows
         return block_moments(*column_values(part, columns))
     return reduce(merge, found)
-
-
-def _batch_moments(batch, columns: Columns) -> Moments:
-    """A record batch's moments, found without first searching it for a NaN or
-    ±inf: one would reach its column's mean, and only then is the batch taken
-    again through ``column_values``, which drops such rows (a read of memory
-    saved per batch of complete rows)."""
-    if set(columns.names) <= set(batch.column_names):
-        # column_values's conversion: nulls become NaN, integers float64.
-        values = [
-            np.asarray(batch.column(c).to_numpy(zero_copy_only=False), np.float64)
-            for c in columns.names
-        ]
-        found = block_moments(values)
-        if np.isfinite(found.mean).all():
-            return found
-    return block_moments(*column_values(batch, columns))
 
 
 def merge(a: Moments, b: Moments) -> Moments:
