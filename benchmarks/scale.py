@@ -182,7 +182,7 @@ def sgd_speed(folder: Path, repeats: int = 3) -> dict:
     """Streaming SGD over 1 epoch (as a comparison streams it: local Parquet
     read piece by piece through pyarrow) against the engine's SGD on the same
     rows held in memory, shuffled (the default) and in file order; each warmed,
-    best of ``repeats``."""
+    best of ``repeats`` taken in turns."""
     from gddash.engine import LinearRegression, Settings, descend
     from gddash.scale import gram
     from gddash.scale.columns import choose
@@ -199,9 +199,13 @@ def sgd_speed(folder: Path, repeats: int = 3) -> dict:
     problem = LinearRegression(X, data["y"].to_numpy(), intercept=True)
     del data
 
-    def best(run) -> tuple[float, float]:
-        run()  # compile, warm the page cache
-        return min(timed(run) for _ in range(repeats))
+    def best(*runs) -> list[tuple[float, float]]:
+        """Each run's best (wall, CPU), the runs taking turns: on a shared
+        machine, both then meet the same quiet moments and the same noise."""
+        for run in runs:
+            run()  # compile, warm the page cache
+        times = [[timed(run) for run in runs] for _ in range(repeats)]
+        return [min(column) for column in zip(*times, strict=True)]
 
     result = {"n": stats.n}
     for shuffle in (True, False):
@@ -209,11 +213,10 @@ def sgd_speed(folder: Path, repeats: int = 3) -> dict:
             variant="sgd", learning_rate=0.001, max_epochs=1, shuffle=shuffle
         )
         settings = StreamSettings(descent=descent)
-        streamed = best(
-            lambda s=settings: stream(frame, columns, scale, stats.n, s, pieces=pieces)
+        result["shuffled" if shuffle else "in order"] = best(
+            lambda s=settings: stream(frame, columns, scale, stats.n, s, pieces=pieces),
+            lambda d=descent: descend(problem, d),
         )
-        memory = best(lambda d=descent: descend(problem, d))
-        result["shuffled" if shuffle else "in order"] = (streamed, memory)
     return result
 
 
@@ -392,7 +395,7 @@ def main() -> None:
             print("== The Gram pass over 20,000,000 rows (CSV), best of 2")
             show_gram(gram_speed(str(csv), repeats=2))
         print("== SGD streaming against the in-memory engine, 10⁶ rows, 1 epoch")
-        sgd = sgd_speed(folder if quick else million)
+        sgd = sgd_speed(folder if quick else million, repeats=7)
         for key in ("shuffled", "in order"):
             (wall, cpu), (memory, _) = sgd[key]
             n = sgd["n"]
