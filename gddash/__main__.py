@@ -38,7 +38,6 @@ def parser() -> argparse.ArgumentParser:
     cmd.add_argument(
         "--epsilon", type=float, default=None, help="fit Huber's loss with this ε"
     )
-    cmd.add_argument("--buffer-rows", type=int, default=65_536)
     cmd.add_argument(
         "--max-rows",
         type=int,
@@ -95,7 +94,7 @@ def _compare(args: argparse.Namespace) -> int:
     with scheduler(args.scheduler):
         comparison, problem = compare_source(
             source, args.target, args.features, settings, task=args.task,
-            buffer_rows=args.buffer_rows, max_rows=args.max_rows,
+            max_rows=args.max_rows,
             max_seconds=args.max_seconds,
             progress=lambda label, p: print(
                 label if p is None else f"  {p.rows:,} rows, {p.passes:.3g} "
@@ -118,7 +117,6 @@ def _compare(args: argparse.Namespace) -> int:
             "alpha": args.alpha,
             "l1_ratio": args.l1_ratio,
             "epsilon": args.epsilon,
-            "buffer_rows": args.buffer_rows,
             "max_rows": args.max_rows,
             "max_seconds": args.max_seconds,
             "scheduler": args.scheduler or "threads",

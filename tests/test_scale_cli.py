@@ -24,7 +24,7 @@ def test_a_csv_gives_the_table_traces_charts_and_settings(tmp_path, capsys):
     table().to_csv(tmp_path / "d.csv", index=False)
     out = tmp_path / "report"
     code = main(["compare", str(tmp_path / "d.csv"), "--target", "y",
-                 "--epochs", "2", "--buffer-rows", "100", "--out", str(out)])  # fmt: skip
+                 "--epochs", "2", "--out", str(out)])  # fmt: skip
     assert code == 0
     names = {p.name for p in out.iterdir()}
     assert names >= {"table.csv", "traces.csv", "traces.parquet", "loss_curves.html",

@@ -25,7 +25,7 @@ def test_a_local_cluster_of_two_processes_gives_the_local_results(tmp_path):
     columns, frame = choose(source, "y", None)
     pieces = parquet_pieces(source, columns.names)
     settings = StreamSettings(
-        descent=Settings(variant="sgd", learning_rate=0.01, seed=2), buffer_rows=500
+        descent=Settings(variant="sgd", learning_rate=0.01, seed=2), chunk_rows=500
     )
 
     def run():

@@ -73,7 +73,7 @@ def test_stop_ends_the_streamed_run_and_skips_the_remaining_variants(tmp_path):
         return len(polls) >= 3
 
     comparison, _ = compare_source(
-        source, "y", None, settings, buffer_rows=50, stop=stop
+        source, "y", None, settings, chunk_rows=50, stop=stop
     )
     assert comparison.settings.variants == ("batch", "sgd")
     assert list(comparison.traces) == ["batch", "sgd"] and len(comparison.table) == 2

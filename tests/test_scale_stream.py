@@ -63,7 +63,7 @@ def test_one_partition_in_order_equals_in_memory_descent(variant, logistic, more
         variant=variant, learning_rate=0.02, batch_size=8, shuffle=False, max_points=4,
         **more,
     )  # fmt: skip
-    settings = StreamSettings(descent=descent, epochs=3.0, buffer_rows=10_000, points=4)
+    settings = StreamSettings(descent=descent, epochs=3.0, chunk_rows=10_000, points=4)
     task = "logistic" if logistic else "linear"
     streamed = stream(frame, COLUMNS, scale, stats.n, settings, task=task)
     Problem = LogisticRegression if logistic else LinearRegression
@@ -77,7 +77,7 @@ def test_shuffled_streaming_is_seeded_and_ends_near_the_optimum():
     table = data(2000)
     frame, scale, stats, *_ = prepared(table, 4)
     descent = Settings(variant="sgd", learning_rate=0.01, seed=3)
-    settings = StreamSettings(descent=descent, epochs=2.0, buffer_rows=300)
+    settings = StreamSettings(descent=descent, epochs=2.0, chunk_rows=300)
     first = stream(frame, COLUMNS, scale, stats.n, settings)
     again = stream(frame, COLUMNS, scale, stats.n, settings)
     np.testing.assert_array_equal(first.thetas, again.thetas)
@@ -98,7 +98,7 @@ def test_the_row_budget_the_stop_flag_and_progress():
     settings = StreamSettings(
         descent=Settings(variant="sgd", learning_rate=0.01),
         epochs=5.0,
-        buffer_rows=50,
+        chunk_rows=50,
         max_rows=450,
     )
     run = stream(frame, COLUMNS, scale, stats.n, settings, progress=seen.append)
@@ -134,7 +134,7 @@ def test_many_partitions_in_order_equal_in_memory_descent(variant):
     descent = Settings(
         variant=variant, learning_rate=0.02, batch_size=8, shuffle=False, max_points=5
     )
-    settings = StreamSettings(descent=descent, epochs=2.5, buffer_rows=10, points=5)
+    settings = StreamSettings(descent=descent, epochs=2.5, chunk_rows=10, points=5)
     streamed = stream(frame, COLUMNS, scale, stats.n, settings)
     problem = LinearRegression(X, y, intercept=True)
     expected = descend(problem, replace(descent, max_epochs=2.5))
@@ -230,7 +230,7 @@ def test_local_parquet_pieces_read_by_pyarrow_stream_as_the_dask_partitions(tmp_
     pieces = parquet_pieces(source, columns.names)
     assert len(pieces) == frame.npartitions == 3
     settings = StreamSettings(
-        descent=Settings(variant="sgd", learning_rate=0.01, seed=4), buffer_rows=64
+        descent=Settings(variant="sgd", learning_rate=0.01, seed=4), chunk_rows=64
     )
     through_dask = stream(frame, columns, scale, stats.n, settings)
     direct = stream(frame, columns, scale, stats.n, settings, pieces=pieces)
@@ -256,9 +256,9 @@ def one_partition(n=20_000, seed=5):
         ),
     ],
 )
-@pytest.mark.parametrize("buffer_rows", [50, 8_195, 65_536])
+@pytest.mark.parametrize("chunk_rows", [50, 8_195, 65_536])
 def test_one_partition_shuffled_equals_in_memory_shuffled_descent(
-    variant, more, buffer_rows
+    variant, more, chunk_rows
 ):
     """The rows are drawn as descend draws an epoch's, and the chunks end where
     descend's compiled loop would cut anyway: the same θ bit for bit, whatever
@@ -268,7 +268,7 @@ def test_one_partition_shuffled_equals_in_memory_shuffled_descent(
         variant=variant, learning_rate=0.005, seed=11, max_points=8, **more
     )
     settings = StreamSettings(
-        descent=descent, epochs=2.0, buffer_rows=buffer_rows, points=8
+        descent=descent, epochs=2.0, chunk_rows=chunk_rows, points=8
     )
     streamed = stream(frame, COLUMNS, scale, stats.n, settings)
     problem = LinearRegression(X, y, intercept=True)
@@ -286,7 +286,7 @@ def test_one_large_partition_in_order_equals_in_memory_descent(shuffled):
     descent = Settings(
         variant="sgd", learning_rate=0.005, shuffle=shuffled, seed=2, max_points=6
     )
-    settings = StreamSettings(descent=descent, epochs=1.5, buffer_rows=1_001, points=6)
+    settings = StreamSettings(descent=descent, epochs=1.5, chunk_rows=1_001, points=6)
     streamed = stream(frame, COLUMNS, scale, stats.n, settings)
     expected = descend(
         LinearRegression(X, y, intercept=True), replace(descent, max_epochs=1.5)
@@ -305,7 +305,7 @@ def test_the_chunk_size_changes_nothing_with_many_partitions(variant, shuffled):
     runs = []
     for rows in (1, 37, 65_536):
         settings = StreamSettings(
-            descent=descent, epochs=2.5, buffer_rows=rows, points=9
+            descent=descent, epochs=2.5, chunk_rows=rows, points=9
         )
         runs.append(stream(frame, COLUMNS, scale, stats.n, settings))
     for run in runs[1:]:
@@ -333,7 +333,7 @@ def test_shuffled_partitions_visit_every_row_once_an_epoch(monkeypatch, variant)
     run_rows = streaming.run_rows
     monkeypatch.setattr(streaming, "run_rows", recording)
     descent = Settings(variant=variant, batch_size=8, learning_rate=1e-6, seed=7)
-    settings = StreamSettings(descent=descent, epochs=3.0, buffer_rows=64)
+    settings = StreamSettings(descent=descent, epochs=3.0, chunk_rows=64)
     stream(frame, COLUMNS, scale, stats.n, settings)
     epochs = np.array(seen).reshape(3, n)
     visits = []

@@ -23,7 +23,7 @@ from gddash.scale import gram, passes
 from gddash.scale.columns import arrays, choose
 from gddash.scale.sources import Source, parquet_pieces
 from gddash.scale.stream import (
-    BUFFER_ROWS,
+    CHUNK_ROWS,
     Progress,
     StreamSettings,
     ending,
@@ -43,7 +43,7 @@ def compare_source(
     settings: compare.CompareSettings,
     *,
     task: str = "linear",
-    buffer_rows: int = BUFFER_ROWS,
+    chunk_rows: int = CHUNK_ROWS,
     max_rows: int | None = None,
     max_seconds: float | None = None,
     progress: Callable[[str, Progress | None], None] | None = None,
@@ -94,7 +94,7 @@ def compare_source(
             "epsilon, or leave epsilon unset for logistic regression."
         )
     # The budgets are checked before any pass (StreamSettings names them).
-    StreamSettings(max_rows=max_rows, max_seconds=max_seconds, buffer_rows=buffer_rows)
+    StreamSettings(max_rows=max_rows, max_seconds=max_seconds, chunk_rows=chunk_rows)
     columns, frame = choose(source, target, features)
     # A local Parquet source is read piece by piece straight through pyarrow,
     # by the Gram pass and by every streamed run (CSV and URLs through Dask).
@@ -152,7 +152,7 @@ def compare_source(
             epochs=settings.epochs,
             max_rows=max_rows,
             max_seconds=max_seconds,
-            buffer_rows=buffer_rows,
+            chunk_rows=chunk_rows,
         )
         report = None
         if progress is not None:

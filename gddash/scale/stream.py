@@ -31,7 +31,7 @@ from gddash.scale.sources import BLOCK_BYTES
 
 # Rows of the standardised design held at a time (the chunk that ``run_rows``
 # takes): memory grows with it; the row order and θ do not depend on it.
-BUFFER_ROWS = 65_536
+CHUNK_ROWS = 65_536
 SHUFFLE_NOTE = (
     "Rows are shuffled within their partition as in-memory data is shuffled "
     f"(blocks of {shuffle.BLOCK_ROWS} consecutive rows in a fresh random order, "
@@ -98,7 +98,7 @@ class StreamSettings:
         rule's state and the update count from chunk to chunk.
     epochs : float > 0, max_rows : int >= 1 or None, max_seconds : float > 0 or None
         Budgets: whichever ends first ends the run.
-    buffer_rows : int >= 1
+    chunk_rows : int >= 1
         Rows of the standardised design held at a time (memory grows with it,
         not with the source); neither the row order nor θ depends on it.
     points : int >= 2
@@ -111,7 +111,7 @@ class StreamSettings:
     epochs: float = 1.0
     max_rows: int | None = None
     max_seconds: float | None = None
-    buffer_rows: int = BUFFER_ROWS
+    chunk_rows: int = CHUNK_ROWS
     points: int = 21
 
     def __post_init__(self) -> None:
@@ -135,7 +135,7 @@ class StreamSettings:
                 self.max_seconds is None or self.max_seconds > 0,
                 "a float in (0, inf) or None",
             ),
-            ("buffer_rows", self.buffer_rows, self.buffer_rows >= 1, "an int >= 1"),
+            ("chunk_rows", self.chunk_rows, self.chunk_rows >= 1, "an int >= 1"),
             ("points", self.points, self.points >= 2, "an int >= 2"),
         ]
         for name, value, ok, what in checks:
@@ -204,7 +204,7 @@ def stream(
     ``pieces`` (e.g. ``sources.parquet_pieces``) read the source piece by piece
     instead of ``frame``'s partitions: each returns a pandas frame or a pyarrow
     table of the chosen columns. ``progress`` is called after each partition
-    and about every ``buffer_rows`` rows; when ``stop()`` turns true the run
+    and about every ``chunk_rows`` rows; when ``stop()`` turns true the run
     ends there and keeps what it computed. Memory: two partitions' chosen
     columns (the next one is read while this one is descended on) and one chunk.
     """
@@ -268,7 +268,7 @@ def stream(
         from gddash.engine.kernels import design_rows  # imports numba: on first use
 
         nonlocal largest
-        room = max(settings.buffer_rows, batch, 4)  # four: see chunk_end
+        room = max(settings.chunk_rows, batch, 4)  # four: see chunk_end
         window = shuffle.WINDOW_ROWS
         X, y = np.empty((room, len(scale.kept) + 1)), np.empty(room)
         held, streamed = 0, 0  # rows of a split batch at the chunk's front; rows out
@@ -337,7 +337,7 @@ def stream(
             if state.updates >= total:
                 break
             rows = rows_after(state.updates)
-            if rows - reported < settings.buffer_rows and not partition_end:
+            if rows - reported < settings.chunk_rows and not partition_end:
                 continue  # progress, clock and stop flag: each partition or buffer
             reported = rows
             if progress is not None:
