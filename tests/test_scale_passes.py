@@ -92,3 +92,34 @@ def test_a_target_that_is_not_zero_or_one_is_refused():
     )
     with pytest.raises(DataError, match="values other than 0 and 1"):
         bad.evaluate(np.zeros(3))
+
+
+@pytest.mark.parametrize("loss", ["log", "huber"])
+def test_a_pass_over_pyarrow_pieces_equals_the_pass_over_the_frame(tmp_path, loss):
+    from gddash.scale.sources import Access, parquet_pieces, resolve
+
+    data = logistic_frame(5_000, seed=4)
+    if loss == "huber":
+        data["y"] = (
+            data["a"] - data["b"] + np.random.default_rng(5).standard_t(2, 5_000)
+        )
+    for k, start in enumerate(range(0, 5_000, 1_700)):
+        part = data.iloc[start : start + 1_700]
+        part.to_parquet(tmp_path / f"part-{k}.parquet", index=False, row_group_size=700)
+    source = resolve(str(tmp_path), Access(tmp_path))
+    pieces = parquet_pieces(source, COLUMNS.names)
+    assert len(pieces) == 3
+    frame, _ = problems(data, loss=loss)
+    from_pieces = PassProblem(  # no frame: every pass must read the pieces
+        None, COLUMNS, frame.scale, frame.n, loss=loss, epsilon=0.5,
+        pieces=tuple(pieces),
+    )  # fmt: skip
+    thetas = np.random.default_rng(6).normal(size=(4, 3))
+    for got, want in zip(from_pieces.sums(thetas), frame.sums(thetas), strict=True):
+        if want is not None:
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+    hessians = (
+        from_pieces.sums(thetas[:1], hessian=True)[2],
+        frame.sums(thetas[:1], hessian=True)[2],
+    )
+    np.testing.assert_allclose(*hessians, rtol=1e-12, atol=1e-14)

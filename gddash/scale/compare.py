@@ -97,7 +97,8 @@ def compare_source(
     StreamSettings(max_rows=max_rows, max_seconds=max_seconds, chunk_rows=chunk_rows)
     columns, frame = choose(source, target, features)
     # A local Parquet source is read piece by piece straight through pyarrow,
-    # by the Gram pass and by every streamed run (CSV and URLs through Dask).
+    # by the Gram pass, the log-loss and Huber passes and every streamed run
+    # (CSV and URLs through Dask).
     pieces = parquet_pieces(source, columns.names)
     stats = gram.moments(frame, columns, pieces=pieces)
     scale = gram.scaling(stats, columns)
@@ -111,8 +112,9 @@ def compare_source(
     else:
         loss = "log" if task == "logistic" else "huber"
         problem = passes.PassProblem(
-            frame, columns, scale, stats.n, loss=loss, epsilon=epsilon or 0.1
-        )
+            frame, columns, scale, stats.n, loss=loss, epsilon=epsilon or 0.1,
+            pieces=None if pieces is None else tuple(pieces),
+        )  # fmt: skip
         best = passes.newton_minimum(problem, penalty, stop=stop)
         note = best.method
         if not best.converged and stop is not None and stop():

@@ -17,7 +17,7 @@ import numpy as np
 from gddash.engine import Minimum, Penalty
 from gddash.engine.optima import quadratic_minimum, subgradient_norm
 from gddash.errors import DataError, SettingsError
-from gddash.scale.columns import Columns, arrays
+from gddash.scale.columns import Columns, column_values
 from gddash.scale.gram import BLOCK_ROWS, Scaling
 
 LOSSES = ("log", "huber")
@@ -38,43 +38,54 @@ def partition_sums(
     thetas: np.ndarray,
     hessian: bool = False,
 ):
-    """Sums over one partition: losses (k,), gradients (k, d), and XᵀWX at θ₀.
+    """Sums over one partition or piece: losses (k,), gradients (k, d), XᵀWX at θ₀.
 
-    Rows are taken ``BLOCK_ROWS`` at a time, so the (rows × k) products of many
-    points at once (a trace's recorded θ, a contour grid) stay a few MB.
+    ``part`` is a pandas frame (a Dask partition) or a pyarrow table (a piece).
+    The standardised design is gathered ``BLOCK_ROWS`` rows at a time straight
+    from its columns (``kernels.design_rows``), and each point's loss and
+    gradient over the block are the engine's compiled pass (``loss_sums``), the
+    one in-memory problems evaluate with: a few MB at a time, one read per point.
     """
-    x, y, _ = arrays(part, columns)
+    from gddash.engine.data_pass import loss_sums  # imports numba: on first use
+    from gddash.engine.kernels import design_rows
+
+    values, _ = column_values(part, columns)
+    features, y = [values[k] for k in scale.kept], values[-1]
     if loss == "log" and len(y) and not np.isin(y, (0.0, 1.0)).all():
         raise DataError(
             f"The target {columns.target!r} holds values other than 0 and 1: "
             "logistic regression needs a 0/1 target."
         )
+    thetas = np.ascontiguousarray(thetas, dtype=np.float64)
     k, d = thetas.shape
-    values, grads = np.zeros(k), np.zeros((k, d))
+    totals, grads = np.zeros(k), np.zeros((k, d))
     curvature = np.zeros((d, d)) if hessian else None
+    block = min(len(y), BLOCK_ROWS)
+    X, target = np.empty((block, d)), np.empty(block)
+    grad = np.empty(d)
     for start in range(0, len(y), BLOCK_ROWS):
-        X = scale.design(x[start : start + BLOCK_ROWS])
-        Z = X @ thetas.T  # (m, k): z = x·θ for every row and point
-        target = y[start : start + BLOCK_ROWS, None]
-        if loss == "log":
-            # Stable log(1 + e^z) − yz = max(z, 0) + log1p(e^{−|z|}) − yz.
-            block = np.maximum(Z, 0.0) + np.log1p(np.exp(-np.abs(Z))) - target * Z
-            p = _sigmoid(Z)
-            dz = p - target
-            weights = p[:, 0] * (1.0 - p[:, 0]) if hessian else None
-        else:  # Huber: ½r² inside ±ε, ε|r| − ½ε² beyond
-            r = Z - target
-            inside = np.abs(r) <= epsilon
-            block = np.where(
-                inside, 0.5 * r * r, epsilon * np.abs(r) - 0.5 * epsilon**2
+        b = min(BLOCK_ROWS, len(y) - start)
+        rows, ys = X[:b], target[:b]
+        design_rows(features, scale.means, scale.scales, y, None, start, (rows, ys))
+        for i, theta in enumerate(thetas):
+            totals[i] += loss_sums(
+                rows, ys, theta, 0, b, grad, loss=loss, epsilon=epsilon
             )
-            dz = np.clip(r, -epsilon, epsilon)
-            weights = inside[:, 0].astype(float) if hessian else None
-        values += block.sum(axis=0)
-        grads += (X.T @ dz).T
+            grads[i] += grad
         if hessian:
-            curvature += (X * weights[:, None]).T @ X
-    return values, grads, curvature
+            z = rows @ thetas[0]
+            if loss == "log":
+                p = _sigmoid(z)
+                weights = p * (1.0 - p)
+            else:  # Huber: the squared loss's curvature inside ±ε, none beyond
+                weights = (np.abs(z - ys) <= epsilon).astype(float)
+            curvature += (rows * weights[:, None]).T @ rows
+    return totals, grads, curvature
+
+
+def piece_sums(piece: Callable[[], object], *args):
+    """``partition_sums`` of the piece read by ``piece()`` (a task of a pass)."""
+    return partition_sums(piece(), *args)
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,6 +104,9 @@ class PassProblem:
     loss: str = "log"
     epsilon: float = 0.1
     intercept: bool = True
+    # Readers of a local Parquet source's pieces (``sources.parquet_pieces``):
+    # then a pass reads them through pyarrow, as the Gram pass does, not ``frame``.
+    pieces: tuple[Callable[[], object], ...] | None = None
 
     def __post_init__(self) -> None:
         if self.loss not in LOSSES:
@@ -128,9 +142,12 @@ class PassProblem:
         thetas = np.atleast_2d(np.asarray(thetas, dtype=float))
         if hessian and len(thetas) != 1:
             raise SettingsError("The Hessian is computed at one point at a time.")
-        task = dask.delayed(partition_sums)
         args = (self.columns, self.scale, self.loss, self.epsilon, thetas, hessian)
-        found = dask.compute(*[task(p, *args) for p in self.frame.to_delayed()])
+        if self.pieces is None:
+            task, parts = dask.delayed(partition_sums), self.frame.to_delayed()
+        else:
+            task, parts = dask.delayed(piece_sums), self.pieces
+        found = dask.compute(*[task(p, *args) for p in parts])
         losses = sum(f[0] for f in found) / self.n
         grads = sum(f[1] for f in found) / self.n
         curvature = sum(f[2] for f in found) / self.n if hessian else None
