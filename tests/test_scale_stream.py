@@ -82,7 +82,7 @@ def test_shuffled_streaming_is_seeded_and_ends_near_the_optimum():
     again = stream(frame, COLUMNS, scale, stats.n, settings)
     np.testing.assert_array_equal(first.thetas, again.thetas)
     note = first.notes[0]
-    assert "within their partition" in note and "never meet" in note
+    assert "within their partition" in note and "never interleaved" in note
     assert "largest partition here holds 500 rows" in note
     compact = gram.compact_problem(gram.gram(stats, scale))
     trace = to_trace(first, compact.evaluate, settings, stats.n)
@@ -317,7 +317,7 @@ def test_the_chunk_size_changes_nothing_with_many_partitions(variant, shuffled):
 def test_shuffled_partitions_visit_every_row_once_an_epoch(monkeypatch, variant):
     """y is the row's number: the rows run_rows receives show the order. Each
     epoch is a permutation of all rows, each partition's rows are consecutive
-    in it (rows of different partitions never meet) and shuffled within, and
+    in it (rows of different partitions are never interleaved) and shuffled within, and
     the partitions' order changes from epoch to epoch."""
     n, parts = 1_000, 5
     table = data(n)

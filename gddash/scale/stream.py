@@ -37,7 +37,7 @@ SHUFFLE_NOTE = (
     f"(blocks of {shuffle.BLOCK_ROWS} consecutive rows in a fresh random order, "
     f"rearranged within windows of {shuffle.WINDOW_ROWS:,} rows), and each epoch "
     "visits the partitions in a seeded random order: rows of different partitions "
-    "never meet. {size}"
+    "are never interleaved. {size}"
 )
 
 

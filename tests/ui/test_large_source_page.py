@@ -110,7 +110,7 @@ def test_a_run_shows_the_table_of_compare_source_called_directly(root):
     assert at.selectbox(key="target").value == "y"
     assert at.multiselect(key="features").value == ["a", "b"]
     assert "Press Run on this source" in texts(at.info)  # a link alone runs nothing
-    assert "rows of different partitions never meet" in texts(at.caption)
+    assert "rows of different partitions are never interleaved" in texts(at.caption)
     at = run(at)
     assert not at.exception
     shown = comparison_table(at)
