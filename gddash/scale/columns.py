@@ -110,10 +110,15 @@ def column_values(part, columns: Columns) -> tuple[list[np.ndarray], int]:
     target), rows with a missing or infinite value dropped; and how many were.
 
     ``part`` is a pandas frame (a Dask partition) or a pyarrow ``Table`` or
-    ``RecordBatch`` (a piece read by ``sources.parquet_pieces``). One array per
-    column, not one (m, p + 1) block: a float64 column without nulls (of one
-    chunk) is the reader's own buffer, not a copy.
+    ``RecordBatch`` (a piece read by ``sources.parquet_pieces``).
     """
+    return complete(column_arrays(part, columns))
+
+
+def column_arrays(part, columns: Columns) -> list[np.ndarray]:
+    """The chosen columns as float64 arrays (features, then target), as they are:
+    a missing value is NaN. One array per column, not one (m, p + 1) block: a
+    float64 column without nulls (of one chunk) is the reader's own buffer."""
     names = columns.names
     have = part.columns if isinstance(part, pd.DataFrame) else part.column_names
     missing = [c for c in names if c not in have]
@@ -123,17 +128,21 @@ def column_values(part, columns: Columns) -> tuple[list[np.ndarray], int]:
             "hold the chosen columns."
         )
     if isinstance(part, pd.DataFrame):
-        values = [part[c].to_numpy(dtype=np.float64, na_value=np.nan) for c in names]
-    else:  # nulls become NaN (then dropped); integers are converted
-        values = [
-            np.asarray(part.column(c).to_numpy(zero_copy_only=False), np.float64)
-            for c in names
-        ]
+        return [part[c].to_numpy(dtype=np.float64, na_value=np.nan) for c in names]
+    # Nulls become NaN; integers are converted.
+    return [
+        np.asarray(part.column(c).to_numpy(zero_copy_only=False), np.float64)
+        for c in names
+    ]
+
+
+def complete(values: list[np.ndarray]) -> tuple[list[np.ndarray], int]:
+    """``values`` without the rows where any column is NaN or ±inf; how many went."""
     # One sum per column finds a NaN or ±inf anywhere (they propagate).
     if all(np.isfinite(v.sum()) for v in values):
         return values, 0
-    complete = np.logical_and.reduce([np.isfinite(v) for v in values])
-    return [v[complete] for v in values], int(len(complete) - complete.sum())
+    kept = np.logical_and.reduce([np.isfinite(v) for v in values])
+    return [v[kept] for v in values], int(len(kept) - kept.sum())
 
 
 def arrays(part: pd.DataFrame, columns: Columns) -> tuple[np.ndarray, np.ndarray, int]:
