@@ -21,7 +21,7 @@ from numba import typed
 
 from gddash.engine import LinearRegression
 from gddash.errors import DataError
-from gddash.scale.columns import Columns, column_arrays, column_values, complete
+from gddash.scale.columns import Columns, column_arrays, complete
 
 BLOCK_ROWS = 65_536  # rows standardised at a time: a few MB, never a partition's copy
 # Rows the compiled pass centres at a time: at 11 columns the (12, 4096) block
@@ -157,18 +157,18 @@ def partition_moments(part, columns: Columns) -> Moments:
     buffers as they are, and their moments merged.
     """
     if isinstance(part, pd.DataFrame):
-        return block_moments(*column_values(part, columns))
+        return _batch_moments(part, columns)
     found = [_batch_moments(b, columns) for b in part.to_batches()]
     if not found:  # a piece of no rows
-        return block_moments(*column_values(part, columns))
+        return _batch_moments(part, columns)
     return reduce(merge, found)
 
 
-def _batch_moments(batch, columns: Columns) -> Moments:
-    """A record batch's moments, its columns read once: a NaN or ±inf reaches
-    its column's mean (the compiled loop keeps IEEE arithmetic), and only then
-    are the incomplete rows found and dropped (``complete``)."""
-    values = column_arrays(batch, columns)
+def _batch_moments(part, columns: Columns) -> Moments:
+    """A frame's or record batch's moments, its columns read once: a NaN or ±inf
+    reaches its column's mean (the compiled loop keeps IEEE arithmetic), and
+    only then are the incomplete rows found and dropped (``complete``)."""
+    values = column_arrays(part, columns)
     found = block_moments(values)
     return found if np.isfinite(found.mean).all() else block_moments(*complete(values))
 
