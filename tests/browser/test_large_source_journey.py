@@ -57,7 +57,9 @@ def test_a_visitor_compares_on_a_parquet_folder(browser, expect, large_server):
         expect(page.get_by_text("4 Parquet files")).to_be_visible()
         expect(app.combo("Target (what to predict)")).to_have_value("units")
         expect(app.tags("Features")).to_have_text(["price", "area"])
-        expect(page.get_by_text("Rows are shuffled within their partition")).to_be_visible()
+        expect(
+            page.get_by_text("Rows are shuffled within their partition")
+        ).to_be_visible()
 
         run = page.get_by_role("button", name="Run on this source")
         app.rerun(run.click)
