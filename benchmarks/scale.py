@@ -178,6 +178,7 @@ def gram_speed(location: str, repeats: int = 3, dask_gram: bool = True) -> dict:
         sums = ", ".join(f"SUM({c})" for c in columns.names)
         reader = "read_parquet" if source.format == "parquet" else "read_csv"
         query = f"SELECT {sums} FROM {reader}({list(source.paths)!r})"
+        duckdb.sql("SET enable_progress_bar = false")  # no bar in the output
         passes["DuckDB SUM"] = lambda: duckdb.sql(query).fetchall()
     best = dict.fromkeys(passes, (float("inf"), float("inf")))
     load = []  # the 1-minute load average at the start of each round
