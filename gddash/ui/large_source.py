@@ -218,15 +218,20 @@ class Snapshot:
     n_runs: int
     progress: Progress | None  # of the streamed run in progress
     seconds: float
+    newton: bool = False  # θ* by Newton's method (log-loss, Huber): passes a step
 
 
 def progress_line(snap: Snapshot) -> tuple[float, str]:
     """The progress bar's fraction and text: rows processed, passes done and the
     estimated time left of the run in progress."""
     if snap.runs_started == 0:
+        optimum = (
+            "then Newton's method for the optimum θ*, one or two passes a step"
+            if snap.newton
+            else "and from them the optimum θ*"
+        )
         return 0.0, (
-            "One pass over the source for its sums and the optimum θ*… "
-            f"({snap.seconds:.0f} s)"
+            f"One pass over the source for its sums, {optimum}… ({snap.seconds:.0f} s)"
         )
     k, n, p = snap.runs_started, max(snap.n_runs, 1), snap.progress
     within = 0.0 if p is None else p.seconds / max(p.seconds + p.seconds_left, 1e-9)
@@ -325,6 +330,8 @@ class Job:
                 len(compare.runs_of(self.request.settings)),
                 self._progress,
                 time.perf_counter() - self._started,
+                newton=self.request.task == "logistic"
+                or self.request.settings.epsilon is not None,
             )
 
     def _report(self, label: str, progress: Progress | None) -> None:
