@@ -42,9 +42,9 @@ class Moments:
 def block_moments(values: list[np.ndarray], dropped: int = 0) -> Moments:
     """The moments of rows given as one float64 array per column (k arrays of m).
 
-    The compiled twin of ``plain_moments`` (a test pins the two together):
-    blocks of ``CENTRED_ROWS`` rows, each centred on its own means while in
-    cache and merged by Chan's rule, so that every value is read from memory once.
+    One compiled loop (a test pins it to numpy's centred products): blocks of
+    ``CENTRED_ROWS`` rows, each centred on its own means while in cache and
+    merged by Chan's rule, so that every value is read from memory once.
     """
     columns = typed.List()
     for v in values:
@@ -124,28 +124,6 @@ def _comoments(columns, block_rows):
         for j in range(i):
             comoment[j, i] = comoment[i, j]
     return n, mean, comoment
-
-
-def plain_moments(values: list[np.ndarray], dropped: int = 0) -> Moments:
-    """``block_moments`` in numpy: the column means, then each block of rows
-    centred on them and multiplied by BLAS; the reference of the tests.
-
-    The centred block is stacked as one (k, b) C-contiguous array A, the rows
-    of A being the columns, and A Aᵀ adds its products.
-    """
-    k, m = len(values), len(values[0])
-    if m == 0:
-        return Moments(0, np.zeros(k), np.zeros((k, k)), dropped)
-    mean = np.array([v.sum() for v in values]) / m
-    comoment = np.zeros((k, k))
-    block = np.empty((k, min(m, BLOCK_ROWS)))
-    for start in range(0, m, BLOCK_ROWS):
-        stop = min(start + BLOCK_ROWS, m)
-        centred = block[:, : stop - start]
-        for j, v in enumerate(values):
-            np.subtract(v[start:stop], mean[j], out=centred[j])
-        comoment += centred @ centred.T
-    return Moments(m, mean, comoment, dropped)
 
 
 def partition_moments(part, columns: Columns) -> Moments:
