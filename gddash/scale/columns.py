@@ -83,28 +83,6 @@ def choose(
     return columns, frame[columns.names]
 
 
-def complete_rows(part: pd.DataFrame, columns: Columns) -> tuple[np.ndarray, int]:
-    """A partition's chosen columns as one float64 array (m, p + 1), features then
-    target, rows with a missing value dropped; and how many were dropped.
-
-    Often a read-only view of the partition (pandas keeps a frame of one dtype as
-    one column-major block), so nothing is copied unless a row is dropped.
-    """
-    missing = [c for c in columns.names if c not in part.columns]
-    if missing:
-        raise DataError(
-            f"A file of the source has no column {_listed(missing)}: every file "
-            "must hold the chosen columns."
-        )
-    values = part[columns.names].to_numpy(dtype=np.float64, na_value=np.nan)
-    # One sum per column finds a NaN or ±inf anywhere (they propagate); only
-    # then is each row checked.
-    if np.isfinite(values.sum(axis=0)).all():
-        return values, 0
-    complete = np.isfinite(values).all(axis=1)
-    return values[complete], int(len(values) - complete.sum())
-
-
 def column_values(part, columns: Columns) -> tuple[list[np.ndarray], int]:
     """A partition's or piece's chosen columns as float64 arrays (features, then
     target), rows with a missing or infinite value dropped; and how many were.
@@ -145,10 +123,10 @@ def complete(values: list[np.ndarray]) -> tuple[list[np.ndarray], int]:
     return [v[kept] for v in values], int(len(kept) - kept.sum())
 
 
-def arrays(part: pd.DataFrame, columns: Columns) -> tuple[np.ndarray, np.ndarray, int]:
+def arrays(part, columns: Columns) -> tuple[np.ndarray, np.ndarray, int]:
     """A partition as (x (m, p), y (m,), rows dropped for a missing value)."""
-    values, dropped = complete_rows(part, columns)
-    return np.ascontiguousarray(values[:, :-1]), values[:, -1].copy(), dropped
+    values, dropped = column_values(part, columns)
+    return np.column_stack(values[:-1]), np.array(values[-1]), dropped
 
 
 def _numeric(dtype: object) -> bool:
