@@ -244,10 +244,12 @@ def newton_minimum(
     if value is None:  # stopped before the first pass
         value = float(objective(problem.sums(theta)[0], theta[None, :])[0])
     method = (
-        "Newton's method, one pass over the data per step"
+        "Newton's method, two passes over the data per step (gradient and "
+        "curvature, then the step's loss)"
         if l1 == 0.0
         else "proximal Newton (coordinate descent on each step's quadratic "
-        "model), one pass over the data per step"
+        "model), two passes over the data per step (gradient and curvature, "
+        "then the step's loss)"
     )
     return Minimum(theta, value, method, separable, converged or separable)
 
