@@ -226,7 +226,7 @@ def progress_line(snap: Snapshot) -> tuple[float, str]:
     estimated time left of the run in progress."""
     if snap.runs_started == 0:
         optimum = (
-            "then Newton's method for the optimum θ*, one or two passes a step"
+            "then Newton's method for the optimum θ*, two passes a step"
             if snap.newton
             else "and from them the optimum θ*"
         )

@@ -269,7 +269,7 @@ def test_penalties_and_huber_as_on_the_page(root):
 
 def test_the_progress_line_before_the_runs_says_how_theta_star_is_found():
     """Least squares finds θ* from the one-pass sums; log-loss and Huber take
-    Newton's steps of one or two passes each, which can last minutes."""
+    Newton's steps of two passes each, which can last minutes."""
     squared = large_source.Snapshot("", 0, 3, None, 12.0)
     newton = large_source.Snapshot("", 0, 3, None, 12.0, newton=True)
     assert large_source.progress_line(squared) == (
@@ -278,4 +278,4 @@ def test_the_progress_line_before_the_runs_says_how_theta_star_is_found():
     )
     fraction, text = large_source.progress_line(newton)
     assert fraction == 0.0
-    assert "then Newton's method for the optimum θ*, one or two passes a step" in text
+    assert "then Newton's method for the optimum θ*, two passes a step" in text
