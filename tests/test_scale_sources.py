@@ -186,6 +186,33 @@ def test_csv_blocks_are_dasks_partitions_and_hold_every_row_once(
     pd.testing.assert_frame_equal(got, expected[["y", "a"]])
 
 
+def test_lines_longer_than_a_block_are_read_once_as_dask_reads_them(tmp_path):
+    """Blocks that start and end inside one line: each line goes to the block
+    its end follows, some blocks hold none, and the rows equal Dask's."""
+    import dask.dataframe as dd
+
+    data = numbers(40)
+    lengths = np.random.default_rng(3).integers(0, 9_000, size=40)
+    data["note"] = ["x" * int(n) for n in lengths]
+    data.to_csv(tmp_path / "long.csv", index=False)
+    source = resolve("long.csv", Access(tmp_path))
+    frame = sources.csv_frame(source, ["y", "a"], blocksize=2_000)
+    dask_frame = dd.read_csv(str(tmp_path / "long.csv"), blocksize=2_000)
+    assert frame.npartitions == dask_frame.npartitions > 40
+    for ours, theirs in zip(frame.to_delayed(), dask_frame.to_delayed(), strict=True):
+        got, want = ours.compute(), theirs.compute()[["y", "a"]]
+        np.testing.assert_array_equal(got.to_numpy(), want.to_numpy())
+
+
+def test_a_file_of_unknown_size_is_one_block_read_to_its_end(tmp_path):
+    numbers(500).to_csv(tmp_path / "d.csv", index=False)
+    source = resolve("d.csv", Access(tmp_path))
+    fs, (path,) = sources.filesystem(source)
+    block = sources.CsvBlock(fs, path, "d.csv", 0, None)  # as _spans(None) gives
+    got = sources.read_block(block, ["a", "y"], dict.fromkeys(["a", "y"], "float64"))
+    pd.testing.assert_frame_equal(got, numbers(500)[["a", "y"]])
+
+
 def test_text_deep_in_a_csv_file_names_the_column_the_value_and_the_file(tmp_path):
     """Past the rows whose types are inferred, in a later block of the file."""
     data = numbers(60_000).astype(object)
