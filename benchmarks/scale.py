@@ -170,16 +170,9 @@ def gram_speed(location: str, repeats: int = 3, dask_gram: bool = True) -> dict:
         passes["pyarrow read"] = lambda: dask.compute(*reads)
     if pieces is not None and dask_gram:
         passes["gram via dask"] = lambda: gram.moments(frame, columns)
-    try:
-        import duckdb
-    except ImportError:
-        print("  (DuckDB not installed: pip install -r benchmarks/requirements.txt)")
-    else:  # timed in the same rounds as the others, so that the VM's load hits all
-        sums = ", ".join(f"SUM({c})" for c in columns.names)
-        reader = "read_parquet" if source.format == "parquet" else "read_csv"
-        query = f"SELECT {sums} FROM {reader}({list(source.paths)!r})"
-        duckdb.sql("SET enable_progress_bar = false")  # no bar in the output
-        passes["DuckDB SUM"] = lambda: duckdb.sql(query).fetchall()
+    scan = duckdb_sum(source, columns.names)
+    if scan is not None:  # timed in the same rounds as the others: the same load
+        passes["DuckDB SUM"] = scan
     best = dict.fromkeys(passes, (float("inf"), float("inf")))
     load = []  # the 1-minute load average at the start of each round
     with dask.config.set(scheduler="threads"):
@@ -193,6 +186,21 @@ def gram_speed(location: str, repeats: int = 3, dask_gram: bool = True) -> dict:
     return {"n": stats.n, "partitions": frame.npartitions, "best": best, "load": load}
 
 
+def duckdb_sum(source, names: list[str]):
+    """A call of DuckDB's SUM of ``names`` over the source's files (the fastest
+    single-machine scan), or None when DuckDB is not installed."""
+    try:
+        import duckdb
+    except ImportError:
+        print("  (DuckDB not installed: pip install -r benchmarks/requirements.txt)")
+        return None
+    sums = ", ".join(f"SUM({c})" for c in names)
+    reader = "read_parquet" if source.format == "parquet" else "read_csv"
+    query = f"SELECT {sums} FROM {reader}({list(source.paths)!r})"
+    duckdb.sql("SET enable_progress_bar = false")  # no bar in the output
+    return lambda: duckdb.sql(query).fetchall()
+
+
 def _rows_of(piece) -> int:
     return piece().num_rows
 
@@ -201,7 +209,8 @@ def sgd_speed(folder: Path, repeats: int = 3) -> dict:
     """Streaming SGD over 1 epoch (as a comparison streams it: local Parquet
     read piece by piece through pyarrow) against the engine's SGD on the same
     rows held in memory, shuffled (the default) and in file order; each warmed,
-    best of ``repeats`` taken in turns."""
+    best of ``repeats`` taken in turns. With DuckDB installed, its bare SUM of
+    the same files is timed in the shuffled rounds too."""
     from gddash.engine import LinearRegression, Settings, descend
     from gddash.scale import gram
     from gddash.scale.columns import choose
@@ -227,15 +236,22 @@ def sgd_speed(folder: Path, repeats: int = 3) -> dict:
         return [min(column) for column in zip(*times, strict=True)]
 
     result = {"n": stats.n}
+    # DuckDB's bare SUM of the same files, in the shuffled runs' rounds: the
+    # cost of merely scanning them, which no streamed pass can undercut.
+    scan = duckdb_sum(source, columns.names)
     for shuffle in (True, False):
         descent = Settings(
             variant="sgd", learning_rate=0.001, max_epochs=1, shuffle=shuffle
         )
         settings = StreamSettings(descent=descent)
-        result["shuffled" if shuffle else "in order"] = best(
+        runs = [
             lambda s=settings: stream(frame, columns, scale, stats.n, s, pieces=pieces),
             lambda d=descent: descend(problem, d),
-        )
+        ]
+        timings = best(*runs, *([scan] if shuffle and scan else []))
+        result["shuffled" if shuffle else "in order"] = timings[:2]
+        if len(timings) == 3:
+            result["DuckDB SUM"] = timings[2]
     return result
 
 
@@ -425,6 +441,11 @@ def main() -> None:
         (wall, _), (memory, _) = sgd["shuffled"]
         print(f"{verdict(memory / wall >= 0.5)} SGD streaming {memory / wall:.2f}x "
               "in-memory (target >= 0.5x)")  # fmt: skip
+        if "DuckDB SUM" in sgd:
+            scan = sgd["DuckDB SUM"][0]
+            print(f"    DuckDB's bare SUM of the same files takes {scan:.3f} s "
+                  f"({memory / scan:.2f}x in-memory SGD); streamed SGD takes "
+                  f"{wall / scan:.2f}x its time")  # fmt: skip
         work = stream_work(folder if quick else million)
         print("    CPU s of each part, shuffled: " + ", ".join(
             f"{part} {seconds:.3f}" for part, seconds in work.items()))  # fmt: skip
