@@ -113,6 +113,28 @@ def test_the_row_budget_the_stop_flag_and_progress():
     assert "what was computed is kept" in stopped.message
 
 
+@pytest.mark.parametrize(("epochs", "reads"), [(1.0, {6}), (1.5, {9, 10}), (2.0, {12})])
+def test_a_run_reads_the_pieces_of_the_epochs_its_budget_reaches_and_no_more(
+    epochs, reads
+):
+    """Reading stops at the budget's last epoch (mid-epoch, the reading thread
+    may have begun the next piece); the run is the same with pieces (one
+    reading thread) and through the frame's partitions (two at once)."""
+    table = data(600)
+    frame, scale, stats, *_ = prepared(table, 6)
+    read = []
+    pieces = [
+        lambda p=part: read.append(1) or p.compute() for part in frame.to_delayed()
+    ]
+    settings = StreamSettings(
+        descent=Settings(variant="sgd", learning_rate=0.01), epochs=epochs
+    )
+    direct = stream(frame, COLUMNS, scale, stats.n, settings, pieces=pieces)
+    assert len(read) in reads and direct.rows[-1] == int(600 * epochs)
+    through_frame = stream(frame, COLUMNS, scale, stats.n, settings)
+    np.testing.assert_array_equal(through_frame.thetas, direct.thetas)
+
+
 def test_batch_descent_is_not_streamed():
     with pytest.raises(SettingsError, match="Streaming runs 'sgd' or 'minibatch'"):
         StreamSettings(descent=Settings(variant="batch"))
