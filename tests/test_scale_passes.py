@@ -83,6 +83,28 @@ def test_huber_losses_equal_the_engine():
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-13)
 
 
+@pytest.mark.parametrize("loss", ["log", "huber"])
+def test_the_passs_hessian_is_the_mean_of_the_losss_weighted_products(loss):
+    """Against numpy on the in-memory design: Xᵀ diag(ℓ'') X / n, ℓ'' = σ(1 − σ)
+    for the log-loss and 1 inside ±ε for Huber's (ε = 0.5 here)."""
+    data = logistic_frame(400, seed=2)
+    if loss == "huber":
+        data["y"] = data["a"] + np.random.default_rng(3).standard_t(2, size=400)
+    mine, reference = problems(data, loss=loss)
+    theta = np.array([0.3, -0.8, 1.1])
+    X, y = reference.X, reference.y
+    z = X @ theta
+    if loss == "log":
+        sigma = 1.0 / (1.0 + np.exp(-z))
+        weight = sigma * (1.0 - sigma)
+    else:
+        weight = (np.abs(z - y) <= 0.5) * 1.0
+    assert 0 < weight.sum() < len(weight)  # both kinds of rows, for Huber
+    expected = (X.T * weight) @ X / len(y)
+    got = mine.sums(theta, hessian=True)[2]
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15)
+
+
 def test_a_target_that_is_not_zero_or_one_is_refused():
     data = logistic_frame(30)
     data.loc[4, "y"] = 2.0

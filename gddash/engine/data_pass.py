@@ -111,6 +111,95 @@ def sums(X, y, theta, start, stop, grad, scratch, loss):
     return total
 
 
+@_sums
+def _tile_weighted_products(X, weight, out):
+    # out = Σ weight_i x_i x_iᵀ over the rows of X, lower triangle, four rows
+    # per pass over it.
+    m, d = X.shape
+    for a in range(d):
+        for b in range(a + 1):
+            out[a, b] = 0.0
+    for q in range(m // 4):
+        i = 4 * q
+        w0 = weight[i]
+        w1 = weight[i + 1]
+        w2 = weight[i + 2]
+        w3 = weight[i + 3]
+        for a in range(d):
+            u0 = w0 * X[i, a]
+            u1 = w1 * X[i + 1, a]
+            u2 = w2 * X[i + 2, a]
+            u3 = w3 * X[i + 3, a]
+            for b in range(a + 1):
+                out[a, b] += (u0 * X[i, b] + u1 * X[i + 1, b]) + (
+                    u2 * X[i + 2, b] + u3 * X[i + 3, b]
+                )
+    for i in range(4 * (m // 4), m):
+        for a in range(d):
+            u = weight[i] * X[i, a]
+            for b in range(a + 1):
+                out[a, b] += u * X[i, b]
+
+
+@numba.njit(**_OPTIONS)
+def weighted_gram(X, y, theta, start, stop, out, scratch, tile_out, loss):
+    """Σ ℓ''(x·θ, y) x xᵀ over rows start..stop−1 into out (lower triangle),
+    formed per tile and then added up, as ``sums``. ``scratch`` holds 2·TILE
+    values (a tile's z and weights); ``tile_out`` is d × d."""
+    d = X.shape[1]
+    z = scratch[:TILE]
+    weight = scratch[TILE : 2 * TILE]
+    for a in range(d):
+        for b in range(d):
+            out[a, b] = 0.0
+    for first in range(start, stop, TILE):
+        m = min(TILE, stop - first)
+        rows, ys = X[first : first + m], y[first : first + m]
+        _tile_products(rows, theta, z[:m])
+        for i in range(m):
+            weight[i] = losses.curvature(loss, z[i], ys[i])
+        _tile_weighted_products(rows, weight[:m], tile_out)
+        for a in range(d):
+            for b in range(a + 1):
+                out[a, b] += tile_out[a, b]
+
+
+def curvature_sums(
+    X: np.ndarray,
+    y: np.ndarray,
+    theta: np.ndarray,
+    start: int,
+    stop: int,
+    out: np.ndarray,
+    *,
+    loss: str,
+    epsilon: float = 0.1,
+) -> None:
+    """out ← Σ ℓ''(x·θ, y) x xᵀ over rows start..stop−1 (d × d, symmetric):
+    the loss's Hessian sum, which Newton's method on a large source needs.
+    Per 10⁶ rows a pass with it costs 1.6× the CPU of a loss pass; through
+    numpy ((X·√w)ᵀ(X·√w): temporaries of the rows, BLAS threads inside the
+    pass's own) it cost 5.6×.
+
+    ``loss`` is a name in ``losses.LOSS_IDS``; ``epsilon`` is Huber's ε.
+    """
+    n, d = X.shape
+    if not 0 <= start <= stop <= n:
+        raise ValueError(f"rows {start}..{stop} are outside 0..{n}")
+    if y.shape != (n,) or theta.shape != (d,) or out.shape != (d, d):
+        raise ValueError(
+            f"X {X.shape}, y {y.shape}, theta {theta.shape} and out {out.shape} "
+            "do not describe the same rows and features"
+        )
+    scratch, tile_out = np.empty(2 * TILE), np.empty((d, d))
+    X, y = read_only(X), read_only(y)  # one compiled type (see kernels.read_only)
+    weighted_gram(
+        X, y, theta, start, stop, out, scratch, tile_out, losses.loss_of(loss, epsilon)
+    )
+    lower = np.tril_indices(d, -1)
+    out[lower[::-1]] = out[lower]  # the upper triangle from the lower
+
+
 def loss_sums(
     X: np.ndarray,
     y: np.ndarray,

@@ -16,10 +16,12 @@ chain, so it is built for latency; ``*_terms`` runs over a tile of rows, so it
 is built for the compiler to vectorise (no libm call: ``exp_minus`` and
 ``log1p_unit`` below).
 
+``curvature`` gives ∂²ℓ/∂z² for Newton's method on a large source.
+
 To add a loss: write its three functions here, give it a number in
-``LOSS_IDS`` and a branch in ``derivative`` and ``terms``, and name it in its
-problem's ``loss`` (``problems``). Then clear numba's cache of the compiled
-loops, which does not notice edits to this file (see ``kernels``).
+``LOSS_IDS`` and a branch in ``derivative``, ``terms`` and ``curvature``, and
+name it in its problem's ``loss`` (``problems``). Then clear numba's cache of
+the compiled loops, which does not notice edits to this file (see ``kernels``).
 
 Penalties live in ``penalties``: the loops add l2·w to the gradient they form
 (``kernels.batch_updates``, ``kernels.penalised_sgd_updates``, and beside
@@ -223,3 +225,20 @@ def terms(loss, z, y):
     if loss.kind == HUBER:
         return huber_terms(z, y, loss.epsilon)
     return squared_terms(z, y)
+
+
+@_piece
+def curvature(loss, z, y):
+    """∂²ℓ/∂z² of the ``Loss`` ``loss``: the weight of row x in the Hessian's
+    Σ ℓ'' x xᵀ (Newton's method on a source, ``data_pass.curvature_sums``).
+
+    Log-loss: σ(z)(1 − σ(z)) = e/(1 + e)² with e = e^−|z| (never overflows);
+    Huber: 1 inside ±ε, 0 beyond (its second derivative where it has one);
+    squared: 1.
+    """
+    if loss.kind == LOG:
+        e = exp_minus(abs(z))
+        return e / ((1.0 + e) * (1.0 + e))
+    if loss.kind == HUBER:
+        return 1.0 if abs(z - y) <= loss.epsilon else 0.0
+    return 1.0

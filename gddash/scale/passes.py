@@ -24,11 +24,6 @@ LOSSES = ("log", "huber")
 SEPARABLE_LOSS = 1e-9
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    # ½(1 + tanh(z/2)) equals 1/(1 + e^{−z}) and never overflows.
-    return 0.5 * (1.0 + np.tanh(0.5 * z))
-
-
 def partition_sums(
     part,
     columns: Columns,
@@ -45,8 +40,10 @@ def partition_sums(
     from its columns (``kernels.design_rows``), and each point's loss and
     gradient over the block are the engine's compiled pass (``loss_sums``), the
     one in-memory problems evaluate with: a few MB at a time, one read per point.
+    The Hessian at θ₀ is the engine's compiled ``curvature_sums`` over the block.
     """
-    from gddash.engine.data_pass import loss_sums  # imports numba: on first use
+    # numba is imported on first use
+    from gddash.engine.data_pass import curvature_sums, loss_sums
     from gddash.engine.kernels import design_rows
 
     values, _ = column_values(part, columns)
@@ -60,6 +57,7 @@ def partition_sums(
     k, d = thetas.shape
     totals, grads = np.zeros(k), np.zeros((k, d))
     curvature = np.zeros((d, d)) if hessian else None
+    block_curvature = np.empty((d, d))
     block = min(len(y), BLOCK_ROWS)
     X, target = np.empty((block, d)), np.empty(block)
     grad = np.empty(d)
@@ -72,16 +70,10 @@ def partition_sums(
                 rows, ys, theta, 0, b, grad, loss=loss, epsilon=epsilon
             )
             grads[i] += grad
-        if hessian:
-            z = rows @ thetas[0]
-            if loss == "log":
-                p = _sigmoid(z)
-                weights = p * (1.0 - p)
-            else:  # Huber: the squared loss's curvature inside ±ε, none beyond
-                weights = (np.abs(z - ys) <= epsilon).astype(float)
-            # XᵀWX = SᵀS with S = √W X (w ≥ 0): BLAS forms one triangle (syrk).
-            scaled = rows * np.sqrt(weights)[:, None]
-            curvature += scaled.T @ scaled
+        if hessian:  # XᵀWX, W the loss's second derivatives at θ₀
+            curvature_sums(rows, ys, thetas[0], 0, b, block_curvature,
+                           loss=loss, epsilon=epsilon)  # fmt: skip
+            curvature += block_curvature
     return totals, grads, curvature
 
 

@@ -160,3 +160,44 @@ def test_every_loss_reaches_the_compiled_loops_as_written(loss):
     values, slopes = np.array(value_and_slope).T
     assert total == pytest.approx(values.sum(), rel=1e-13), STALE
     np.testing.assert_allclose(grad, X.T @ slopes, rtol=1e-12, err_msg=STALE)
+
+
+def reference_curvature(X, y, theta, loss, epsilon):
+    """Σ ℓ'' x xᵀ with ℓ'' in numpy's own functions: σ(1 − σ) for the log-loss
+    (σ through logaddexp), Huber's indicator of |z − y| <= ε, squared's 1."""
+    z = X @ theta
+    if loss == "log":
+        sigma = np.exp(-np.logaddexp(0.0, -z))
+        weight = sigma * (1.0 - sigma)
+    elif loss == "huber":
+        weight = (np.abs(z - y) <= epsilon) * 1.0
+    else:
+        weight = np.ones(len(z))
+    return (X.T * weight) @ X
+
+
+@pytest.mark.parametrize("loss", sorted(losses.LOSS_IDS))
+@pytest.mark.parametrize(("rows", "start"), [(1, 0), (7, 2), (256, 0), (1_003, 5)])
+def test_curvature_sums_equal_numpys_weighted_products(loss, rows, start):
+    """Tiles of 256 rows, four rows at a time: row counts and starts around
+    both edges; margins wide enough that the log-loss's weights underflow."""
+    rng = np.random.default_rng(rows)
+    X = rng.standard_normal((rows + start, 5)) * [1.0, 3.0, 0.1, 10.0, 1.0]
+    y = (rng.random(rows + start) < 0.5) * 1.0
+    theta = rng.standard_normal(5)
+    out = np.full((5, 5), np.nan)
+    data_pass.curvature_sums(
+        X, y, theta, start, start + rows, out, loss=loss, epsilon=0.7
+    )
+    expected = reference_curvature(X[start:], y[start:], theta, loss, 0.7)
+    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12, err_msg=STALE)
+    np.testing.assert_array_equal(out, out.T)
+
+
+def test_the_log_losss_curvature_is_sigma_times_one_minus_sigma_within_four_ulps():
+    z = np.concatenate([np.linspace(-40.0, 40.0, 2_001), [0.0, 700.0, -700.0]])
+    log = losses.loss_of("log")
+    got = np.array([losses.curvature(log, v, 0.0) for v in z])
+    expected = exactly(lambda v: mpmath.exp(-v) / (1 + mpmath.exp(-v)) ** 2, z)
+    nonzero = expected > np.finfo(float).tiny
+    assert ulps(got[nonzero], expected[nonzero]).max() <= 4.0
