@@ -135,6 +135,15 @@ def test_a_run_reads_the_pieces_of_the_epochs_its_budget_reaches_and_no_more(
     np.testing.assert_array_equal(through_frame.thetas, direct.thetas)
 
 
+def test_a_source_whose_partitions_are_gone_ends_at_once_with_theta_zero():
+    """No piece to read (its files vanished after the Gram pass): the run ends
+    instead of waiting for rows that never come."""
+    frame, scale, stats, *_ = prepared(data(60), 2)
+    settings = StreamSettings(descent=Settings(variant="sgd", learning_rate=0.01))
+    run = stream(frame, COLUMNS, scale, stats.n, settings, pieces=[])
+    assert run.rows.tolist() == [0] and not run.thetas.any()
+
+
 def test_batch_descent_is_not_streamed():
     with pytest.raises(SettingsError, match="Streaming runs 'sgd' or 'minibatch'"):
         StreamSettings(descent=Settings(variant="batch"))

@@ -236,8 +236,8 @@ def stream(
     reason, message = "budget", ""
     # A pyarrow piece decodes its columns in parallel by itself: one reading
     # thread keeps up. pandas parses a CSV block on one thread: two read at
-    # once (a streamed CSV ran 1.9x faster), at the cost of a third partition
-    # held in memory.
+    # once (SGD over 2·10⁷ CSV rows: 6.2 s, not 10.9), at the cost of a third
+    # partition held in memory.
     readers = 1 if pieces is not None else 2
     if pieces is None:
         pieces = [partition.compute for partition in frame.to_delayed()]
@@ -266,7 +266,10 @@ def stream(
                 for following, following_final in itertools.islice(upcoming, 1):
                     reading.append((pool.submit(following), following_final))
 
-            piece, final = next(upcoming)
+            first = next(upcoming, None)
+            if first is None:  # a source of no partitions
+                return
+            piece, final = first
             for _ in range(readers):
                 read_ahead()
             table = piece()
