@@ -464,8 +464,8 @@ def main() -> None:
         if "DuckDB SUM" in sgd:
             scan = sgd["DuckDB SUM"][0]
             print(f"    DuckDB's bare SUM of the same files takes {scan:.3f} s "
-                  f"({memory / scan:.2f}x in-memory SGD); streamed SGD takes "
-                  f"{wall / scan:.2f}x its time")  # fmt: skip
+                  f"({scan / memory:.2f}x the in-memory SGD epoch's time); "
+                  f"streamed SGD takes {wall / scan:.2f}x its time")  # fmt: skip
         work = stream_work(folder if quick else million)
         print("    CPU s of each part, shuffled: " + ", ".join(
             f"{part} {seconds:.3f}" for part, seconds in work.items()))  # fmt: skip
