@@ -205,14 +205,14 @@ def _hessian(problem, theta: np.ndarray, l2: float) -> np.ndarray:
                 block = (X.T * weight) @ X / m
                 hessian[a * d : (a + 1) * d, b * d : (b + 1) * d] = block
                 hessian[b * d : (b + 1) * d, a * d : (a + 1) * d] = block.T
-    else:
-        z = X @ theta
-        if problem.kind == "huber":  # ℓ'' = 1 inside ±ε, 0 outside
-            weight = (np.abs(z - problem.y) <= problem.epsilon).astype(float)
-        else:  # log-loss: ℓ'' = σ(z)(1 − σ(z))
-            sigma = np.exp(-np.logaddexp(0.0, -z))
-            weight = sigma * (1.0 - sigma)
-        hessian = (X.T * weight) @ X / m
+    else:  # Σ ℓ''(x·θ, y) x xᵀ, ℓ'' the row loss's curvature (``losses``)
+        from gddash.engine.data_pass import curvature_sums  # imports numba
+
+        hessian = np.empty((problem.n_params, problem.n_params))
+        epsilon = getattr(problem, "epsilon", 0.1)  # Huber's ε
+        curvature_sums(X, problem.y, theta, 0, len(X), hessian,
+                       loss=problem.loss, epsilon=epsilon)  # fmt: skip
+        hessian /= m
     return hessian + l2 * np.diag(problem.penalised.astype(float))
 
 
