@@ -37,17 +37,35 @@ SHUFFLE_NOTE = (
 )
 
 
-def epoch_rows(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+def epoch_rows(
+    rng: np.random.Generator, n: int, out: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """One epoch's draws: the rows block by block in their random order, and the
     permutation of a window's positions (``epoch_order`` combines them).
 
     Window w of the epoch is ``rows[w·WINDOW_ROWS :][:m][positions]`` for its
-    m rows, where ``positions`` keeps the values below m.
+    m rows, where ``positions`` keeps the values below m. ``out``: an int64
+    array of at least n values that receives the rows (returned as ``out[:n]``),
+    for a caller that draws many epochs: no array is allocated of n values.
     """
-    blocks = rng.permutation(-(-n // BLOCK_ROWS))
-    rows = (blocks[:, None] * BLOCK_ROWS + np.arange(BLOCK_ROWS)).ravel()
-    if n % BLOCK_ROWS:  # drop the positions past the end of the short last block
-        rows = rows[rows < n]
+    count = -(-n // BLOCK_ROWS)
+    blocks = rng.permutation(count)
+    rows = np.empty(n, np.int64) if out is None else out[:n]
+    offsets = np.arange(BLOCK_ROWS)
+
+    def fill(at: int, chosen: np.ndarray) -> None:
+        """rows[at:] ← the full blocks ``chosen``, one after another."""
+        span = rows[at : at + len(chosen) * BLOCK_ROWS].reshape(-1, BLOCK_ROWS)
+        np.add((chosen * BLOCK_ROWS)[:, None], offsets, out=span)
+
+    short = n % BLOCK_ROWS  # rows of the last block, when it is not full
+    if not short:
+        fill(0, blocks)
+    else:  # the blocks before the short one, the short one, those after it
+        t = int(np.flatnonzero(blocks == count - 1)[0])
+        fill(0, blocks[:t])
+        rows[t * BLOCK_ROWS : t * BLOCK_ROWS + short] = np.arange(n - short, n)
+        fill(t * BLOCK_ROWS + short, blocks[t + 1 :])
     return rows, rng.permutation(min(WINDOW_ROWS, n))
 
 
@@ -60,14 +78,23 @@ def epoch_order(rng: np.random.Generator, n: int) -> np.ndarray:
     return window_order(*epoch_rows(rng, n))
 
 
-def window_order(rows: np.ndarray, within: np.ndarray) -> np.ndarray:
-    """The epoch's order from ``epoch_rows``: each window of rows rearranged."""
+def window_order(
+    rows: np.ndarray, within: np.ndarray, out: np.ndarray | None = None
+) -> np.ndarray:
+    """The epoch's order from ``epoch_rows``: each window of rows rearranged.
+    ``out``: an int64 array of at least len(rows) values that receives it."""
     n = len(rows)
     full = n - n % WINDOW_ROWS
-    order = np.empty_like(rows)
+    order = np.empty_like(rows) if out is None else out[:n]
     if full:  # every whole window, rearranged alike
         windows = (-1, WINDOW_ROWS)
-        np.take(rows[:full].reshape(windows), within, 1, order[:full].reshape(windows))
+        # In its default mode ("raise") np.take writes into a copy of ``out``
+        # first; "clip" writes in place, and clips nothing: ``within`` holds
+        # positions of a window.
+        np.take(
+            rows[:full].reshape(windows), within, 1,
+            order[:full].reshape(windows), mode="clip",
+        )  # fmt: skip
     if full < n:  # a shorter last window: the positions it has, in that order
         order[full:] = rows[full:][within[within < n - full]]
     return order

@@ -11,7 +11,13 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from gddash import engine
-from gddash.engine.shuffle import BLOCK_ROWS, WINDOW_ROWS, epoch_order
+from gddash.engine.shuffle import (
+    BLOCK_ROWS,
+    WINDOW_ROWS,
+    epoch_order,
+    epoch_rows,
+    window_order,
+)
 
 
 def block_window_order(rng, n, block=64, window=8192):
@@ -48,6 +54,21 @@ def test_the_order_is_the_one_the_docstring_states(n):
     for _ in range(2):  # successive epochs draw on from the same generator
         expected = block_window_order(reference, n, BLOCK_ROWS, WINDOW_ROWS)
         np.testing.assert_array_equal(epoch_order(rng, n), expected)
+
+
+@pytest.mark.parametrize("n", [1, 5, 64, 65, 127, 8192, 8193, 3 * 8192 + 100])
+def test_orders_written_into_reused_arrays_equal_fresh_ones(n):
+    # A streamed source draws every partition's order into the same two arrays,
+    # longer than the partition and holding the last one's values.
+    rng, fresh = np.random.default_rng(5), np.random.default_rng(5)
+    rows_out, order_out = np.full((2, n + 300), -7, np.int64)
+    for _ in range(2):
+        rows, within = epoch_rows(rng, n, out=rows_out)
+        order = window_order(rows, within, out=order_out)
+        expected = block_window_order(fresh, n, BLOCK_ROWS, WINDOW_ROWS)
+        np.testing.assert_array_equal(order, expected)
+        assert np.shares_memory(rows, rows_out) and np.shares_memory(order, order_out)
+        assert len(rows) == len(order) == n
 
 
 def test_successive_epochs_and_other_seeds_give_other_orders():
