@@ -113,13 +113,15 @@ def test_the_row_budget_the_stop_flag_and_progress():
     assert "what was computed is kept" in stopped.message
 
 
-@pytest.mark.parametrize(("epochs", "reads"), [(1.0, {6}), (1.5, {9, 10}), (2.0, {12})])
+@pytest.mark.parametrize(
+    ("epochs", "reads"), [(1.0, {6}), (1.5, {9, 10, 11}), (2.0, {12})]
+)
 def test_a_run_reads_the_pieces_of_the_epochs_its_budget_reaches_and_no_more(
     epochs, reads
 ):
-    """Reading stops at the budget's last epoch (mid-epoch, the reading thread
-    may have begun the next piece); the run is the same with pieces (one
-    reading thread) and through the frame's partitions (two at once)."""
+    """Reading stops at the budget's last epoch (mid-epoch, the two reading
+    threads may have begun the next two pieces); the run is the same with
+    pieces and through the frame's partitions."""
     table = data(600)
     frame, scale, stats, *_ = prepared(table, 6)
     read = []

@@ -514,8 +514,12 @@ def _read_groups(path: str, groups: list[int], columns: list[str]):
     column chunk is read through a buffer of ``READ_BUFFER_BYTES``, which stays
     in cache, rather than whole into fresh memory (pyarrow's ``buffer_size=0``):
     the read of 10⁸ rows × 11 columns fell from 1.2× DuckDB's scan to ~1.0×.
+    A piece is decoded on the calling thread (``use_threads=False``): pieces
+    are read in parallel already (Dask's threads for a pass, two reading
+    threads for a streamed run), and pyarrow's pool on top of them puts more
+    threads than cores to work (streamed SGD over 10⁶ rows: 0.083 → 0.076 s).
     """
     import pyarrow.parquet as pq
 
     reader = pq.ParquetFile(path, pre_buffer=False, buffer_size=READ_BUFFER_BYTES)
-    return reader.read_row_groups(groups, columns=columns)
+    return reader.read_row_groups(groups, columns=columns, use_threads=False)
