@@ -13,7 +13,8 @@ only, the CSV, a log-loss comparison of 10⁷ rows (a 0/1 target), a
 LocalCluster of 2 workers (θ* equal to the local one to 1e-10) and the share
 of an epoch SGD and mini-batch need to come within 1% of the optimal loss at
 10⁸ rows. CPU seconds are printed beside wall seconds: the machine may be
-shared.
+shared. The process tunes glibc as the app's server does
+(``gddash.allocator``).
 """
 
 from __future__ import annotations
@@ -412,6 +413,12 @@ def main() -> None:
     args = argparse.ArgumentParser()
     args.add_argument("--quick", action="store_true")
     quick = args.parse_args().quick
+    # Measured as the app's server runs (app.py, ``python -m gddash``): freed
+    # blocks of 256 KiB or more go back to the system at once, so an array
+    # allocated afresh pays a page fault per 4 KiB it touches.
+    from gddash.allocator import return_freed_memory
+
+    return_freed_memory()
     with tempfile.TemporaryDirectory() as tmp:
         if quick:
             folder = Path(tmp) / "n1e6"
