@@ -56,6 +56,7 @@ class _RowState:
     rows_x: np.ndarray  # (block, d) shuffled rows gathered contiguously
     rows_y: np.ndarray  # (block,)
     tmp: tuple  # (x, y) room for a window's rows in block order (or empty)
+    epoch_rows: np.ndarray  # (n,) each epoch's rows in block order (or empty)
     q: np.ndarray  # (d,) L1 each weight received (scikit-learn's truncated gradient)
     u: np.ndarray  # (1,) L1 each weight could have received so far
 
@@ -287,7 +288,9 @@ class _Run:
         from gddash.engine import kernels  # imports numba: on first use
 
         state, X, y = self._rows, self.problem.X, self.problem.y
-        rows, within = shuffle.epoch_rows(state.rng, self.n)
+        # Into the same array every epoch: the server hands freed large arrays
+        # back to the system, and a fresh one costs a page fault per 4 KiB.
+        rows, within = shuffle.epoch_rows(state.rng, self.n, out=state.epoch_rows)
         rows_x, rows_y = state.rows_x, state.rows_y
         by_window = len(rows_y) == shuffle.WINDOW_ROWS
         order = None if by_window else shuffle.window_order(rows, within)
@@ -495,6 +498,7 @@ class _Run:
             rows_x=np.empty((block, n_features)),
             rows_y=np.empty(block),
             tmp=(np.empty((window, n_features)), np.empty(window)),
+            epoch_rows=np.empty(self.n if s.shuffle else 0, np.int64),
             q=np.zeros(self.d),
             u=np.zeros(1),
         )
