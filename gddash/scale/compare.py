@@ -36,6 +36,12 @@ SAMPLE_ROWS = 10_000  # rows of the first partition kept for the accuracy column
 TASKS = ("linear", "logistic")
 
 
+def by_newton(task: str, epsilon: float | None) -> bool:
+    """Whether θ* comes from Newton's method, a pass or two per step (the
+    log-loss, Huber's loss), rather than from the one pass's sums (squared)."""
+    return task == "logistic" or epsilon is not None
+
+
 def compare_source(
     source: Source,
     target: str,
@@ -104,7 +110,7 @@ def compare_source(
     scale = gram.scaling(stats, columns)
     penalty = settings.descent.penalty_term
     compact = gram.compact_problem(gram.gram(stats, scale))
-    if task == "linear" and epsilon is None:
+    if not by_newton(task, epsilon):
         # Squared loss, any penalty: θ* on the compact rows (closed form, or
         # coordinate descent with L1), whose loss is the source's at every θ.
         problem = compact

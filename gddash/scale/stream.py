@@ -16,7 +16,6 @@ from __future__ import annotations
 import collections
 import contextlib
 import dataclasses
-import itertools
 import math
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -259,8 +258,10 @@ def stream(
             reading = collections.deque()  # (future, last of its epoch), in order
 
             def read_ahead() -> None:
-                for following, following_final in itertools.islice(upcoming, 1):
-                    reading.append((pool.submit(following), following_final))
+                """Start reading the next piece, if the budget reaches it."""
+                following = next(upcoming, None)
+                if following is not None:
+                    reading.append((pool.submit(following[0]), following[1]))
 
             first = next(upcoming, None)
             if first is None:  # a source of no partitions

@@ -53,7 +53,7 @@ from gddash.page_settings import (
     MAX_SEED,
 )
 from gddash.scale import cluster
-from gddash.scale.compare import compare_source
+from gddash.scale.compare import by_newton, compare_source
 from gddash.scale.sources import (
     ROOT_VARIABLE,
     SCHEDULER_VARIABLE,
@@ -330,8 +330,7 @@ class Job:
                 len(compare.runs_of(self.request.settings)),
                 self._progress,
                 time.perf_counter() - self._started,
-                newton=self.request.task == "logistic"
-                or self.request.settings.epsilon is not None,
+                newton=by_newton(self.request.task, self.request.settings.epsilon),
             )
 
     def _report(self, label: str, progress: Progress | None) -> None:
