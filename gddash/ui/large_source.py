@@ -239,24 +239,27 @@ def progress_line(snap: Snapshot) -> tuple[float, str]:
     head = f"{snap.label} (run {k} of {n})"
     if p is None:
         return fraction, f"{head}…"
+    passes = f"{p.passes:.3g} pass" + ("" if f"{p.passes:.3g}" == "1" else "es")
     return fraction, (
-        f"{head}: {p.rows:,} rows processed, {p.passes:.3g} passes, "
-        f"about {duration(p.seconds_left)} left in this run"
+        f"{head}: {p.rows:,} rows processed, {passes}, "
+        f"{duration(p.seconds_left)} left in this run"
     )
 
 
 def duration(seconds: float) -> str:
-    """A time left in words: "4 s", "2 min 5 s", "1 h 3 min"."""
+    """A time left in words: "under a second", "about 4 s", "about 2 min 5 s"."""
     if not math.isfinite(seconds):
         return "an unknown time"
     seconds = max(round(float(seconds)), 0)
+    if seconds == 0:
+        return "under a second"
     if seconds < 60:
-        return f"{seconds} s"
+        return f"about {seconds} s"
     minutes, seconds = divmod(seconds, 60)
     if minutes < 60:
-        return f"{minutes} min {seconds} s"
+        return f"about {minutes} min {seconds} s"
     hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min"
+    return f"about {hours} h {minutes} min"
 
 
 def rows_of(comparison: compare.Comparison) -> int | None:
