@@ -568,7 +568,7 @@ def section(link, facts, shown, notices) -> Finished:
         )
     except GddashError as error:
         st.error(
-            f"**{plain.literal(location)} could not be used.** "
+            "**This path or URL could not be used.** "  # the error names it
             f"{plain.literal(str(error))}"
         )
         publish_and_stop()

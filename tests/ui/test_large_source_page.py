@@ -102,6 +102,7 @@ def test_refused_locations_are_named_as_text_and_nothing_runs(root, path, messag
     assert any("large data" in option for option in data_options(at))
     shown = texts(at.error)
     assert message in shown and "could not be used" in shown
+    assert shown.count(path) == 1  # named once, by the reason
     assert not [b for b in at.button if "Run on this source" in str(b.label)]
 
 
