@@ -426,7 +426,7 @@ def main() -> None:
     args.add_argument("--quick", action="store_true")
     quick = args.parse_args().quick
     # Measured as the app's server runs (app.py, ``python -m gddash``): freed
-    # blocks of 256 KiB or more go back to the system at once, so an array
+    # blocks of 1 MiB or more go back to the system at once, so an array
     # allocated afresh pays a page fault per 4 KiB it touches.
     from gddash.allocator import return_freed_memory
 

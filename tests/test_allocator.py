@@ -13,6 +13,35 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+def test_freed_blocks_at_the_threshold_go_back_among_blocks_kept_alive():
+    # Without the setting, freeing one such block raises glibc's threshold above
+    # it, and the next ones come from a heap that cannot shrink past a live block.
+    script = textwrap.dedent(
+        """
+        from gddash import allocator
+
+        def rss_mb():
+            for line in open("/proc/self/status"):
+                if line.startswith("VmRSS"):
+                    return int(line.split()[1]) / 1024
+
+        allocator.return_freed_memory()
+        size = allocator.MMAP_THRESHOLD
+        first = bytearray(size)
+        del first
+        before = rss_mb()
+        blocks = [bytearray(size) for _ in range(100)]
+        kept = blocks[9::10]
+        del blocks
+        print((rss_mb() - before) / (size / 2**20))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert float(done.stdout) < 20  # the 10 kept blocks, not the 100 made
+
+
 def test_free_pages_inside_the_heap_go_back_to_the_system():
     # Small blocks (over pymalloc's 512 bytes, so glibc's) freed with every 64th kept alive leave the heap full of free
     # pages that glibc cannot return from the top: malloc_trim(0) returns them.
