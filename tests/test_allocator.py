@@ -13,11 +13,10 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def test_freed_blocks_at_the_threshold_go_back_among_blocks_kept_alive():
-    # Without the setting, freeing one such block raises glibc's threshold above
-    # it, and the next ones come from a heap that cannot shrink past a live block.
-    script = textwrap.dedent(
-        """
+def measured(body: str) -> float:
+    """What ``body`` prints, run in a fresh interpreter with the server's
+    settings made and ``rss_mb()`` (the process's resident MB) defined."""
+    prelude = """
         from gddash import allocator
 
         def rss_mb():
@@ -26,6 +25,19 @@ def test_freed_blocks_at_the_threshold_go_back_among_blocks_kept_alive():
                     return int(line.split()[1]) / 1024
 
         allocator.return_freed_memory()
+        """
+    script = textwrap.dedent(prelude) + textwrap.dedent(body)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    return float(done.stdout)
+
+
+def test_freed_blocks_at_the_threshold_go_back_among_blocks_kept_alive():
+    # Without the setting, freeing one such block raises glibc's threshold above
+    # it, and the next ones come from a heap that cannot shrink past a live block.
+    kept_blocks = measured(
+        """
         size = allocator.MMAP_THRESHOLD
         first = bytearray(size)
         del first
@@ -36,25 +48,15 @@ def test_freed_blocks_at_the_threshold_go_back_among_blocks_kept_alive():
         print((rss_mb() - before) / (size / 2**20))
         """
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True
-    )
-    assert float(done.stdout) < 20  # the 10 kept blocks, not the 100 made
+    assert kept_blocks < 20  # the 10 kept blocks, not the 100 made
 
 
 def test_free_pages_inside_the_heap_go_back_to_the_system():
-    # Small blocks (over pymalloc's 512 bytes, so glibc's) freed with every 64th kept alive leave the heap full of free
-    # pages that glibc cannot return from the top: malloc_trim(0) returns them.
-    script = textwrap.dedent(
+    # Small blocks (over pymalloc's 512 bytes, so glibc's) freed with every 64th
+    # kept alive leave the heap full of free pages that glibc cannot return from
+    # the top: malloc_trim(0) returns them.
+    returned_mb = measured(
         """
-        from gddash import allocator
-
-        def rss_mb():
-            for line in open("/proc/self/status"):
-                if line.startswith("VmRSS"):
-                    return int(line.split()[1]) / 1024
-
-        allocator.return_freed_memory()
         blocks = [bytearray(1000) for _ in range(250_000)]
         kept = blocks[::64]
         del blocks
@@ -63,7 +65,4 @@ def test_free_pages_inside_the_heap_go_back_to_the_system():
         print(before - rss_mb())
         """
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True
-    )
-    assert float(done.stdout) > 100  # of the ~250 MB freed, most comes back
+    assert returned_mb > 100  # of the ~250 MB freed, most comes back
