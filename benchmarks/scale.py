@@ -116,8 +116,11 @@ with contextlib.ExitStack() as stack:
     address = None
     if {cluster!r}:
         from distributed import LocalCluster
+        # No dashboard; the scheduler's HTTP server on a free port, not 8787.
+        quiet = {{"dashboard": False, "dashboard_address": ":0"}}
         local = stack.enter_context(LocalCluster(n_workers=2, threads_per_worker=1,
-                                                 dashboard_address=None))
+                                                 dashboard_address=None,
+                                                 scheduler_kwargs=quiet))
         address = local.scheduler_address
     stack.enter_context(scheduler(address))
     start, cpu = time.perf_counter(), time.process_time()

@@ -13,6 +13,9 @@ from gddash.scale.sources import Access, parquet_pieces, resolve
 from gddash.scale.stream import StreamSettings, stream
 
 distributed = pytest.importorskip("distributed")
+# No dashboard, and the scheduler's HTTP server (health routes), which it starts
+# anyway, on a free port: by default it tries 8787, held by a test running beside.
+NO_DASHBOARD = {"dashboard": False, "dashboard_address": ":0"}
 
 
 def test_a_local_cluster_of_two_processes_gives_the_local_results(tmp_path):
@@ -37,7 +40,11 @@ def test_a_local_cluster_of_two_processes_gives_the_local_results(tmp_path):
     here, direct_here, streamed_here = run()
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            scheduler_kwargs=NO_DASHBOARD,
         ) as cluster,
         distributed.Client(cluster),
     ):
@@ -65,7 +72,10 @@ def test_an_address_computes_on_that_cluster_and_closes_the_client():
     import dask
 
     with distributed.LocalCluster(
-        n_workers=1, processes=False, dashboard_address=None
+        n_workers=1,
+        processes=False,
+        dashboard_address=None,
+        scheduler_kwargs=NO_DASHBOARD,
     ) as local:
         with cluster.scheduler(local.scheduler_address) as client:
             assert dask.base.get_scheduler() == client.get
