@@ -15,7 +15,7 @@ free pages inside it too (malloc_trim(3)), when a visitor's results are freed.
 A mapping's price is a page fault per 4 KiB the first time it is touched.
 pandas' CSV parser allocates and frees buffers for every block it reads: at a
 256 KiB threshold the Gram pass of 4·10⁶ CSV rows paid 550,000-650,000 faults
-(175,000-210,000 at 1 MiB) and took 1.2-1.9x as long (five alternating runs).
+(175,000-210,000 at 1 MiB) and took 1.2-2.0x as long (five alternating runs).
 With eight uploading visitors the server's memory after they left was the
 same at both thresholds (+70-82 MB from idle, two runs each).
 """
