@@ -33,12 +33,16 @@ HIGHER_IS_BETTER = ["R²", "accuracy"]
 COUNTS = ["epochs", "updates", "rows processed", "seconds"]
 WHOLE = ["updates", "rows processed", "rows to 1%"]
 BEST_STYLE = "font-weight: bold; background-color: rgba(46,160,67,0.25)"
+# A value that does not exist (a threshold not reached, a run that never
+# diverged). st.dataframe shows a missing cell as "None" whatever a Styler's
+# format says: pass it ``placeholder=MISSING`` too.
+MISSING = "—"
 
 
 def readable(value: object, digits: int = 4) -> str:
     """``value`` to ``digits`` significant digits; scientific if very large or small."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
+        return MISSING
     number = float(value)  # type: ignore[arg-type]
     if math.isinf(number):
         return "∞" if number > 0 else "−∞"
@@ -50,7 +54,7 @@ def readable(value: object, digits: int = 4) -> str:
 def whole(value: object) -> str:
     """A count with thousands separators."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
+        return MISSING
     return f"{int(value):,}"
 
 

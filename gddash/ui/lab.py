@@ -278,6 +278,7 @@ def show_results(
         table.styled(comparison.table),
         hide_index=True,
         width="stretch",
+        placeholder=table.MISSING,
         column_config={"variant": st.column_config.TextColumn(pinned=True)},
         alt="Comparison table: one row per variant, best values highlighted.",
     )

@@ -310,6 +310,7 @@ def main() -> None:
                 }
             ).style.format(table.readable, subset=["steepest ▼", "divergence ✕"]),
             hide_index=True,
+            placeholder=table.MISSING,
         )
         if squared and int(range_bs) >= dataset.n_samples:
             st.caption(
@@ -464,6 +465,7 @@ def main() -> None:
                 table.styled(tuned.readable_table(race.table)),
                 hide_index=True,
                 width="stretch",
+                placeholder=table.MISSING,
                 alt="Tuned comparison: a row per variant and rule, at its chosen rate.",
             )
 

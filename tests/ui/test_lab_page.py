@@ -29,6 +29,15 @@ def test_default_page_opens_on_a_sample_with_charts_and_a_three_row_table():
     assert "came within 1% of the optimal loss" in texts(at.success) + texts(at.warning)
 
 
+def test_a_threshold_not_reached_reads_as_a_dash_not_none():
+    # One epoch: batch and mini-batch do not come within 1% of the optimum.
+    at = open_lab(epochs="1")
+    frame = next(df for df in at.dataframe if "variant" in df.value.columns)
+    assert frame.value["seconds to 1%"].isna().sum() == 2
+    # st.dataframe shows a missing cell as its placeholder, "None" without one.
+    assert frame.proto.placeholder == "—"
+
+
 def test_an_uploaded_csv_is_compared():
     at = open_lab(source="Upload a CSV")
     assert "Upload a CSV file" in texts(at.info)

@@ -42,6 +42,9 @@ def test_the_default_page_shows_every_section_and_a_tuned_verdict():
     assert texts(at.success).startswith("Tuned comparison")
     table = next(df.value for df in at.dataframe if "chosen η" in df.value.columns)
     assert len(table) == 9  # three variants × three rules
+    # the range test's and the race's tables: a missing value reads as a dash
+    tables = [df for df in at.dataframe if {"chosen η", "seed"} & set(df.value)]
+    assert [df.proto.placeholder for df in tables] == ["—", "—"]
     assert at.query_params["t_data"] == "line"
     assert list(at.query_params["t_rules"]) == ["plain", "momentum", "adam"]
 
