@@ -239,9 +239,10 @@ def progress_line(snap: Snapshot) -> tuple[float, str]:
     head = f"{snap.label} (run {k} of {n})"
     if p is None:
         return fraction, f"{head}…"
-    passes = f"{p.passes:.3g} pass" + ("" if f"{p.passes:.3g}" == "1" else "es")
+    passes = f"{p.passes:.3g}"
     return fraction, (
-        f"{head}: {p.rows:,} rows processed, {passes}, "
+        f"{head}: {p.rows:,} rows processed, "
+        f"{passes} pass{'' if passes == '1' else 'es'}, "
         f"{duration(p.seconds_left)} left in this run"
     )
 
