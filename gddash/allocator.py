@@ -7,8 +7,9 @@ same size come from a heap the server then holds for good. A fixed threshold
 puts every block of 1 MiB or more in its own mapping, returned to the system
 the moment it is freed, and two arenas keep the many session threads from each
 growing a heap of their own. Both are mallopt(3) settings: measured with three
-visitors uploading 49 MB files, the server fell back to 80 MB above idle after
-they left instead of 260 MB (``benchmarks/abuse.py``). Smaller blocks come
+visitors uploading 49 MB files (the threshold then at 256 KiB), the server fell
+back to 80 MB above idle after they left instead of 260 MB
+(``benchmarks/abuse.py``). Smaller blocks come
 back only from the top of a heap; ``give_back_free_pages`` asks glibc for the
 free pages inside it too (malloc_trim(3)), when a visitor's results are freed.
 
