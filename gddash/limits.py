@@ -57,3 +57,13 @@ EXPLORER_STEP_WORK = 10_000
 # Work below this (about a tenth of a second) skips the server's one-slot queue
 # for heavy work (``ui.cache.heavy_work``): small runs never wait behind large.
 LIGHT_WORK = 20_000_000
+
+# --- Memory: what a large source may hold in one piece ------------------------------
+# A Parquet file is read a row group at a time (the smallest piece it can be read
+# in), and a streamed run holds three pieces as float64 columns, a pass two. A
+# default comparison's peak grows with the largest group, not with the source:
+# one group of 8·10⁶ rows × 11 columns (704 MB) peaked at 2.56 GB. Four files of
+# one group each at 246 MB peaked at 1.46 GB (log-loss 1.53 GB), at 200 MB at
+# 1.29 GB (log-loss 1.21 GB), within ``benchmarks/scale.py``'s 1.5 GB. pyarrow
+# writes groups of 2²⁰ rows: up to 23 chosen columns fit.
+MAX_GROUP_BYTES = 200_000_000

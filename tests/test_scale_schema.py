@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from gddash import limits
 from gddash.compare import CompareSettings
 from gddash.errors import DataError
 from gddash.scale.columns import choose
@@ -66,6 +67,41 @@ def test_a_parquet_file_that_stores_a_chosen_column_as_text_is_refused_first(tmp
     message = r"'b' changes type between files: numbers in 'p0\.parquet' but text in "
     with pytest.raises(DataError, match=message + r"'p2\.parquet'"):
         compare_source(source, "y", ["a", "b"], CompareSettings())
+
+
+# ---------------------------------------------------------------------------------
+# A row group is read whole: one too large for memory is refused from the footer
+# ---------------------------------------------------------------------------------
+
+
+def test_a_row_group_too_large_to_read_is_refused_naming_file_rows_and_fix(
+    tmp_path, monkeypatch
+):
+    frame(rows=1_000).to_parquet(tmp_path / "wide.parquet", row_group_size=1_000)
+    frame(rows=10).to_parquet(tmp_path / "small.parquet")
+    source = resolve(".", Access(tmp_path))
+    held = 1_000 * 3 * 8  # rows × chosen columns × 8 bytes a float64
+    monkeypatch.setattr(limits, "MAX_GROUP_BYTES", held)
+    columns, _ = choose(source, "y", None)  # at the limit: read
+    assert columns.names == ["a", "b", "y"]
+    monkeypatch.setattr(limits, "MAX_GROUP_BYTES", held - 1)
+    message = (
+        r"The Parquet file 'wide\.parquet' holds a row group of 1,000 rows: .* in "
+        r"the 3 chosen columns, .*Choose fewer columns, or rewrite the file with "
+        r"smaller row groups"
+    )
+    with pytest.raises(DataError, match=message):
+        compare_source(source, "y", None, CompareSettings())
+    columns, _ = choose(source, "y", ["a"])  # fewer columns: the group fits
+    assert columns.names == ["a", "y"]
+
+
+def test_a_single_parquet_file_has_its_row_groups_checked_too(tmp_path, monkeypatch):
+    frame(rows=100).to_parquet(tmp_path / "one.parquet", row_group_size=50)
+    source = resolve("one.parquet", Access(tmp_path))
+    monkeypatch.setattr(limits, "MAX_GROUP_BYTES", 50 * 3 * 8 - 1)
+    with pytest.raises(DataError, match=r"'one\.parquet' holds a row group of 50 rows"):
+        choose(source, "y", None)
 
 
 # ---------------------------------------------------------------------------------

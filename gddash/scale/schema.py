@@ -7,6 +7,10 @@ file's footer, a CSV file's first ``CSV_ROWS`` rows; a URL's files through
 fsspec, as listed there. A column's *kind* (number,
 boolean, text, date/time) must agree between files; integer in one file and
 float in another is the same kind, since every value becomes float64.
+
+The footer also gives each Parquet row group's rows: a group whose chosen
+columns would take more than ``limits.MAX_GROUP_BYTES`` as float64 is refused
+before any of it is read, since a group is read whole.
 """
 
 from __future__ import annotations
@@ -17,19 +21,21 @@ from pathlib import Path
 
 import pandas as pd
 
+from gddash import limits
 from gddash.errors import DataError
 
 CSV_ROWS = 1_000  # rows of each CSV file whose types are inferred
 
 
 def check_files(source, names: list[str]) -> None:
-    """Refuse a file that lacks one of ``names`` or gives one another kind.
+    """Refuse a file that lacks one of ``names`` or gives one another kind, or
+    a Parquet row group too large to read (``limits.MAX_GROUP_BYTES``).
 
     ``source`` is a ``sources.Source``. A URL's files are listed through fsspec
     (``sources.filesystem``: a glob where the store lists) and read there, a
-    Parquet footer or a CSV's first rows each. A single file is left to the
+    Parquet footer or a CSV's first rows each. A single CSV file is left to the
     frame's own schema, which ``columns.choose`` checks. The message names the
-    column and the two files.
+    column and the two files (or the file and its group).
     """
     if source.remote:
         from gddash.scale.sources import filesystem
@@ -53,7 +59,7 @@ def check_paths(
     """``check_files`` on files ``paths`` of format ``fmt`` ("csv", "parquet"),
     opened through the fsspec file system ``fs`` (None: local paths), called
     ``labels`` in messages (default: the paths)."""
-    if len(paths) < 2:
+    if len(paths) < 2 and fmt != "parquet":
         return
     labels = list(paths) if labels is None else labels
     read = _parquet_kinds if fmt == "parquet" else _csv_kinds
@@ -86,18 +92,40 @@ def _opened(path: str, fs):
 
 
 def _parquet_kinds(path: str, names: list[str], fs, label: str) -> dict[str, str]:
-    """The kinds of ``names`` in a Parquet file, from its footer alone."""
+    """The kinds of ``names`` in a Parquet file, from its footer alone; a
+    ``DataError`` if one of its row groups is too large to read whole."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
         with _opened(path, fs) as file:
-            schema = pq.read_schema(file)
+            footer = pq.read_metadata(file)
+        schema = footer.schema.to_arrow_schema()
     except (OSError, pa.ArrowInvalid) as error:
         raise DataError(f"Could not read the Parquet file {label!r}: {error}") from None
-    return {
+    kinds = {
         field.name: _arrow_kind(field.type) for field in schema if field.name in names
     }
+    _check_groups(footer, len(kinds), label)
+    return kinds
+
+
+def _check_groups(footer, n_columns: int, label: str) -> None:
+    """Refuse a row group whose ``n_columns`` chosen columns, as float64, would
+    hold more than ``limits.MAX_GROUP_BYTES``: a group is read whole."""
+    rows = max(
+        (footer.row_group(g).num_rows for g in range(footer.num_row_groups)), default=0
+    )
+    held = rows * n_columns * 8
+    if held > limits.MAX_GROUP_BYTES:
+        raise DataError(
+            f"The Parquet file {label!r} holds a row group of {rows:,} rows: "
+            f"{held / 1e6:,.0f} MB as numbers in the {n_columns} chosen columns, "
+            f"more than the {limits.MAX_GROUP_BYTES / 1e6:,.0f} MB gddash reads at "
+            "once (a row group is read whole). Choose fewer columns, or rewrite "
+            "the file with smaller row groups, for example "
+            "pyarrow.parquet.write_table(table, path, row_group_size=1_000_000)."
+        )
 
 
 def _arrow_kind(kind) -> str:

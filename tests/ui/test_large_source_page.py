@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from gddash import limits
 from gddash.compare import CompareSettings
 from gddash.engine import Settings
 from gddash.scale.compare import compare_source
@@ -129,6 +130,16 @@ def test_a_run_shows_the_table_of_compare_source_called_directly(root):
         )
     assert f"loss {expected.optimum.loss:.6g}" in texts(at.caption)
     assert len(at.get("plotly_chart")) == 2  # the surface and its contours
+
+
+def test_a_row_group_too_large_to_read_is_refused_before_the_run(root, monkeypatch):
+    monkeypatch.setattr(limits, "MAX_GROUP_BYTES", ROWS * 3 * 8 - 1)
+    at = run(open_page(source="large", path="parts"))
+    assert not at.exception
+    shown = texts(at.error)
+    assert "holds a row group of 600 rows" in shown
+    assert "Choose fewer columns, or rewrite the file" in shown
+    assert not [df for df in at.dataframe if "variant" in df.value.columns]
 
 
 def test_a_rows_budget_ends_the_stochastic_runs_early_and_says_so(root):
