@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from gddash import limits
 from gddash.errors import DataError
 from gddash.scale import sources
 from gddash.scale.sources import Access, resolve
@@ -204,13 +205,72 @@ def test_lines_longer_than_a_block_are_read_once_as_dask_reads_them(tmp_path):
         np.testing.assert_array_equal(got.to_numpy(), want.to_numpy())
 
 
-def test_a_file_of_unknown_size_is_one_block_read_to_its_end(tmp_path):
-    numbers(500).to_csv(tmp_path / "d.csv", index=False)
+def test_a_file_of_unknown_size_is_refused_not_read_whole(tmp_path, monkeypatch):
+    """A server that does not say a file's size: one block would be the whole
+    file, held at once, so it is refused with what to do."""
+    from fsspec.implementations.local import LocalFileSystem
+
+    numbers(50).to_csv(tmp_path / "d.csv", index=False)
     source = resolve("d.csv", Access(tmp_path))
-    fs, (path,) = sources.filesystem(source)
-    block = sources.CsvBlock(fs, path, "d.csv", 0, None)  # as _spans(None) gives
-    got = sources.read_block(block, ["a", "y"], dict.fromkeys(["a", "y"], "float64"))
-    pd.testing.assert_frame_equal(got, numbers(500)[["a", "y"]])
+    monkeypatch.setattr(LocalFileSystem, "size", lambda self, path: None)
+    with pytest.raises(DataError, match=r"'d\.csv' does not say how large.*download"):
+        sources.csv_frame(source, ["a", "y"])
+
+
+def long_line_files(folder, where):
+    """Two CSV files; the second holds a 5,000-byte value: in its header, or in
+    row 300 of 600 (past the first block of 2,000 bytes)."""
+    numbers(600).to_csv(folder / "p0.csv", index=False)
+    data = numbers(600, seed=1)
+    if where == "header":
+        data = data.rename(columns={"b": "b" * 5_000})
+    else:
+        data = data.astype(object)
+        data.loc[300, "b"] = "7" * 5_000
+    data.to_csv(folder / "p1.csv", index=False)
+
+
+@pytest.mark.parametrize("where", ["header", "row"])
+def test_a_line_longer_than_the_limit_is_refused_naming_its_file(
+    tmp_path, monkeypatch, where
+):
+    long_line_files(tmp_path, where)
+    monkeypatch.setattr(limits, "MAX_SOURCE_LINE_BYTES", 4_000)
+    source = resolve(".", Access(tmp_path))
+    message = r"The CSV file 'p1\.csv' has a line longer than 4,000 bytes"
+    with pytest.raises(DataError, match=message):
+        frame = sources.csv_frame(source, ["a", "y"], blocksize=2_000)
+        frame.compute()  # the row's line is met by the block it ends
+
+
+def test_lines_within_the_limit_read_as_before(tmp_path, monkeypatch):
+    long_line_files(tmp_path, "row")
+    monkeypatch.setattr(limits, "MAX_SOURCE_LINE_BYTES", 5_100)
+    source = resolve(".", Access(tmp_path))
+    got = sources.csv_frame(source, ["a", "y"], blocksize=2_000).compute()
+    want = pd.concat([numbers(600), numbers(600, seed=1)], ignore_index=True)
+    np.testing.assert_array_equal(got.to_numpy(), want[["a", "y"]].to_numpy())
+
+
+def test_the_first_rows_types_come_from_the_first_block_alone(tmp_path, monkeypatch):
+    """A file's types are read from its first BLOCK_BYTES, so a huge file of long
+    lines costs no more than a block to check; the rows past it are still read."""
+    numbers(2_000).to_csv(tmp_path / "d.csv", index=False)
+    monkeypatch.setattr(sources, "BLOCK_BYTES", 5_000)  # ~90 rows, not 1,000
+    reads = []
+    real = sources.BlockReader.readinto
+
+    def counted(self, buffer):
+        got = real(self, buffer)
+        reads.append(got)
+        return got
+
+    monkeypatch.setattr(sources.BlockReader, "readinto", counted)
+    source = resolve("d.csv", Access(tmp_path))
+    frame = sources.csv_frame(source, ["a", "y"], blocksize=10_000_000)
+    assert sum(reads) < 5_200  # the head: the first block and the line crossing it
+    got = frame.compute()
+    np.testing.assert_array_equal(got.to_numpy(), numbers(2_000)[["a", "y"]].to_numpy())
 
 
 def test_text_deep_in_a_csv_file_names_the_column_the_value_and_the_file(tmp_path):

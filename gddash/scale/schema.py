@@ -148,11 +148,20 @@ def _arrow_kind(kind) -> str:
 
 def _csv_kinds(path: str, names: list[str], fs, label: str) -> dict[str, str]:
     """The kinds of ``names`` in a CSV file, inferred from its first rows as Dask
-    infers them (pandas' default parser)."""
+    infers them (pandas' default parser), read from its first block at most
+    (``sources.head_block``: bounded memory whatever its lines)."""
+    import fsspec
+
+    from gddash.scale.sources import block_lines, head_block
+
+    fs = fsspec.filesystem("file") if fs is None else fs
+    head = head_block(fs, path, label)
     try:
-        with _opened(path, fs) as file:
+        with block_lines(head) as file:
             head = pd.read_csv(file, nrows=CSV_ROWS, usecols=lambda c: c in names)
     except (OSError, ValueError, pd.errors.ParserError) as error:
+        if isinstance(error, DataError):
+            raise
         raise DataError(f"Could not read the CSV file {label!r}: {error}") from None
     return {name: _pandas_kind(head[name].dtype) for name in head.columns}
 

@@ -8,7 +8,6 @@ never lets a visitor read the server's files or make it fetch a URL.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import glob as globbing
 import io
@@ -21,6 +20,7 @@ from types import ModuleType
 
 import pandas as pd
 
+from gddash import limits
 from gddash.errors import DataError
 
 INSTALL = 'pip install "dask[dataframe]==2026.8.0" "distributed==2026.8.0"'
@@ -312,7 +312,7 @@ class CsvBlock:
     path: str  # on fs
     name: str  # the file as messages call it
     offset: int
-    length: int | None  # None: to the end of the file
+    length: int
 
 
 def csv_frame(
@@ -333,21 +333,32 @@ def csv_frame(
     blocks = []
     for path, name in zip(paths, names, strict=True):
         size = fs.size(path)
+        if size is None:
+            raise DataError(
+                f"The server of {name!r} does not say how large the file is, and a "
+                "CSV file is read in blocks cut by its size, so that memory stays "
+                "bounded: download it and name the copy, or serve it with its size."
+            )
         blocks += [CsvBlock(fs, path, name, o, n) for o, n in _spans(size, blocksize)]
     if not blocks:
         raise DataError(f"{source.location!r} holds no rows: every file is empty.")
     dtypes = dict.fromkeys(columns, "float64") if columns else None
-    head = dataclasses.replace(blocks[0], length=None)  # the first file, from 0
+    first = blocks[0]  # of the first file that holds any
+    head = head_block(first.fs, first.path, first.name)
     lines = functools.partial(block_lines, head)
     meta = _parse(lines, head.name, columns, dtypes, nrows=CSV_HEAD_ROWS)
     reader = functools.partial(read_block, columns=columns, dtypes=dtypes)
     return dd.from_map(reader, blocks, meta=meta.iloc[:0], label="read-csv")
 
 
-def _spans(size: int | None, blocksize: int) -> list[tuple[int, int | None]]:
+def head_block(fs, path: str, name: str) -> CsvBlock:
+    """The block of a CSV file whose first rows give its types: from its start,
+    at most ``BLOCK_BYTES`` (and the line that crosses them) whatever its size."""
+    return CsvBlock(fs, path, name, 0, BLOCK_BYTES)
+
+
+def _spans(size: int, blocksize: int) -> list[tuple[int, int]]:
     """``(offset, length)`` of a file's blocks, as ``dask.bytes.read_bytes``."""
-    if size is None:  # a server that does not say: the file is one block
-        return [(0, None)]
     if size == 0:
         return []
     step = (
@@ -389,12 +400,11 @@ class BlockReader(io.RawIOBase):
 
     def __init__(self, file, block: CsvBlock):
         self._file = file
-        self._header = b"" if block.offset == 0 else file.readline()
-        start = _line_after(file, block.offset)
-        ends = None if block.length is None else block.offset + block.length
-        end = None if ends is None else _line_after(file, ends)
+        self._header = b"" if block.offset == 0 else _line(file, block.name)
+        start = _line_after(file, block.offset, block.name)
+        end = _line_after(file, block.offset + block.length, block.name)
         file.seek(start)
-        self._left = None if end is None else end - start
+        self._left = end - start
 
     def readable(self) -> bool:
         return True
@@ -404,21 +414,34 @@ class BlockReader(io.RawIOBase):
             n = min(len(buffer), len(self._header))
             buffer[:n], self._header = self._header[:n], self._header[n:]
             return n
-        if self._left is None:  # to the end of the file
-            return self._file.readinto(buffer)
         n = min(len(buffer), self._left)
         got = self._file.readinto(memoryview(buffer)[:n]) if n else 0
         self._left -= got
         return got
 
 
-def _line_after(file, position: int) -> int:
+def _line_after(file, position: int, name: str) -> int:
     """Where the first line ending at or after ``position`` ends (0 at the file's
     start; the file's end if no line ends there)."""
     file.seek(position)
     if position:
-        file.readline()
+        _line(file, name)
     return file.tell()
+
+
+def _line(file, name: str) -> bytes:
+    """The rest of the line at ``file``'s position, refused (naming the file
+    ``name``) past ``limits.MAX_SOURCE_LINE_BYTES`` without reading further."""
+    most = limits.MAX_SOURCE_LINE_BYTES
+    line = file.readline(most + 1)
+    if len(line) > most:
+        size = f"{most / 2**20:g} MiB" if most >= 2**20 else f"{most:,} bytes"
+        raise DataError(
+            f"The CSV file {name!r} has a line longer than {size}, more than gddash "
+            "reads at once. Is it a CSV file? Split the long values out of it, or "
+            "convert it to Parquet."
+        )
+    return line
 
 
 def _parse(lines, name: str, columns, dtypes, nrows: int | None = None):
@@ -429,6 +452,8 @@ def _parse(lines, name: str, columns, dtypes, nrows: int | None = None):
             frame = pd.read_csv(file, usecols=columns, dtype=dtypes, nrows=nrows)
     except pd.errors.EmptyDataError:
         raise DataError(f"The CSV file {name!r} is empty: remove it.") from None
+    except DataError:  # a line too long (``_line``)
+        raise
     except ValueError as error:  # a parser error, or text in a float64 column
         if not dtypes or isinstance(error, pd.errors.ParserError):
             raise DataError(f"Could not read the CSV file {name!r}: {error}") from None
