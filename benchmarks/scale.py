@@ -9,7 +9,8 @@ issue's targets: peak RSS of a default comparison ≤ 1.5 GB and not growing wit
 n; the Gram pass within 1.5× of the faster of a bare dask sum and DuckDB's SUM
 (``pip install -r benchmarks/requirements.txt``; skipped when missing); SGD
 streaming ≥ 0.5× the in-memory engine's rows/s on 10⁶ rows; and, full size
-only, the CSV, a log-loss comparison of 10⁷ rows (a 0/1 target), a
+only, the CSV, four files of the largest row group a source may have
+(``limits.MAX_GROUP_BYTES``), a log-loss comparison of 10⁷ rows (a 0/1 target), a
 LocalCluster of 2 workers (θ* equal to the local one to 1e-10) and the share
 of an epoch SGD and mini-batch need to come within 1% of the optimal loss at
 10⁸ rows. CPU seconds are printed beside wall seconds: the machine may be
@@ -77,6 +78,20 @@ def make_csv(folder: Path, n: int, rows_per_file: int, seed: int = 1) -> None:
     for k, frame in enumerate(synthetic(n, rows_per_file, seed)):
         table = pa.Table.from_pandas(frame, preserve_index=False)
         pyarrow.csv.write_csv(table, folder / f"part-{k:05d}.csv")
+
+
+def make_groups(folder: Path, n: int, rows_per_file: int, seed: int = 3) -> None:
+    """n synthetic rows in Parquet files of one row group each (``rows_per_file``
+    rows: a group is read whole, so its size sets a piece's memory)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for k, frame in enumerate(synthetic(n, rows_per_file, seed)):
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        pq.write_table(
+            table, folder / f"part-{k:05d}.parquet", row_group_size=rows_per_file
+        )
 
 
 def cached(folder: Path, make, n: int, rows_per_file: int) -> Path:
@@ -462,6 +477,17 @@ def main() -> None:
             run = comparison_rss(str(csv))
             show_comparison("n =  20,000,000 CSV", run)
             print(f"{verdict(run['rss_mb'] <= 1536)} CSV peak RSS "
+                  f"{run['rss_mb']:.0f} MB <= 1536 MB")  # fmt: skip
+            # The largest row group a source may have (gddash.limits), four files
+            # of one each: a group is read whole, so memory grows with it.
+            from gddash import limits
+
+            rows = limits.MAX_GROUP_BYTES // (8 * (len(FEATURES) + 1))
+            groups = cached(CACHE / f"groups-{rows}", make_groups, 4 * rows, rows)
+            run = comparison_rss(str(groups))
+            show_comparison(f"4 files of one {rows:,}-row group", run)
+            print(f"{verdict(run['rss_mb'] <= 1536)} peak RSS at the largest row "
+                  f"group read ({limits.MAX_GROUP_BYTES / 1e6:.0f} MB as float64) "
                   f"{run['rss_mb']:.0f} MB <= 1536 MB")  # fmt: skip
         print(f"== The Gram pass over {sizes[1]:,} rows (Parquet), best of 3")
         show_gram(gram_speed(large, repeats=3 if quick else 2))
