@@ -155,9 +155,8 @@ def _csv_kinds(path: str, names: list[str], fs, label: str) -> dict[str, str]:
     from gddash.scale.sources import block_lines, head_block
 
     fs = fsspec.filesystem("file") if fs is None else fs
-    head = head_block(fs, path, label)
     try:
-        with block_lines(head) as file:
+        with block_lines(head_block(fs, path, label)) as file:
             head = pd.read_csv(file, nrows=CSV_ROWS, usecols=lambda c: c in names)
     except (OSError, ValueError, pd.errors.ParserError) as error:
         if isinstance(error, DataError):
