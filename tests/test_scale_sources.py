@@ -54,6 +54,17 @@ def test_a_file_a_folder_and_a_glob_under_the_root(root):
     assert resolve(str(root / "b.csv"), access).paths[0].endswith("b.csv")
 
 
+@pytest.mark.parametrize("location", ["pq", "pq/*.parquet", "**/*.parquet"])
+def test_a_source_of_more_files_than_the_limit_is_refused(root, monkeypatch, location):
+    access = Access(root)
+    monkeypatch.setattr(limits, "MAX_SOURCE_FILES", 2)
+    assert len(resolve(location, access).paths) == 2  # at the limit: read
+    monkeypatch.setattr(limits, "MAX_SOURCE_FILES", 1)
+    message = r"matches more than 1 files, more than gddash reads in one source"
+    with pytest.raises(DataError, match=message):
+        resolve(location, access)
+
+
 def test_reading_is_lazy_and_sees_every_file(root):
     frame = sources.read(resolve("pq", Access(root)))
     assert list(frame.columns) == ["x", "y"]
@@ -340,7 +351,7 @@ def memory_source(name, pattern, fmt):
     return sources.Source(location, fmt, (location,), remote=True)
 
 
-def test_a_glob_url_is_listed_and_its_csv_files_named_as_urls(tmp_path):
+def test_a_glob_url_is_listed_and_its_csv_files_named_as_urls(tmp_path, monkeypatch):
     import fsspec
 
     fs = fsspec.filesystem("memory")
@@ -361,3 +372,6 @@ def test_a_glob_url_is_listed_and_its_csv_files_named_as_urls(tmp_path):
         frame.compute()
     with pytest.raises(DataError, match="matches no file"):
         sources.filesystem(memory_source(name, "*.parquet", "parquet"))
+    monkeypatch.setattr(limits, "MAX_SOURCE_FILES", 2)
+    with pytest.raises(DataError, match="matches more than 2 files"):
+        sources.filesystem(source)

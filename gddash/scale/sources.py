@@ -11,6 +11,7 @@ import contextlib
 import functools
 import glob as globbing
 import io
+import itertools
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -162,10 +163,11 @@ def _local_source(location: str, access: Access, fmt: str | None) -> Source:
             f"{ROOT_VARIABLE} can be read; give a path relative to it."
         )
     if _GLOB.search(str(path)):
-        files = [Path(p) for p in sorted(globbing.glob(str(path), recursive=True))]
-        files = [p for p in files if p.is_file()]
+        found = (Path(p) for p in globbing.iglob(str(path), recursive=True))
+        files = sorted(_at_most(location, (p for p in found if p.is_file())))
     elif path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.is_file() and _wanted(p))
+        found = (p for p in path.rglob("*") if p.is_file() and _wanted(p))
+        files = sorted(_at_most(location, found))
     elif path.exists():
         files = [path]
     else:
@@ -193,6 +195,20 @@ def _local_source(location: str, access: Access, fmt: str | None) -> Source:
             f"{location!r} mixes CSV and Parquet files: point it at one format."
         )
     return Source(location, formats.pop(), tuple(str(p) for p in real))
+
+
+def _at_most(location: str, files: Iterator) -> list:
+    """The files ``location`` matches, refused once there are more than
+    ``limits.MAX_SOURCE_FILES`` (a local listing stops there)."""
+    most = limits.MAX_SOURCE_FILES
+    listed = list(itertools.islice(files, most + 1))
+    if len(listed) > most:
+        raise DataError(
+            f"{location!r} matches more than {most:,} files, more than gddash reads "
+            "in one source (each file is checked before a run): name a subfolder "
+            "or a narrower glob, or merge the small files into larger ones."
+        )
+    return listed
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -287,7 +303,12 @@ def filesystem(source: Source):
         found = fs.glob(path, detail=True)
     except (OSError, ValueError) as error:
         raise DataError(f"Could not list {source.location!r}: {error}") from None
-    files = sorted(p for p, info in found.items() if info.get("type") != "directory")
+    files = sorted(
+        _at_most(
+            source.location,
+            (p for p, info in found.items() if info.get("type") != "directory"),
+        )
+    )
     if not files:
         raise DataError(
             f"{source.location!r} matches no file (or its server does not list "
