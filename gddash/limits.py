@@ -64,13 +64,14 @@ LIGHT_WORK = 20_000_000
 # default comparison's peak grows with the largest group, not with the source:
 # one group of 8·10⁶ rows × 11 columns (704 MB) peaked at 2.56 GB. Four files of
 # one group each at 246 MB peaked at 1.46 GB (log-loss 1.53 GB), at 200 MB at
-# 1.29 GB (log-loss 1.21 GB), within ``benchmarks/scale.py``'s 1.5 GB. pyarrow
-# writes groups of 2²⁰ rows: up to 23 chosen columns fit.
+# 1.23-1.29 GB (log-loss 1.21 GB), within ``benchmarks/scale.py``'s 1.5 GB, which
+# measures it. pyarrow writes groups of 2²⁰ rows: up to 23 chosen columns fit.
 MAX_GROUP_BYTES = 200_000_000
-# A CSV source is read in blocks of about 64 MB, each extended to the end of its
-# last line, and its first rows (for their types) from at most its first block: a
-# line longer than this, met at a block's edge or as the header, is refused, so
-# a block holds at most 64 MB and one such line whatever the file (a 300 MB line
+# A CSV source is read in blocks of 64-128 MB (a file of s bytes in s // 64 MB
+# even blocks, as Dask cuts it), each extended to the end of its last line, and
+# its first rows (for their types) from at most its first 64 MB: a line longer
+# than this, met at a block's edge or as the header, is refused, so a block
+# holds at most 128 MB and one such line whatever the file (a 300 MB line
 # took the check of a folder's types to 785 MB; 10,000 columns of 25 characters
 # make a 250 KB line).
 MAX_SOURCE_LINE_BYTES = 16 * 1024 * 1024
