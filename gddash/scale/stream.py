@@ -47,8 +47,9 @@ def shuffle_note(rows: int | None = None, n_columns: int = 0) -> str:
     rows of ``n_columns`` float64 columns), else the size partitions are cut to."""
     if rows is None:
         size = (
-            f"A partition is a file's rows up to about {BLOCK_BYTES / 1e6:.0f} MB "
-            "(whole Parquet row groups, or a block of a CSV)."
+            "A partition is a run of whole Parquet row groups of one file up to "
+            f"about {BLOCK_BYTES / 1e6:.0f} MB (a larger group is one of its own), "
+            f"or a block of a CSV file of up to {2 * BLOCK_BYTES / 1e6:.0f} MB."
         )
     else:
         size = (
