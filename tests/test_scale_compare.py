@@ -250,3 +250,35 @@ def test_missing_value_markers_are_left_out_as_missing_rows(tmp_path):
     source = text_source(tmp_path, value="n/a")
     comparison, _ = compare_source(source, "y", None, CompareSettings())
     assert "1 rows with a missing value were left out." in comparison.dataset.notes
+
+
+def test_the_sample_is_the_first_pieces_first_rows_not_the_whole_piece(
+    tmp_path, monkeypatch
+):
+    """The fit's sample: the first SAMPLE_ROWS rows of the first piece, those
+    complete, cut before they become float64 arrays."""
+    from gddash.scale import compare as scale_compare
+    from gddash.scale import gram
+    from gddash.scale.columns import choose
+    from gddash.scale.sources import parquet_pieces
+
+    data = pd.DataFrame(np.arange(600.0).reshape(200, 3), columns=["a", "b", "y"])
+    data.loc[3, "b"] = np.nan
+    data.to_parquet(tmp_path / "p.parquet", row_group_size=50, index=False)
+    source = resolve(".", Access(tmp_path))
+    columns, frame = choose(source, "y", None)
+    scale = gram.scaling(gram.moments(frame, columns), columns)
+    monkeypatch.setattr(scale_compare, "SAMPLE_ROWS", 20)
+    seen = []
+    real = scale_compare.arrays
+    monkeypatch.setattr(
+        scale_compare,
+        "arrays",
+        lambda part, c: seen.append(part.num_rows) or real(part, c),
+    )
+    pieces = parquet_pieces(source, columns.names)
+    dataset = scale_compare._sample(frame, columns, scale, "linear", pieces)
+    assert seen == [20]  # only the rows the sample keeps became arrays
+    kept = data.iloc[:20].drop(index=3)
+    np.testing.assert_array_equal(dataset.y, kept["y"].to_numpy())
+    np.testing.assert_array_equal(dataset.X, scale.design(kept[["a", "b"]].to_numpy()))

@@ -4,6 +4,7 @@ import os
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from gddash import limits
@@ -83,6 +84,26 @@ def test_a_parquet_file_is_read_in_partitions_of_whole_row_groups(tmp_path):
     assert all(size % 500 == 0 and size <= 2000 for size in sizes)
     whole = sources.read(source, blocksize="10MB").to_delayed()
     assert len(whole) == 1
+
+
+def test_parquet_pieces_are_cut_by_the_float64_arrays_they_become(tmp_path):
+    """int8 columns take an eighth of the bytes on disk that they take in memory:
+    pieces count rows × columns × 8, so each stays within the block size there."""
+    rng = np.random.default_rng(0)
+    values = rng.integers(-9, 9, size=(40_000, 3)).astype(np.int8)
+    frame = pd.DataFrame(values, columns=["a", "b", "y"])
+    frame.to_parquet(tmp_path / "narrow.parquet", row_group_size=10_000)
+    source = resolve("narrow.parquet", Access(tmp_path))
+    names, group = ["a", "b", "y"], 10_000 * 3 * 8  # a group as float64
+    meta = pq.read_metadata(tmp_path / "narrow.parquet")
+    on_disk = sum(meta.row_group(g).total_byte_size for g in range(4))
+    assert on_disk < group  # the file's own sizes would make one piece of all
+    pieces = sources.parquet_pieces(source, names, blocksize=group)
+    assert [piece().num_rows for piece in pieces] == [10_000] * 4
+    pairs = sources.parquet_pieces(source, names[:2], blocksize=group)
+    assert [piece().num_rows for piece in pairs] == [10_000] * 4
+    whole = sources.parquet_pieces(source, names, blocksize=4 * group)
+    assert [piece().num_rows for piece in whole] == [40_000]
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 
 import numpy as np
+import pandas as pd
 
 from gddash import compare
 from gddash.data.dataset import Dataset
@@ -178,7 +179,7 @@ def compare_source(
             stop=stop,
         )
         done.append((variant, to_trace(streamed, evaluate, streaming, stats.n)))
-    dataset = _sample(frame, columns, scale, task)
+    dataset = _sample(frame, columns, scale, task, pieces)
     comparison = _assemble(dataset, settings, done, found)
     if task == "linear":
         comparison = _with_full_r2(comparison, compact, stats)
@@ -270,13 +271,19 @@ def _stoppable_batch(problem, settings, n_rows: int, stopped) -> Trace:
     )
 
 
-def _sample(frame, columns, scale, task: str) -> Dataset:
-    """The first partition's rows (at most ``SAMPLE_ROWS``) as a ``Dataset``."""
-    x, y, _ = arrays(frame.to_delayed()[0].compute(), columns)
-    X = scale.design(x[:SAMPLE_ROWS])
+def _sample(frame, columns, scale, task: str, pieces=None) -> Dataset:
+    """The first ``SAMPLE_ROWS`` rows of the first piece (or partition), those
+    complete, as a ``Dataset``: cut before they become float64, so a piece of
+    narrow columns (int8: 8x) is never converted whole for a sample."""
+    first = pieces[0]() if pieces else frame.to_delayed()[0].compute()
+    if isinstance(first, pd.DataFrame):
+        head = first.iloc[:SAMPLE_ROWS]
+    else:
+        head = first.slice(0, SAMPLE_ROWS)
+    x, y, _ = arrays(head, columns)
     return Dataset(
-        X=X,
-        y=y[:SAMPLE_ROWS],
+        X=scale.design(x),
+        y=y,
         feature_names=scale.parameter_names,
         target_name=columns.target,
         task=task,
