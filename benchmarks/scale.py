@@ -10,12 +10,12 @@ n; the Gram pass within 1.5× of the faster of a bare dask sum and DuckDB's SUM
 (``pip install -r benchmarks/requirements.txt``; skipped when missing); SGD
 streaming ≥ 0.5× the in-memory engine's rows/s on 10⁶ rows; and, full size
 only, the CSV, four files of the largest row group a source may have
-(``limits.MAX_GROUP_BYTES``), 2·10⁷ rows of int8 features, a log-loss
-comparison of 10⁷ rows (a 0/1 target), a LocalCluster of 2 workers (θ* equal
-to the local one to 1e-10) and the share of an epoch SGD and mini-batch need
-to come within 1% of the optimal loss at 10⁸ rows. CPU seconds are printed beside wall seconds: the machine may be
-shared. The process tunes glibc as the app's server does
-(``gddash.allocator``).
+(``limits.MAX_GROUP_BYTES``), 2·10⁷ rows of int8 features (Parquet) and of
+one-digit values (CSV), a log-loss comparison of 10⁷ rows (a 0/1 target), a
+LocalCluster of 2 workers (θ* equal to the local one to 1e-10) and the share of
+an epoch SGD and mini-batch need to come within 1% of the optimal loss at 10⁸
+rows. CPU seconds are printed beside wall seconds: the machine may be shared.
+The process tunes glibc as the app's server does (``gddash.allocator``).
 """
 
 from __future__ import annotations
@@ -105,6 +105,21 @@ def make_narrow(folder: Path, n: int, rows_per_file: int, seed: int = 4) -> None
         frame = pd.DataFrame(x.astype(np.int8), columns=FEATURES)
         frame["y"] = (x @ weights + rng.normal(size=len(x))).astype(np.float32)
         frame.to_parquet(folder / f"part-{k:05d}.parquet", index=False)
+
+
+def make_digits(folder: Path, n: int, rows_per_file: int, seed: int = 5) -> None:
+    """n rows of 11 one-digit integers in CSV files: 2 bytes a value on disk,
+    8 as float64 arrays."""
+    import pyarrow as pa
+    import pyarrow.csv
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for k, start in enumerate(range(0, n, rows_per_file)):
+        x = rng.integers(0, 10, size=(min(rows_per_file, n - start), 11))
+        frame = pd.DataFrame(x.astype(np.int8), columns=[*FEATURES, "y"])
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        pyarrow.csv.write_csv(table, folder / f"part-{k:05d}.csv")
 
 
 def cached(folder: Path, make, n: int, rows_per_file: int) -> Path:
@@ -520,6 +535,11 @@ def main() -> None:
             show_comparison("n =  20,000,000 int8", run)
             print(f"{verdict(run['rss_mb'] <= 1536)} peak RSS over int8 features "
                   f"{run['rss_mb']:.0f} MB <= 1536 MB")  # fmt: skip
+            digits = cached(CACHE / "digits-2e7", make_digits, 2 * 10**7, 5 * 10**6)
+            run = comparison_rss(str(digits))
+            show_comparison("n =  20,000,000 CSV digits", run)
+            print(f"{verdict(run['rss_mb'] <= 1536)} peak RSS over one-digit CSV "
+                  f"values {run['rss_mb']:.0f} MB <= 1536 MB")  # fmt: skip
         print(f"== The Gram pass over {sizes[1]:,} rows (Parquet), best of 3")
         show_gram(gram_speed(large, repeats=3 if quick else 2))
         if not quick:

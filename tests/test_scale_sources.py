@@ -219,6 +219,27 @@ def test_csv_blocks_are_dasks_partitions_and_hold_every_row_once(
     pd.testing.assert_frame_equal(got, expected[["y", "a"]])
 
 
+def test_csv_blocks_of_short_values_are_cut_by_the_arrays_they_become(tmp_path):
+    """A digit and a comma (2 bytes) become 8 as float64: blocks of such a file
+    are cut smaller, so that a partition's arrays stay near the block size; the
+    rows are those of the file, in order."""
+    rng = np.random.default_rng(0)
+    digits = pd.DataFrame(
+        rng.integers(0, 10, size=(20_000, 3)), columns=["a", "b", "y"]
+    )
+    digits.to_csv(tmp_path / "digits.csv", index=False)
+    numbers(2_000).to_csv(tmp_path / "floats.csv", index=False)
+    blocksize = 40_000
+    for name, rows in (("digits.csv", 20_000), ("floats.csv", 2_000)):
+        source = resolve(name, Access(tmp_path))
+        frame = sources.csv_frame(source, ["a", "b", "y"], blocksize=blocksize)
+        sizes = [len(part.compute()) for part in frame.to_delayed()]
+        assert sum(sizes) == rows
+        assert max(sizes) * 3 * 8 <= 2 * blocksize  # Dask's blocks: up to 2x
+    got = sources.csv_frame(resolve("digits.csv", Access(tmp_path)), ["a", "y"])
+    np.testing.assert_array_equal(got.compute().to_numpy(), digits[["a", "y"]])
+
+
 def test_lines_longer_than_a_block_are_read_once_as_dask_reads_them(tmp_path):
     """Blocks that start and end inside one line: each line goes to the block
     its end follows, some blocks hold none, and the rows equal Dask's."""

@@ -351,16 +351,21 @@ def csv_frame(
     dd = require_dask()
     fs, paths = filesystem(source)
     names = _names(fs, paths, source)
-    blocks = []
-    for path, name in zip(paths, names, strict=True):
-        size = fs.size(path)
+    sizes = [fs.size(path) for path in paths]
+    for name, size in zip(names, sizes, strict=True):
         if size is None:
             raise DataError(
                 f"The server of {name!r} does not say how large the file is, and a "
                 "CSV file is read in blocks cut by its size, so that memory stays "
                 "bounded: download it and name the copy, or serve it with its size."
             )
-        blocks += [CsvBlock(fs, path, name, o, n) for o, n in _spans(size, blocksize)]
+    if columns:
+        blocksize = _as_arrays(fs, paths, sizes, blocksize, len(columns))
+    blocks = [
+        CsvBlock(fs, path, name, offset, length)
+        for path, name, size in zip(paths, names, sizes, strict=True)
+        for offset, length in _spans(size, blocksize)
+    ]
     if not blocks:
         raise DataError(f"{source.location!r} holds no rows: every file is empty.")
     dtypes = dict.fromkeys(columns, "float64") if columns else None
@@ -370,6 +375,25 @@ def csv_frame(
     meta = _parse(lines, head.name, columns, dtypes, nrows=CSV_HEAD_ROWS)
     reader = functools.partial(read_block, columns=columns, dtypes=dtypes)
     return dd.from_map(reader, blocks, meta=meta.iloc[:0], label="read-csv")
+
+
+SAMPLE_BYTES = 1 << 20  # of the first file, for its bytes a row
+
+
+def _as_arrays(fs, paths, sizes, blocksize: int, n_columns: int) -> int:
+    """``blocksize`` made smaller where a block's rows, as ``n_columns`` float64
+    arrays, would hold more than ``blocksize`` bytes: a digit and a comma (2
+    bytes) become 8. Bytes a row from the first ``SAMPLE_BYTES`` of the first
+    file that has any; at least an eighth of ``blocksize`` (a value takes a
+    byte at least, its separator)."""
+    path = next((p for p, size in zip(paths, sizes, strict=True) if size), None)
+    if path is None:
+        return blocksize
+    with fs.open(path, "rb") as file:
+        sample = file.read(SAMPLE_BYTES)
+    per_row = len(sample) / max(sample.count(b"\n"), 1)
+    fitted = int(blocksize * per_row / (8 * n_columns))
+    return max(min(blocksize, fitted), blocksize // 8, 1)
 
 
 def head_block(fs, path: str, name: str) -> CsvBlock:
