@@ -343,7 +343,9 @@ def csv_frame(
 
     The blocks are Dask's (``dask.bytes.read_bytes``: a file of ``size`` bytes
     in ``size // blocksize`` even blocks, an empty file in none), so the
-    partitions are those ``dd.read_csv`` would make. Each block knows its file,
+    partitions are those ``dd.read_csv`` would make with ``blocksize``, made
+    smaller first where rows are shorter than the float64 arrays of ``columns``
+    they become (``_as_arrays``). Each block knows its file,
     so a value that is not a number in a chosen column (``columns`` are read as
     float64) is a ``DataError`` naming the column, the value and the file,
     wherever it is, not Dask's mismatched-dtypes error from a pass.
