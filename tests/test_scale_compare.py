@@ -282,3 +282,13 @@ def test_the_sample_is_the_first_pieces_first_rows_not_the_whole_piece(
     kept = data.iloc[:20].drop(index=3)
     np.testing.assert_array_equal(dataset.y, kept["y"].to_numpy())
     np.testing.assert_array_equal(dataset.X, scale.design(kept[["a", "b"]].to_numpy()))
+
+
+def test_an_empty_parquet_file_first_in_the_folder_is_passed_over(tmp_path):
+    data = pd.DataFrame(np.arange(90.0).reshape(30, 3), columns=["a", "b", "y"])
+    data.iloc[:0].to_parquet(tmp_path / "p0.parquet", index=False)
+    data.to_parquet(tmp_path / "p1.parquet", index=False)
+    comparison, _ = compare_source(
+        resolve(".", Access(tmp_path)), "y", None, CompareSettings(epochs=1.0)
+    )
+    np.testing.assert_array_equal(comparison.dataset.y, data["y"].to_numpy())

@@ -69,6 +69,35 @@ def test_a_parquet_file_that_stores_a_chosen_column_as_text_is_refused_first(tmp
         compare_source(source, "y", ["a", "b"], CompareSettings())
 
 
+def test_a_csv_file_of_a_header_alone_joins_the_others(tmp_path):
+    """A header without rows gives no column a type (pandas reads each as text):
+    it holds no rows, so it contradicts nothing."""
+    frame().iloc[:0].to_csv(tmp_path / "part-0.csv", index=False)
+    frame().to_csv(tmp_path / "part-1.csv", index=False)
+    frame(seed=1).to_csv(tmp_path / "part-2.csv", index=False)
+    source = resolve(".", Access(tmp_path))
+    comparison, _ = compare_source(source, "y", None, CompareSettings(epochs=1.0))
+    assert (comparison.table["rows processed"] == 40).all()
+    assert len(comparison.dataset.y) == 20  # the fit's sample: the first file of rows
+    frame(seed=2).assign(b="high").to_csv(tmp_path / "part-3.csv", index=False)
+    message = r"'b' changes type between files: numbers in 'part-1\.csv' but text in "
+    with pytest.raises(DataError, match=message):
+        choose(resolve(".", Access(tmp_path)), "y", None)
+
+
+def test_a_file_named_parquet_that_is_not_is_named_without_the_servers_folders(
+    tmp_path,
+):
+    (tmp_path / "deep" / "er").mkdir(parents=True)
+    frame().to_parquet(tmp_path / "deep" / "er" / "p0.parquet")
+    (tmp_path / "deep" / "er" / "p1.parquet").write_bytes(b"not Parquet at all" * 50)
+    with pytest.raises(DataError) as error:
+        choose(resolve("deep", Access(tmp_path)), "y", None)
+    said = str(error.value)
+    assert "'p1.parquet'" in said and "magic bytes" in said
+    assert str(tmp_path) not in said and "Original Message" not in said
+
+
 # ---------------------------------------------------------------------------------
 # A row group is read whole: one too large for memory is refused from the footer
 # ---------------------------------------------------------------------------------

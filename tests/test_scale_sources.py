@@ -66,6 +66,16 @@ def test_a_source_of_more_files_than_the_limit_is_refused(root, monkeypatch, loc
         resolve(location, access)
 
 
+def test_an_error_is_told_without_dasks_preamble_or_the_servers_folders(root):
+    source = resolve("pq", Access(root))
+    folder = str(root.resolve() / "pq")
+    error = OSError(
+        "An error occurred while calling the read_parquet method registered to "
+        f"the pandas backend.\nOriginal Message: Could not open '{folder}/x.parquet'"
+    )
+    assert sources.error_text(error, source) == "Could not open 'x.parquet'"
+
+
 def test_reading_is_lazy_and_sees_every_file(root):
     frame = sources.read(resolve("pq", Access(root)))
     assert list(frame.columns) == ["x", "y"]

@@ -272,15 +272,20 @@ def _stoppable_batch(problem, settings, n_rows: int, stopped) -> Trace:
 
 
 def _sample(frame, columns, scale, task: str, pieces=None) -> Dataset:
-    """The first ``SAMPLE_ROWS`` rows of the first piece (or partition), those
-    complete, as a ``Dataset``: cut before they become float64, so a piece of
-    narrow columns (int8: 8x) is never converted whole for a sample."""
-    first = pieces[0]() if pieces else frame.to_delayed()[0].compute()
-    if isinstance(first, pd.DataFrame):
-        head = first.iloc[:SAMPLE_ROWS]
-    else:
-        head = first.slice(0, SAMPLE_ROWS)
-    x, y, _ = arrays(head, columns)
+    """The first ``SAMPLE_ROWS`` rows of the first piece (or partition) that has
+    complete ones, those complete, as a ``Dataset``: cut before they become
+    float64, so a piece of narrow columns (int8: 8x) is never converted whole
+    for a sample, and an empty file first in the folder is passed over."""
+    readers = pieces or [partition.compute for partition in frame.to_delayed()]
+    for read in readers:
+        part = read()
+        if isinstance(part, pd.DataFrame):
+            head = part.iloc[:SAMPLE_ROWS]
+        else:
+            head = part.slice(0, SAMPLE_ROWS)
+        x, y, _ = arrays(head, columns)
+        if len(y):
+            break
     return Dataset(
         X=scale.design(x),
         y=y,

@@ -63,7 +63,7 @@ def check_paths(
         return
     labels = list(paths) if labels is None else labels
     read = _parquet_kinds if fmt == "parquet" else _csv_kinds
-    first, seen = None, {}
+    known: dict[str, tuple[str, str]] = {}  # column: (kind, the file that gave it)
     for path, label in zip(paths, labels, strict=True):
         kinds = read(path, names, fs, label)
         missing = [n for n in names if n not in kinds]
@@ -73,14 +73,14 @@ def check_paths(
                 "the source must hold the chosen columns (remove that file or "
                 "choose other columns)."
             )
-        if first is None:
-            first, seen = label, kinds
-            continue
         for name in names:
-            if kinds[name] != seen[name]:
+            if kinds[name] is None:  # a CSV file of no rows: no kind to compare
+                continue
+            kind, first = known.setdefault(name, (kinds[name], label))
+            if kinds[name] != kind:
                 raise DataError(
                     f"The column {name!r} changes type between files: "
-                    f"{seen[name]} in {first!r} but {kinds[name]} in {label!r}. "
+                    f"{kind} in {first!r} but {kinds[name]} in {label!r}. "
                     "Every file must give a column the same type: fix that file, "
                     "or leave the column out."
                 )
@@ -102,7 +102,8 @@ def _parquet_kinds(path: str, names: list[str], fs, label: str) -> dict[str, str
             footer = pq.read_metadata(file)
         schema = footer.schema.to_arrow_schema()
     except (OSError, pa.ArrowInvalid) as error:
-        raise DataError(f"Could not read the Parquet file {label!r}: {error}") from None
+        said = str(error).replace(path, label)  # the server's folders left out
+        raise DataError(f"Could not read the Parquet file {label!r}: {said}") from None
     kinds = {
         field.name: _arrow_kind(field.type) for field in schema if field.name in names
     }
@@ -146,7 +147,7 @@ def _arrow_kind(kind) -> str:
     return f"values of type {kind}"
 
 
-def _csv_kinds(path: str, names: list[str], fs, label: str) -> dict[str, str]:
+def _csv_kinds(path: str, names: list[str], fs, label: str) -> dict[str, str | None]:
     """The kinds of ``names`` in a CSV file, inferred from its first rows as Dask
     infers them (pandas' default parser), read from its first block at most
     (``sources.head_block``: bounded memory whatever its lines)."""
@@ -161,7 +162,10 @@ def _csv_kinds(path: str, names: list[str], fs, label: str) -> dict[str, str]:
     except (OSError, ValueError, pd.errors.ParserError) as error:
         if isinstance(error, DataError):
             raise
-        raise DataError(f"Could not read the CSV file {label!r}: {error}") from None
+        said = str(error).replace(path, label)  # the server's folders left out
+        raise DataError(f"Could not read the CSV file {label!r}: {said}") from None
+    if head.empty:  # a header alone: every column reads as text, so none is known
+        return dict.fromkeys(head.columns)
     return {name: _pandas_kind(head[name].dtype) for name in head.columns}
 
 

@@ -248,7 +248,26 @@ def read(source: Source, columns: list[str] | None = None, *, blocksize: str = "
     except (OSError, ValueError) as error:
         if isinstance(error, DataError):
             raise
-        raise DataError(f"Could not read {source.location!r}: {error}") from None
+        said = error_text(error, source)
+        raise DataError(f"Could not read {source.location!r}: {said}") from None
+
+
+def error_text(error: BaseException, source: Source) -> str:
+    """``error``'s message as a visitor may read it: without Dask's preamble to
+    a backend's error, and with the server's folders left out of local paths
+    (a file named from the source's common folder, as messages name files)."""
+    text = str(error)
+    if _DASK_PREAMBLE in text:
+        text = text.split(_DASK_PREAMBLE, 1)[1]
+    if not source.remote and source.paths:
+        common = os.path.commonpath([os.path.dirname(p) for p in source.paths])
+        text = text.replace(common + os.sep, "")
+    return text
+
+
+# Dask wraps a backend's error as "An error occurred while calling the
+# read_parquet method registered to the pandas backend.\nOriginal Message: …".
+_DASK_PREAMBLE = "Original Message: "
 
 
 def parse_size(size: str | int) -> int:
@@ -371,10 +390,13 @@ def csv_frame(
     if not blocks:
         raise DataError(f"{source.location!r} holds no rows: every file is empty.")
     dtypes = dict.fromkeys(columns, "float64") if columns else None
-    first = blocks[0]  # of the first file that holds any
-    head = head_block(first.fs, first.path, first.name)
-    lines = functools.partial(block_lines, head)
-    meta = _parse(lines, head.name, columns, dtypes, nrows=CSV_HEAD_ROWS)
+    # The types of the first file with rows: a header alone reads as text.
+    for path, name, size in zip(paths, names, sizes, strict=True):
+        if size:
+            lines = functools.partial(block_lines, head_block(fs, path, name))
+            meta = _parse(lines, name, columns, dtypes, nrows=CSV_HEAD_ROWS)
+            if len(meta):
+                break
     reader = functools.partial(read_block, columns=columns, dtypes=dtypes)
     return dd.from_map(reader, blocks, meta=meta.iloc[:0], label="read-csv")
 

@@ -60,6 +60,7 @@ from gddash.scale.sources import (
     URLS_VARIABLE,
     Access,
     Source,
+    error_text,
     read,
     resolve,
 )
@@ -362,7 +363,7 @@ class Job:
             self.error = str(error)
         except Exception as error:  # a file Dask could not read, a cluster gone …
             _LOG.exception("A large comparison failed")
-            self.error = f"{type(error).__name__}: {error}"
+            self.error = f"{type(error).__name__}: {error_text(error, r.source)}"
         finally:
             self.seconds = time.perf_counter() - self._started
             _SERVER_SLOT.release()
