@@ -427,3 +427,32 @@ def test_a_glob_url_is_listed_and_its_csv_files_named_as_urls(tmp_path, monkeypa
     monkeypatch.setattr(limits, "MAX_SOURCE_FILES", 2)
     with pytest.raises(DataError, match="matches more than 2 files"):
         sources.filesystem(source)
+
+
+def test_a_url_parquet_source_of_narrow_columns_gets_smaller_partitions(
+    tmp_path, monkeypatch
+):
+    """Dask plans partitions by a row group's bytes in the file, an eighth of
+    its arrays for int8 columns: a URL source's plan is made again, smaller."""
+    import fsspec
+
+    from gddash.scale.columns import choose
+
+    fs = fsspec.filesystem("memory")
+    rng = np.random.default_rng(0)
+    values = rng.integers(-9, 9, size=(40_000, 3)).astype(np.int8)
+    frame = pd.DataFrame(values, columns=["a", "b", "y"])
+    with fs.open(f"/{tmp_path.name}/part-0.parquet", "wb") as file:
+        frame.to_parquet(file, row_group_size=10_000, index=False)
+    with fs.open(f"/{tmp_path.name}-wide/part-0.parquet", "wb") as file:
+        numbers(40_000).to_parquet(file, row_group_size=10_000, index=False)
+    wide = memory_source(f"{tmp_path.name}-wide", "*.parquet", "parquet")
+    assert sources.parquet_blocksize(wide, ["a", "b", "y"]) is None  # float64: as is
+    source = memory_source(tmp_path.name, "*.parquet", "parquet")
+    assert sources.parquet_blocksize(source, ["a", "b", "y"]) < sources.BLOCK_BYTES / 4
+    monkeypatch.setattr(sources, "BLOCK_BYTES", 10_000 * 3 * 8)  # a group's arrays
+    _, planned = choose(source, "y", None)
+    sizes = [len(part.compute()) for part in planned.to_delayed()]
+    assert sizes == [10_000] * 4
+    for part in planned.to_delayed():
+        assert (part.compute().dtypes == "int8").all()  # read as stored

@@ -13,7 +13,7 @@ import pandas as pd
 
 from gddash.errors import DataError
 from gddash.scale.schema import check_files
-from gddash.scale.sources import Source, read
+from gddash.scale.sources import Source, parquet_blocksize, read
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,11 @@ def choose(
         # The chosen columns read as float64 in every block, so that a later
         # value that is not a number is a DataError naming it and its file.
         return columns, read(source, columns.names)
+    # Narrow columns (int8) get smaller partitions, planned again; local Parquet
+    # is read in pieces, which ``parquet_pieces`` cuts by their arrays already.
+    blocksize = parquet_blocksize(source, columns.names) if source.remote else None
+    if blocksize is not None:
+        return columns, read(source, columns.names, blocksize=blocksize)
     return columns, frame[columns.names]
 
 

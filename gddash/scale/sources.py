@@ -224,7 +224,9 @@ def _wanted(path: Path) -> bool:
     return not path.name.startswith((".", "_")) and _format_of(str(path)) is not None
 
 
-def read(source: Source, columns: list[str] | None = None, *, blocksize: str = "64MB"):
+def read(
+    source: Source, columns: list[str] | None = None, *, blocksize: str | int = "64MB"
+):
     """A lazy ``dask.dataframe.DataFrame`` of ``source`` (only ``columns`` if given).
 
     Nothing is read but the schema: rows are read pass by pass, partition by
@@ -416,8 +418,34 @@ def _as_arrays(fs, paths, sizes, blocksize: int, n_columns: int) -> int:
     with fs.open(path, "rb") as file:
         sample = file.read(SAMPLE_BYTES)
     per_row = len(sample) / max(sample.count(b"\n"), 1)
+    return _fitted(blocksize, per_row, n_columns)
+
+
+def _fitted(blocksize: int, per_row: float, n_columns: int) -> int:
+    """``blocksize`` (bytes of a file, ``per_row`` a row) cut to the rows whose
+    ``n_columns`` float64 arrays hold ``blocksize`` bytes, if those are fewer;
+    at least an eighth of it (a value takes a byte at least in a file)."""
     fitted = int(blocksize * per_row / (8 * n_columns))
     return max(min(blocksize, fitted), blocksize // 8, 1)
+
+
+def parquet_blocksize(source: Source, columns: list[str]) -> int | None:
+    """The ``blocksize`` for ``read`` that keeps a Dask partition of a Parquet
+    source near ``BLOCK_BYTES`` as float64 arrays of ``columns``, or None if
+    ``read``'s own does: Dask plans partitions by a row group's bytes in the
+    file, which int8 columns make an eighth of their arrays. Bytes a row from
+    the first file's footer."""
+    import pyarrow.parquet as pq
+
+    fs, paths = filesystem(source)
+    with fs.open(paths[0], "rb") as file:
+        footer = pq.read_metadata(file)
+    if not footer.num_rows:
+        return None
+    groups = range(footer.num_row_groups)
+    stored = sum(footer.row_group(g).total_byte_size for g in groups)
+    fitted = _fitted(BLOCK_BYTES, stored / footer.num_rows, len(columns))
+    return fitted if fitted < BLOCK_BYTES else None
 
 
 def head_block(fs, path: str, name: str) -> CsvBlock:
