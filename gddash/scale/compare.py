@@ -33,7 +33,7 @@ from gddash.scale.stream import (
     to_trace,
 )
 
-SAMPLE_ROWS = 10_000  # rows of the first partition kept for the accuracy column
+SAMPLE_ROWS = 10_000  # rows of the first piece kept for the fit and accuracy
 TASKS = ("linear", "logistic")
 
 
@@ -86,7 +86,8 @@ def compare_source(
         and the optimum's note then says θ* is approximate.
 
     R² is over all rows (from the one-pass sums); a logistic comparison's
-    accuracy is over the first partition's rows.
+    accuracy is over the sample the fit chart draws (``_sample``: the first
+    ``SAMPLE_ROWS`` rows of the first piece that has complete ones).
     """
     if task not in TASKS:
         raise SettingsError(f"The task must be one of {TASKS}. Got {task!r} instead.")
