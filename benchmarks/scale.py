@@ -4,7 +4,7 @@ python benchmarks/scale.py --quick   # 10⁶ rows × 10 features, Parquet (~1 mi
 python benchmarks/scale.py           # 10⁸ rows Parquet (~8.5 GB), 2·10⁷ rows CSV
 
 The full run writes its data once into /tmp/gddash-scale (file by file, bounded
-memory; ~14 GB, a few minutes) and reuses it. Prints PASS/MISS against the
+memory; ~15 GB, a few minutes) and reuses it. Prints PASS/MISS against the
 issue's targets: peak RSS of a default comparison ≤ 1.5 GB and not growing with
 n; the Gram pass within 1.5× of the faster of a bare dask sum and DuckDB's SUM
 (``pip install -r benchmarks/requirements.txt``; skipped when missing); SGD
