@@ -250,6 +250,21 @@ def test_csv_blocks_of_short_values_are_cut_by_the_arrays_they_become(tmp_path):
     np.testing.assert_array_equal(got.compute().to_numpy(), digits[["a", "y"]])
 
 
+def test_short_rows_are_measured_past_a_header_alone_and_a_header(tmp_path):
+    """The bytes a row come from the first file with rows, its header left out:
+    a long header, or a file of a header alone first, would make them seem many."""
+    rng = np.random.default_rng(1)
+    names = [f"a_rather_long_column_name_{j}" for j in range(3)]
+    digits = pd.DataFrame(rng.integers(0, 10, size=(20_000, 3)), columns=names)
+    digits.iloc[:0].to_csv(tmp_path / "p0.csv", index=False)
+    digits.to_csv(tmp_path / "p1.csv", index=False)
+    source = resolve(".", Access(tmp_path))
+    fs, paths = sources.filesystem(source)
+    sizes = [fs.size(p) for p in paths]
+    # 6 bytes a row ("d,d,d\n") against 24 as float64: a quarter of the block.
+    assert sources._as_arrays(fs, paths, sizes, 40_000, 3) == 10_000
+
+
 def test_lines_longer_than_a_block_are_read_once_as_dask_reads_them(tmp_path):
     """Blocks that start and end inside one line: each line goes to the block
     its end follows, some blocks hold none, and the rows equal Dask's."""
@@ -449,6 +464,9 @@ def test_a_url_parquet_source_of_narrow_columns_gets_smaller_partitions(
     wide = memory_source(f"{tmp_path.name}-wide", "*.parquet", "parquet")
     assert sources.parquet_blocksize(wide, ["a", "b", "y"]) is None  # float64: as is
     source = memory_source(tmp_path.name, "*.parquet", "parquet")
+    assert sources.parquet_blocksize(source, ["a", "b", "y"]) < sources.BLOCK_BYTES / 4
+    with fs.open(f"/{tmp_path.name}/part-00-empty.parquet", "wb") as file:
+        frame.iloc[:0].to_parquet(file, index=False)  # first, and says nothing
     assert sources.parquet_blocksize(source, ["a", "b", "y"]) < sources.BLOCK_BYTES / 4
     monkeypatch.setattr(sources, "BLOCK_BYTES", 10_000 * 3 * 8)  # a group's arrays
     _, planned = choose(source, "y", None)

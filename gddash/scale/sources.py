@@ -410,15 +410,16 @@ def _as_arrays(fs, paths, sizes, blocksize: int, n_columns: int) -> int:
     """``blocksize`` made smaller where a block's rows, as ``n_columns`` float64
     arrays, would hold more than ``blocksize`` bytes: a digit and a comma (2
     bytes) become 8. Bytes a row from the first ``SAMPLE_BYTES`` of the first
-    file that has any; at least an eighth of ``blocksize`` (a value takes a
-    byte at least, its separator)."""
-    path = next((p for p, size in zip(paths, sizes, strict=True) if size), None)
-    if path is None:
-        return blocksize
-    with fs.open(path, "rb") as file:
-        sample = file.read(SAMPLE_BYTES)
-    per_row = len(sample) / max(sample.count(b"\n"), 1)
-    return _fitted(blocksize, per_row, n_columns)
+    file with rows, its header left out (a file of a header alone says
+    nothing of its rows)."""
+    for path, size in zip(paths, sizes, strict=True):
+        if not size:
+            continue
+        with fs.open(path, "rb") as file:
+            _, _, rows = file.read(SAMPLE_BYTES).partition(b"\n")
+        if rows.count(b"\n"):
+            return _fitted(blocksize, len(rows) / rows.count(b"\n"), n_columns)
+    return blocksize
 
 
 def _fitted(blocksize: int, per_row: float, n_columns: int) -> int:
@@ -434,18 +435,19 @@ def parquet_blocksize(source: Source, columns: list[str]) -> int | None:
     source near ``BLOCK_BYTES`` as float64 arrays of ``columns``, or None if
     ``read``'s own does: Dask plans partitions by a row group's bytes in the
     file, which int8 columns make an eighth of their arrays. Bytes a row from
-    the first file's footer."""
+    the footer of the first file with rows."""
     import pyarrow.parquet as pq
 
     fs, paths = filesystem(source)
-    with fs.open(paths[0], "rb") as file:
-        footer = pq.read_metadata(file)
-    if not footer.num_rows:
-        return None
-    groups = range(footer.num_row_groups)
-    stored = sum(footer.row_group(g).total_byte_size for g in groups)
-    fitted = _fitted(BLOCK_BYTES, stored / footer.num_rows, len(columns))
-    return fitted if fitted < BLOCK_BYTES else None
+    for path in paths:  # the first file with rows
+        with fs.open(path, "rb") as file:
+            footer = pq.read_metadata(file)
+        if footer.num_rows:
+            groups = range(footer.num_row_groups)
+            stored = sum(footer.row_group(g).total_byte_size for g in groups)
+            fitted = _fitted(BLOCK_BYTES, stored / footer.num_rows, len(columns))
+            return fitted if fitted < BLOCK_BYTES else None
+    return None
 
 
 def head_block(fs, path: str, name: str) -> CsvBlock:
