@@ -777,9 +777,12 @@ def section(link, facts, shown, notices) -> Finished:
         )
         st.stop()
     if job.error is not None:
+        # Refused before any run began (the source's checks, its sums pass) or
+        # failed within one: the heading says which, the error says why.
+        began = job.snapshot().runs_started > 0
         st.error(
-            f"**The comparison on {plain.literal(location)} could not finish.** "
-            f"{plain.literal(job.error)}"
+            f"**The comparison on {plain.literal(location)} could not "
+            f"{'finish' if began else 'start'}.** {plain.literal(job.error)}"
         )
         st.stop()
     if job.stopped:

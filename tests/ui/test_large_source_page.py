@@ -16,6 +16,8 @@ from streamlit.testing.v1 import AppTest
 from gddash import limits
 from gddash.compare import CompareSettings
 from gddash.engine import Settings
+from gddash.errors import DataError
+from gddash.scale import compare as scale_compare
 from gddash.scale.compare import compare_source
 from gddash.scale.sources import Access, resolve
 from gddash.scale.stream import Progress
@@ -139,7 +141,20 @@ def test_a_row_group_too_large_to_read_is_refused_before_the_run(root, monkeypat
     shown = texts(at.error)
     assert "holds a row group of 600 rows" in shown
     assert "Choose fewer columns, or rewrite the file" in shown
+    assert "could not start." in shown  # nothing ran: it did not "finish" either
     assert not [df for df in at.dataframe if "variant" in df.value.columns]
+
+
+def test_a_failure_within_a_run_says_the_comparison_could_not_finish(root, monkeypatch):
+    def fails(*args, **kwargs):
+        raise DataError("The disk went away in the middle of a pass.")
+
+    monkeypatch.setattr(scale_compare, "stream", fails)  # batch runs, then SGD fails
+    at = run(open_page(source="large", path="parts"))
+    assert not at.exception
+    shown = texts(at.error)
+    assert "could not finish." in shown
+    assert "The disk went away in the middle of a pass." in shown
 
 
 def test_a_rows_budget_ends_the_stochastic_runs_early_and_says_so(root):
