@@ -145,3 +145,45 @@ def test_a_pass_over_pyarrow_pieces_equals_the_pass_over_the_frame(tmp_path, los
         frame.sums(thetas[:1], hessian=True)[2],
     )
     np.testing.assert_allclose(*hessians, rtol=1e-12, atol=1e-14)
+
+
+class SeenToTwelveDecimals:
+    """A problem of passes whose F = 1 + Σ log cosh(θ − c) is seen only to 12
+    decimals, as rounding hides a loss's last changes near θ*; its gradient
+    (tanh) and Hessian (sech²) are exact."""
+
+    def __init__(self, c):
+        self.c = np.asarray(c, dtype=float)
+        self.n_params = len(self.c)
+        self.penalised = np.ones(self.n_params, dtype=bool)
+
+    def sums(self, thetas, hessian=False):
+        delta = np.atleast_2d(thetas) - self.c
+        losses = np.round(1.0 + np.log(np.cosh(delta)).sum(axis=1), 12)
+        curvature = np.diag(1 / np.cosh(delta[0]) ** 2) if hessian else None
+        return losses, np.tanh(delta), curvature
+
+
+def test_newton_takes_steps_the_loss_cannot_see_while_they_shrink_the_gradient():
+    # From θ = 0 Newton's iterates near c are ~6e-11 and then ~1e-31 away: F
+    # cannot tell those two apart, so a search on F alone stops at the first.
+    problem = SeenToTwelveDecimals([0.5, -0.3])
+    found = newton_minimum(problem, tol=1e-14)
+    assert found.converged
+    np.testing.assert_allclose(found.theta, problem.c, rtol=0, atol=1e-14)
+
+
+def test_a_step_the_loss_cannot_see_is_undone_when_it_grows_the_gradient():
+    class Flat(SeenToTwelveDecimals):
+        """F looks flat; its gradient is arctan's, where Newton's steps from
+        ±2 overshoot ever further."""
+
+        def sums(self, thetas, hessian=False):
+            delta = np.atleast_2d(thetas) - self.c
+            curvature = np.diag(1 / (1 + delta[0] ** 2)) if hessian else None
+            return np.ones(len(delta)), np.arctan(delta), curvature
+
+    problem = Flat([-2.0])  # θ starts at 0, 2 from c: the step goes to -5.5
+    found = newton_minimum(problem)
+    assert not found.converged
+    np.testing.assert_array_equal(found.theta, [0.0])  # as before the step

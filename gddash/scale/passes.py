@@ -22,6 +22,8 @@ from gddash.scale.gram import BLOCK_ROWS, Scaling
 
 LOSSES = ("log", "huber")
 SEPARABLE_LOSS = 1e-9
+# Relative changes of F this small are its rounding, not the step's effect.
+ROUNDING = 1e-14
 
 
 def partition_sums(
@@ -184,7 +186,10 @@ def newton_minimum(
     (with an L1 part, found by coordinate descent in O(d²) a sweep, as glmnet
     does; without one, the Newton step (H + l2·M) s = ∇F), then θ + t(θ̂ − θ)
     for the first t in 1, ½, … ½⁹ that lowers F (Lee, Sun and Saunders 2014):
-    t = 1 in one pass, and only when it fails all of them in a second. Stops
+    t = 1 in one pass, and only when it fails all of them in a second. Near θ*
+    a step can change F by less than F's rounding: the full step is then taken
+    if F does not rise beyond that, and kept if it shrinks the subgradient at
+    the next pass (else undone, and the run ends there). Stops
     when the minimum-norm subgradient of F is at most ``tol``; unpenalised,
     when the loss falls below 1e-9 (separable classes). ``max_iter`` caps the
     steps, and ``stop()`` turning true ends them early: ``converged`` is then
@@ -200,12 +205,18 @@ def newton_minimum(
         return losses if penalty is None else losses + penalty.values(thetas, mask)
 
     converged, separable, value = False, False, None
+    blind = None  # (θ, F, subgradient norm) before a step F could not judge
     for _ in range(max_iter):
         if stop is not None and stop():
             break
         losses, grads, H = problem.sums(theta, hessian=True)
         value = float(objective(losses, theta[None, :])[0])
         size = subgradient_norm(theta, grads[0] + l2 * mask * theta, l1, mask)
+        if blind is not None and size >= blind[2]:  # it did not help: undo it
+            theta, value, size = blind
+            converged = size <= 1e-6
+            break
+        blind = None
         if size <= tol:
             converged = True
             break
@@ -224,6 +235,13 @@ def newton_minimum(
         # The full step is nearly always taken: one pass tries it alone, and
         # only when it does not lower F does a second try the shorter ones.
         tried = objective(problem.sums(trials[:1])[0], trials[:1])
+        if not tried[0] < value and tried[0] - value <= ROUNDING * abs(value):
+            # F cannot tell the full step from θ (on 300 rows, a step from a
+            # gradient of 7e-10 to 2e-17 raised F by one unit in its last
+            # place): judge it by the subgradient at the next pass.
+            blind = (theta, value, size)
+            theta, value = trials[0], float(tried[0])
+            continue
         if not tried[0] < value:
             tried = objective(problem.sums(trials)[0], trials)
         better = np.flatnonzero(tried < value)
