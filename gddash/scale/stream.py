@@ -233,6 +233,9 @@ def stream(
     record = [(state.theta, 0, 0.0)]  # (θ, updates, seconds)
     start = time.perf_counter()
     reason, message = "budget", ""
+    # Threads that read ahead (see ``parts``): two for Dask's partitions, one
+    # for pieces decoded straight through pyarrow.
+    readers = 2 if pieces is None else 1
     if pieces is None:
         pieces = [partition.compute for partition in frame.to_delayed()]
     largest = 0  # rows of the largest partition read
@@ -248,14 +251,18 @@ def stream(
 
     def parts() -> Iterator[tuple[object, bool]]:
         """(a piece as read, last of its epoch) in streamed order. While one is
-        gathered and descended on, two threads read the next two (pyarrow,
-        pandas' parser and the compiled loops release the GIL). pandas parses a
-        CSV block, and pyarrow decodes a piece (``sources.parquet_pieces``), on
-        one thread: two at once read 2·10⁷ CSV rows for SGD in 6.2 s, not 10.9,
-        and 10⁶ Parquet rows in 0.076 s, not 0.083 (one thread and pyarrow's
-        pool), at the cost of a third partition held."""
+        gathered and descended on, the next two are read (pyarrow, pandas'
+        parser and the compiled loops release the GIL), by ``readers`` threads.
+        pandas parses a CSV block on one thread, at several times the cost of
+        descending on it: two threads read 2·10⁷ CSV rows for SGD in 6.2 s, not
+        10.9. pyarrow decodes a Parquet piece (``sources.parquet_pieces``) at
+        about the cost of gathering and descending on it, so one reading thread
+        and this one fill two cores, and a second reader only takes time from
+        this thread: on a two-core machine, SGD over 10⁶ rows took 88–107 ms
+        (medians of 15–25 runs) with one, 93–116 ms with two, one faster in
+        each of six alternating rounds."""
         upcoming = visits()
-        with ThreadPoolExecutor(max_workers=2) as pool:
+        with ThreadPoolExecutor(max_workers=readers) as pool:
             reading = collections.deque()  # (future, last of its epoch), in order
 
             def read_ahead() -> None:
