@@ -333,7 +333,7 @@ def own_thread(run, repeats: int) -> tuple[float, float]:
 def stream_work(folder: Path, repeats: int = 5) -> dict:
     """CPU seconds of each part of a shuffled SGD epoch streamed over ``folder``,
     one part at a time (best of ``repeats``): reading the pieces (pyarrow, one
-    thread a piece: the reading threads' part), and within it copying the files'
+    thread a piece: the reading thread's part), and within it copying the files'
     bytes out of the page cache; taking their columns, drawing each
     piece's row order (``shuffle.epoch_rows``) and gathering the standardised
     rows in that order into window-sized chunks (``kernels.design_rows`` with

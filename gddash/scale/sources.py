@@ -643,9 +643,10 @@ def _read_groups(path: str, groups: list[int], columns: list[str]):
     in cache, rather than whole into fresh memory (pyarrow's ``buffer_size=0``):
     the read of 10⁸ rows × 11 columns fell from 1.2× DuckDB's scan to ~1.0×.
     A piece is decoded on the calling thread (``use_threads=False``): pieces
-    are read in parallel already (Dask's threads for a pass, two reading
-    threads for a streamed run), and pyarrow's pool on top of them puts more
-    threads than cores to work (streamed SGD over 10⁶ rows: 0.083 → 0.076 s).
+    are read in parallel already (Dask's threads for a pass, a reading
+    thread beside the descending one in a streamed run), and pyarrow's pool
+    on top of them puts more threads than cores to work (streamed SGD over
+    10⁶ rows: 0.083 → 0.076 s).
     The file is read, not memory-mapped: a map would save copying its bytes out
     of the page cache (a quarter to a half of the read's CPU time on the benchmark's
     files), but a file truncated while mapped kills the whole server with
