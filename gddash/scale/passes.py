@@ -24,6 +24,8 @@ LOSSES = ("log", "huber")
 SEPARABLE_LOSS = 1e-9
 # Relative changes of F this small are its rounding, not the step's effect.
 ROUNDING = 1e-14
+# Where F can go no lower, a subgradient this small still counts as converged.
+CLOSE_ENOUGH = 1e-6
 
 
 def partition_sums(
@@ -211,10 +213,11 @@ def newton_minimum(
             break
         losses, grads, H = problem.sums(theta, hessian=True)
         value = float(objective(losses, theta[None, :])[0])
-        size = subgradient_norm(theta, grads[0] + l2 * mask * theta, l1, mask)
+        smooth = grads[0] + l2 * mask * theta  # the gradient of F's smooth part
+        size = subgradient_norm(theta, smooth, l1, mask)
         if blind is not None and size >= blind[2]:  # it did not help: undo it
             theta, value, size = blind
-            converged = size <= 1e-6
+            converged = size <= CLOSE_ENOUGH
             break
         blind = None
         if size <= tol:
@@ -224,8 +227,7 @@ def newton_minimum(
             separable = True
             break
         if l1 == 0.0:
-            grad = grads[0] + l2 * mask * theta
-            target = theta - np.linalg.lstsq(H + l2 * np.diag(mask), grad)[0]
+            target = theta - np.linalg.lstsq(H + l2 * np.diag(mask), smooth)[0]
         else:
             # The model solved a thousand times more tightly than F is now:
             # inexact steps that keep Newton's fast local convergence.
@@ -247,8 +249,7 @@ def newton_minimum(
         better = np.flatnonzero(tried < value)
         if len(better) == 0:
             # Rounding: no lower point within reach of the step.
-            smooth = grads[0] + l2 * mask * theta
-            converged = subgradient_norm(theta, smooth, l1, mask) <= 1e-6
+            converged = size <= CLOSE_ENOUGH
             break
         theta, value = trials[better[0]], float(tried[better[0]])
     if value is None:  # stopped before the first pass
