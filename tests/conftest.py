@@ -16,6 +16,11 @@ import pytest
 BROWSER = Path(__file__).resolve().parent / "browser"
 
 
+# First: pytest-xdist's worker reads the group marks in this same hook (it adds
+# "@browser" to each grouped test's id), and, registered after this file, its
+# hook would otherwise run first and see none: the group was silently lost and
+# the browser tests ran on both workers at once.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if BROWSER in item.path.parents:
