@@ -16,10 +16,10 @@ import pytest
 BROWSER = Path(__file__).resolve().parent / "browser"
 
 
-# First: pytest-xdist's worker reads the group marks in this same hook (it adds
-# "@browser" to each grouped test's id), and, registered after this file, its
-# hook would otherwise run first and see none: the group was silently lost and
-# the browser tests ran on both workers at once.
+# Before pytest-xdist's worker reads the group marks in this same hook (it adds
+# "@browser" to each grouped test's id, which pytest 9.2 ignores: hence the pin
+# of pytest 8.4 in requirements-dev.txt). This file, loaded at collection, runs
+# first anyway; tryfirst says that it must.
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
