@@ -1,7 +1,9 @@
-"""Many visitors at once: concurrent browser sessions against one gddash server.
+"""Many visitors at once: concurrent sessions against one gddash server.
 
 Each visitor opens the compare page in its own Chromium context (own cookies, own
-Streamlit session), all at the same time, driven by Playwright's async API:
+Streamlit session), all at the same time, driven by Playwright's async API, or,
+for the large sample, with ``--protocol``, over Streamlit's own websocket protocol
+without a browser:
 
     large     the "Large synthetic (250,000 rows)" sample through a shared link
               (``?sample=...&seed=k&lr=...&epochs=...``), a different seed and
@@ -9,7 +11,8 @@ Streamlit session), all at the same time, driven by Playwright's async API:
     upload    its own small CSV (y = a + b·x1 + c·x2 + noise with visitor-specific
               a, b, c) through the real file input, on ``?source=Upload+a+CSV``.
 
-Every visitor downloads its comparison CSV, which must equal what
+Every visitor downloads its comparison CSV (a protocol visitor from the link the
+page's download button holds), which must equal what
 ``gddash.compare.run`` computes offline for that visitor's data and settings (final
 losses to 1e-9 relative, same statuses) and differ from every other visitor's: one
 visitor's upload or seed never leaks into another's results. Meanwhile the server's
@@ -25,6 +28,7 @@ of the CPU, so each wave is followed by the same number of new sessions driven
 through Streamlit's websocket protocol with no browser: the server's share alone.
 
     python benchmarks/visitors.py                  # 8 visitors: 6 large, 2 uploads
+    python benchmarks/visitors.py --protocol 4     # 4 of the large ones browserless
     python benchmarks/visitors.py --large 10 --uploads 4 --waves 3
     python benchmarks/visitors.py --url http://127.0.0.1:8501 --pid 1234
 
@@ -37,12 +41,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import re
 import statistics
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
@@ -81,13 +87,14 @@ LEARNING_RATES = (0.05, 0.1, 0.2)
 
 @dataclass(frozen=True)
 class Visitor:
-    """One browser session: its link, its optional upload, its settings."""
+    """One session: its link, its optional upload, its settings, its client."""
 
     name: str
     seed: int
     learning_rate: float
     epochs: float
     upload: bytes | None = None
+    browser: bool = True  # False: Streamlit's websocket protocol (no upload)
 
     def path(self) -> str:
         query = {"seed": self.seed, "lr": self.learning_rate, "epochs": self.epochs}
@@ -126,13 +133,20 @@ def own_csv(k: int, rows: int = 300) -> bytes:
     return frame.to_csv(index=False).encode()
 
 
-def make_visitors(large: int, uploads: int, *, wave: int = 0, epochs: float = 5.0):
-    """``large`` sample visitors and ``uploads`` uploaders; seeds unique per wave."""
+def make_visitors(
+    large: int, uploads: int, *, wave: int = 0, epochs: float = 5.0, protocol: int = 0
+):
+    """``large`` sample visitors and ``uploads`` uploaders; seeds unique per wave.
+    The last ``protocol`` of the sample visitors come without a browser."""
+    if not 0 <= protocol <= large:
+        raise ValueError(f"protocol={protocol}: at most the {large} sample visitors")
     first = wave * (large + uploads)
     out = []
     for k in range(first, first + large):
         rate = LEARNING_RATES[k % len(LEARNING_RATES)]
-        out.append(Visitor(f"large-{k}", k, rate, epochs))
+        browser = k < first + large - protocol
+        name = f"large-{k}" if browser else f"socket-{k}"
+        out.append(Visitor(name, k, rate, epochs, browser=browser))
     for k in range(first + large, first + large + uploads):
         out.append(Visitor(f"upload-{k}", k, 0.1, 20.0, upload=own_csv(k)))
     return out
@@ -146,8 +160,8 @@ class Visit:
     """What one visitor experienced; times in seconds from its navigation."""
 
     visitor: Visitor
-    served: float  # the server's last "script finished" for it reached the browser
-    drawn: float  # the browser had drawn the results and the app was idle
+    served: float  # the server's last "script finished" for it reached the client
+    drawn: float | None  # the browser had drawn the results (None: no browser)
     computed: float  # the comparison's own compute time, as the page reports it
     table: pd.DataFrame = field(repr=False)
 
@@ -157,13 +171,20 @@ class Visit:
         return self.served - self.computed
 
 
-async def visit(browser, base_url: str, visitor: Visitor) -> Visit:
-    """Open the page as ``visitor``, wait for its results, download its table."""
+async def visit(
+    browser,
+    base_url: str,
+    visitor: Visitor,
+    connected: Callable[[], None] | None = None,
+) -> Visit:
+    """Open the page as ``visitor``, wait for its results, download its table.
+    ``connected()`` is called when the page first opens its session's websocket."""
     context = await browser.new_context(viewport=VIEWPORT, accept_downloads=True)
     try:
         page = await context.new_page()
         page.set_default_timeout(TIMEOUT_MS)
         finished: list[float] = []
+        sockets: list = []
 
         def listen(socket) -> None:
             def on_frame(payload) -> None:
@@ -171,6 +192,9 @@ async def visit(browser, base_url: str, visitor: Visitor) -> Visit:
                     finished.append(time.perf_counter() - started)
 
             socket.on("framereceived", on_frame)
+            if connected is not None and not sockets:
+                connected()
+            sockets.append(socket)
 
         page.on("websocket", listen)
         traceback = page.get_by_test_id("stException")
@@ -214,16 +238,87 @@ async def visit(browser, base_url: str, visitor: Visitor) -> Visit:
         await context.close()
 
 
+async def visit_without_browser(
+    base_url: str, visitor: Visitor, after: asyncio.Event | None = None
+) -> Visit:
+    """Open the page as ``visitor`` over Streamlit's websocket protocol, then
+    download its table from the link the page's download button holds, as a
+    browser's click would: the same session, the same server work, no renderer.
+    ``after``: wait for it first (the browsers' sessions to open)."""
+    import websockets
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    if visitor.upload is not None:
+        raise ValueError(f"{visitor.name}: an upload needs a browser")
+    if after is not None:
+        await asyncio.wait_for(after.wait(), TIMEOUT_MS / 1000)
+    started = time.perf_counter()
+    link, computed = None, None
+    stream = base_url.replace("http", "ws", 1) + "/_stcore/stream"
+    async with websockets.connect(
+        stream, subprotocols=["streamlit"], max_size=None
+    ) as socket:
+        message = BackMsg()
+        message.rerun_script.query_string = visitor.path().removeprefix("/?")
+        await socket.send(message.SerializeToString())
+        while True:
+            payload = await socket.recv()
+            if script_finished(payload):
+                break
+            forward = ForwardMsg()
+            forward.ParseFromString(payload)
+            if forward.WhichOneof("type") != "delta":
+                continue
+            element = forward.delta.new_element
+            kind = element.WhichOneof("type")
+            if kind == "exception":
+                raise AssertionError(
+                    f"{visitor.name}: the page raised {element.exception.message}"
+                )
+            if kind == "markdown" and COMPUTED.search(element.markdown.body):
+                computed = float(COMPUTED.search(element.markdown.body).group(1))
+            if kind == "download_button" and (
+                element.download_button.label == "Comparison table (CSV)"
+            ):
+                link = element.download_button.url
+        served = time.perf_counter() - started
+        if link is None or computed is None:
+            raise AssertionError(f"{visitor.name}: no table or compute time was sent")
+        # Fetched while the session lives: its files are the session's own.
+        table = await asyncio.to_thread(pd.read_csv, base_url + link)
+    return Visit(visitor, served, None, computed, table)
+
+
 async def visit_all(base_url: str, visitors: list[Visitor], chromium: str = CHROMIUM):
-    """All visitors at once, each in its own context of one headless Chromium."""
+    """All visitors at once: each browser visitor in its own context of one
+    headless Chromium, the others over the websocket protocol. Those start when
+    every browser page has opened its session (a browser spends seconds loading
+    the app first), so that all the sessions run on the server together."""
     from playwright.async_api import async_playwright
 
+    browsers = sum(v.browser for v in visitors)
+    opened = asyncio.Event()
+    sessions: list[None] = []
+
+    def connected() -> None:
+        sessions.append(None)
+        if len(sessions) >= browsers:
+            opened.set()
+
+    if not browsers:
+        opened.set()
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
             executable_path=chromium, args=CHROMIUM_ARGS
         )
         try:
-            visits = (visit(browser, base_url, v) for v in visitors)
+            visits = (
+                visit(browser, base_url, v, connected)
+                if v.browser
+                else visit_without_browser(base_url, v, after=opened)
+                for v in visitors
+            )
             return await asyncio.gather(*visits)
         finally:
             await browser.close()
@@ -357,17 +452,20 @@ def mismatches(visits: list[Visit], expected: list[pd.DataFrame]) -> list[str]:
 
 
 def report(visits: list[Visit], server: ServerSampler, wave: int) -> str:
+    browsers = sum(v.visitor.browser for v in visits)
     lines = [
-        f"wave {wave}: {len(visits)} concurrent visitors (seconds from navigation)",
+        f"wave {wave}: {len(visits)} concurrent visitors, {browsers} in browsers "
+        "(seconds from navigation; a socket- visitor has no browser to draw)",
         f"  {'visitor':<12} {'served':>7} {'computed':>9} {'waited':>7} {'drawn':>7}",
     ]
     for v in visits:
+        drawn = "-" if v.drawn is None else f"{v.drawn:.2f}"
         lines.append(
             f"  {v.visitor.name:<12} {v.served:7.2f} {v.computed:9.2f} "
-            f"{v.waited:7.2f} {v.drawn:7.2f}"
+            f"{v.waited:7.2f} {drawn:>7}"
         )
     served = [v.served for v in visits]
-    drawn = [v.drawn for v in visits]
+    drawn = [v.drawn for v in visits if v.drawn is not None] or [math.nan]
     lines += [
         f"  served: median {statistics.median(served):.2f}, max {max(served):.2f}; "
         f"waited beyond compute: max {max(v.waited for v in visits):.2f}; "
@@ -391,6 +489,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--large", type=int, default=6, help="large-sample visitors")
     parser.add_argument("--uploads", type=int, default=2, help="uploading visitors")
+    parser.add_argument(
+        "--protocol", type=int, default=0, help="sample visitors without a browser"
+    )
     parser.add_argument("--waves", type=int, default=1, help="rounds, new seeds each")
     parser.add_argument("--epochs", type=float, default=5.0, help="large-sample passes")
     parser.add_argument("--url", help="an already running server (else start one)")
@@ -411,7 +512,11 @@ def main() -> None:
         failures = []
         for wave in range(args.waves):
             visitors = make_visitors(
-                args.large, args.uploads, wave=wave, epochs=args.epochs
+                args.large,
+                args.uploads,
+                wave=wave,
+                epochs=args.epochs,
+                protocol=args.protocol,
             )
             expected = [v.expected() for v in visitors]
             with ServerSampler(pid) as server:
