@@ -68,6 +68,9 @@ def test_first_visit_shows_loss_curves_the_3d_surface_and_a_three_row_table(
     surface = app.visible(page.locator(".js-plotly-plot").first)
     types = surface.evaluate("plot => plot._fullData.map(trace => trace.type)")
     assert "surface" in types and types.count("scatter3d") >= 3
+    # Drawn by WebGL: without it, Plotly keeps the data above but shows "WebGL is
+    # not supported by your browser" in place of the scene.
+    expect(surface).not_to_contain_text("WebGL")
     verdict = page.get_by_test_id("stAlertContentSuccess")
     expect(verdict).to_contain_text("within 1% of the optimal loss")
     expect(page.get_by_test_id("stDataFrame").last).to_be_visible()

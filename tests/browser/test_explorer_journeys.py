@@ -33,6 +33,8 @@ def surface(app):
     """The animated 3-D surface (the first Plotly figure of the page)."""
     plot = app.visible(app.page.locator(".js-plotly-plot").first)
     assert plot.evaluate("p => p._fullData[0].type") == "surface"
+    # Drawn by WebGL: without it, Plotly shows a message in place of the scene.
+    assert "WebGL" not in plot.inner_text(), plot.inner_text()
     return plot
 
 
