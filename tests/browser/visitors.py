@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import math
 import os
 import re
@@ -238,6 +239,23 @@ async def visit(
         await context.close()
 
 
+@contextlib.asynccontextmanager
+async def session(base_url: str, visitor: Visitor):
+    """A websocket on Streamlit's own protocol whose session has been asked to
+    run ``visitor``'s link, as a browser's first message asks."""
+    import websockets
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    stream = base_url.replace("http", "ws", 1) + "/_stcore/stream"
+    async with websockets.connect(
+        stream, subprotocols=["streamlit"], max_size=None
+    ) as socket:
+        message = BackMsg()
+        message.rerun_script.query_string = visitor.path().removeprefix("/?")
+        await socket.send(message.SerializeToString())
+        yield socket
+
+
 async def visit_without_browser(
     base_url: str, visitor: Visitor, after: asyncio.Event | None = None
 ) -> Visit:
@@ -245,8 +263,6 @@ async def visit_without_browser(
     download its table from the link the page's download button holds, as a
     browser's click would: the same session, the same server work, no renderer.
     ``after``: wait for it first (the browsers' sessions to open)."""
-    import websockets
-    from streamlit.proto.BackMsg_pb2 import BackMsg
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
     if visitor.upload is not None:
@@ -255,13 +271,7 @@ async def visit_without_browser(
         await asyncio.wait_for(after.wait(), TIMEOUT_MS / 1000)
     started = time.perf_counter()
     link, computed = None, None
-    stream = base_url.replace("http", "ws", 1) + "/_stcore/stream"
-    async with websockets.connect(
-        stream, subprotocols=["streamlit"], max_size=None
-    ) as socket:
-        message = BackMsg()
-        message.rerun_script.query_string = visitor.path().removeprefix("/?")
-        await socket.send(message.SerializeToString())
+    async with session(base_url, visitor) as socket:
         while True:
             payload = await socket.recv()
             if script_finished(payload):
@@ -350,17 +360,8 @@ async def served_by_protocol(base_url: str, visitor: Visitor) -> float:
     visitor's wait, free of the harness's Chromium renderers sharing the CPU.
     Upload visitors are not supported (their file goes through another endpoint).
     """
-    import websockets
-    from streamlit.proto.BackMsg_pb2 import BackMsg
-
     started = time.perf_counter()
-    stream = base_url.replace("http", "ws", 1) + "/_stcore/stream"
-    async with websockets.connect(
-        stream, subprotocols=["streamlit"], max_size=None
-    ) as socket:
-        message = BackMsg()
-        message.rerun_script.query_string = visitor.path().removeprefix("/?")
-        await socket.send(message.SerializeToString())
+    async with session(base_url, visitor) as socket:
         while not script_finished(await socket.recv()):
             pass
     return time.perf_counter() - started
