@@ -444,6 +444,42 @@ def test_a_glob_url_is_listed_and_its_csv_files_named_as_urls(tmp_path, monkeypa
         sources.filesystem(source)
 
 
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_a_glob_url_is_listed_once_to_choose_its_columns_and_plan_its_reads(
+    tmp_path, monkeypatch, fmt
+):
+    """An object store lists a folder a request per 1,000 keys: reading the
+    schema, checking every file and planning the partitions share one listing
+    (they made four before), and read the same files as the glob names."""
+    import fsspec
+    from fsspec.implementations.memory import MemoryFileSystem
+
+    from gddash.scale.columns import choose
+
+    fs = fsspec.filesystem("memory")
+    for k in range(3):
+        with fs.open(f"/{tmp_path.name}/part-{k}.{fmt}", "wb") as file:
+            data = numbers(200, seed=k)
+            (data.to_parquet if fmt == "parquet" else data.to_csv)(file, index=False)
+    listings = []
+    glob = MemoryFileSystem.glob
+
+    def counted(self, path, **kwargs):
+        listings.append(path)
+        return glob(self, path, **kwargs)
+
+    monkeypatch.setattr(MemoryFileSystem, "glob", counted)
+    source = memory_source(tmp_path.name, f"part-*.{fmt}", fmt)
+    columns, frame = choose(source, "y", ["a", "b"])
+    assert len(listings) == 1 and list(columns.names) == ["a", "b", "y"]
+    expected = pd.concat([numbers(200, seed=k) for k in range(3)], ignore_index=True)
+    got = frame.compute().reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, expected[["a", "b", "y"]])
+    listings.clear()
+    sources.read(source)  # the page's schema: one listing, for Dask too
+    assert len(listings) == 1
+
+
 def test_a_url_parquet_source_of_narrow_columns_gets_smaller_partitions(
     tmp_path, monkeypatch
 ):

@@ -13,7 +13,7 @@ import pandas as pd
 
 from gddash.errors import DataError
 from gddash.scale.schema import check_files
-from gddash.scale.sources import Source, parquet_blocksize, read
+from gddash.scale.sources import Source, listed, parquet_blocksize, read
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,7 @@ def choose(
     ``DataError`` naming the column (and the files); so is, during a pass, a CSV
     value past the rows checked here that is not a number (``sources.csv_frame``).
     """
+    source = listed(source)  # a URL glob: listed here, for every read and check
     frame = read(source)
     dtypes = frame.dtypes
     known = list(frame.columns)

@@ -8,6 +8,7 @@ never lets a visitor read the server's files or make it fetch a URL.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import glob as globbing
 import io
@@ -84,6 +85,8 @@ class Source:
     format: str  # "csv" or "parquet"
     paths: tuple[str, ...]  # local files (resolved, under the root), or one URL
     remote: bool = False
+    # A URL glob's files as its file system names them, once ``listed``.
+    listing: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.format not in FORMATS:
@@ -241,9 +244,12 @@ def read(
     try:
         if source.format == "csv":
             return csv_frame(source, columns, blocksize=parse_size(blocksize))
-        if source.remote:
-            filesystem(source)  # a missing backend package, named
         paths = list(source.paths) if not source.remote else source.paths[0]
+        if source.remote:  # a glob's files, listed once (a missing backend is named)
+            source = listed(source)
+            fs, files = filesystem(source)
+            if source.listing is not None:
+                paths = [fs.unstrip_protocol(path) for path in files]
         return dd.read_parquet(
             paths, columns=columns, split_row_groups="adaptive", blocksize=blocksize
         )
@@ -297,6 +303,37 @@ BACKENDS = {
 }
 
 
+def _url_path(source: Source):
+    """(fs, path) of a URL source, without touching the store; a missing
+    backend package (aiohttp, s3fs, gcsfs, adlfs) is a ``DataError`` that says
+    what to install."""
+    import fsspec
+
+    scheme = _SCHEME.match(source.location).group(1).lower()
+    try:
+        return fsspec.core.url_to_fs(source.location)
+    except ImportError as error:
+        package = BACKENDS.get(scheme, "the fsspec backend")
+        raise DataError(
+            f"Reading {scheme}:// URLs needs the package {package!r}, which is not "
+            f"installed ({error}). Install it with: pip install {package}"
+        ) from None
+
+
+def listed(source: Source) -> Source:
+    """``source`` with its URL glob listed once (``Source.listing``), so that
+    the reads and checks of one comparison do not each list the store again
+    (a glob of an object store's folder is a request per page of 1,000 keys).
+    A local source, or a URL without a glob, is returned as it is."""
+    if not source.remote or source.listing is not None:
+        return source
+    _, path = _url_path(source)
+    if not _GLOB.search(path):
+        return source
+    _, files = filesystem(source)
+    return dataclasses.replace(source, listing=tuple(files))
+
+
 def filesystem(source: Source):
     """``(fs, paths)``: the fsspec file system of ``source`` and its files on it.
 
@@ -309,17 +346,11 @@ def filesystem(source: Source):
 
     if not source.remote:
         return fsspec.filesystem("file"), list(source.paths)
-    scheme = _SCHEME.match(source.location).group(1).lower()
-    try:
-        fs, path = fsspec.core.url_to_fs(source.location)
-    except ImportError as error:
-        package = BACKENDS.get(scheme, "the fsspec backend")
-        raise DataError(
-            f"Reading {scheme}:// URLs needs the package {package!r}, which is not "
-            f"installed ({error}). Install it with: pip install {package}"
-        ) from None
+    fs, path = _url_path(source)
     if not _GLOB.search(path):
         return fs, [path]
+    if source.listing is not None:
+        return fs, list(source.listing)
     try:
         found = fs.glob(path, detail=True)
     except (OSError, ValueError) as error:
