@@ -61,6 +61,7 @@ from gddash.scale.sources import (
     Access,
     Source,
     error_text,
+    listed,
     read,
     resolve,
 )
@@ -139,6 +140,7 @@ class Schema:
     columns: tuple[str, ...]
     dtypes: tuple[str, ...]
     numeric: tuple[str, ...]  # the columns a large comparison can use
+    files: int  # a URL glob's as listed; a URL without one counts as one
 
     def table(self) -> pd.DataFrame:
         return pd.DataFrame(
@@ -153,6 +155,7 @@ class Schema:
 def read_schema(source: Source) -> Schema:
     """The columns of ``source`` from its schema (Parquet footers, a CSV's first
     block): no pass over the rows."""
+    source = listed(source)
     frame = read(source)
     names = [str(c) for c in frame.columns]
     dtypes = [frame.dtypes[c] for c in frame.columns]
@@ -167,7 +170,8 @@ def read_schema(source: Source) -> Schema:
             f"{source.location!r} has no numeric column: a large comparison reads "
             "numeric columns only."
         )
-    return Schema(tuple(names), tuple(str(d) for d in dtypes), tuple(numeric))
+    files = len(source.listing or source.paths)
+    return Schema(tuple(names), tuple(str(d) for d in dtypes), tuple(numeric), files)
 
 
 def suggested_columns(numeric: tuple[str, ...]) -> tuple[str, list[str]]:
@@ -574,7 +578,7 @@ def section(link, facts, shown, notices) -> Finished:
             f"{plain.literal(str(error))}"
         )
         publish_and_stop()
-    n_files = len(source.paths)
+    n_files = schema.files
     with st.expander(
         f"Columns of {plain.literal(location)}: {len(schema.columns)} columns in "
         f"{n_files:,} {FORMATS[source.format]} file{'s' if n_files != 1 else ''}"

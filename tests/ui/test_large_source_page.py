@@ -331,3 +331,21 @@ def test_the_progress_line_of_a_run_counts_rows_passes_and_time_left(
     fraction, text = large_source.progress_line(snap)
     assert text == f"Mini-batch (run 3 of 3): {said} in this run"
     assert 2 / 3 <= fraction <= 1.0
+
+
+def test_the_column_list_counts_a_url_globs_files_and_a_folders(root, tmp_path):
+    """The column list says how many files it read: a URL glob's as listed
+    (it used to say 1, the URL itself), a folder's as found."""
+    import fsspec
+
+    from gddash.scale.sources import Source
+
+    fs = fsspec.filesystem("memory")
+    for k in range(4):
+        with fs.open(f"/{tmp_path.name}/part-{k}.parquet", "wb") as file:
+            pd.DataFrame({"a": [1.0, 2.0], "y": [3.0, 4.0]}).to_parquet(file)
+    url = f"memory://{tmp_path.name}/*.parquet"  # a store that lists, as s3:// does
+    schema = large_source.read_schema(Source(url, "parquet", (url,), remote=True))
+    assert schema.files == 4 and schema.numeric == ("a", "y")
+    folder = resolve("parts", Access(root))
+    assert large_source.read_schema(folder).files == 3
