@@ -244,12 +244,16 @@ def read(
     try:
         if source.format == "csv":
             return csv_frame(source, columns, blocksize=parse_size(blocksize))
-        paths = list(source.paths) if not source.remote else source.paths[0]
-        if source.remote:  # a glob's files, listed once (a missing backend is named)
+        if not source.remote:
+            paths = list(source.paths)
+        else:  # the URL, or its glob's files listed once (a missing backend named)
             source = listed(source)
             fs, files = filesystem(source)
-            if source.listing is not None:
-                paths = [fs.unstrip_protocol(path) for path in files]
+            paths = (
+                source.paths[0]
+                if source.listing is None
+                else [fs.unstrip_protocol(path) for path in files]
+            )
         return dd.read_parquet(
             paths, columns=columns, split_row_groups="adaptive", blocksize=blocksize
         )

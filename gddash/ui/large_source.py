@@ -140,7 +140,7 @@ class Schema:
     columns: tuple[str, ...]
     dtypes: tuple[str, ...]
     numeric: tuple[str, ...]  # the columns a large comparison can use
-    files: int  # a URL glob's as listed; a URL without one counts as one
+    files: int  # files read: a folder's or glob's, a URL glob's as listed
 
     def table(self) -> pd.DataFrame:
         return pd.DataFrame(
