@@ -79,3 +79,8 @@ MAX_SOURCE_LINE_BYTES = 16 * 1024 * 1024
 # file: 20,000 took 1 s) and its footer or first rows read before the run, so a
 # path or glob that matches more is refused after listing this many plus one.
 MAX_SOURCE_FILES = 10_000
+# Files and folders a local path or glob may look through to find its files (a
+# typed ``**/*.csv`` walks everything below the data folder): it is refused after
+# this many. Looking through 100,000 takes 0.1-0.2 s for a glob, 0.5 s for a folder
+# (whose every file name is checked for a data file's suffix).
+MAX_SOURCE_ENTRIES = 100_000

@@ -1,11 +1,16 @@
 """Sources: what a server lets a path or URL read, and every refusal's message."""
 
+import glob
 import os
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gddash import limits
 from gddash.errors import DataError
@@ -141,6 +146,90 @@ def test_a_symlink_out_of_the_root_is_refused(root):
     os.symlink(root.parent, root / "up")
     with pytest.raises(DataError, match="through a link"):
         resolve("up/secret.csv", Access(root))
+
+
+# A tree of files, and glob patterns over it: names that start with "." or "_",
+# and wildcards of every kind, at most one "**".
+NAMES = ["a", "b", ".h", "_u"]
+FILES = st.lists(
+    st.tuples(
+        st.lists(st.sampled_from(NAMES), max_size=3),
+        st.sampled_from(["a.csv", "b.parquet", ".h.csv", "_u.csv", "n.txt"]),
+    ),
+    min_size=1,
+    max_size=12,
+)
+PARTS = st.sampled_from(["*", "a", "?", "[ab]", ".*", "_*", "*.csv", "*.*"])
+
+
+@st.composite
+def patterns(draw) -> str:
+    parts = draw(st.lists(PARTS, min_size=1, max_size=4))
+    if draw(st.booleans()):
+        parts.insert(draw(st.integers(0, len(parts))), "**")
+    if parts == ["a"] * len(parts):  # a plain path, not a glob: a folder's rules
+        parts[-1] = "*"
+    return "/".join(parts)
+
+
+@settings(max_examples=150, deadline=None)
+@given(files=FILES, pattern=patterns())
+def test_a_glob_names_the_files_pythons_glob_names(files, pattern):
+    """The bounded walk matches what ``glob.glob(recursive=True)`` matches."""
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder).resolve()
+        for parents, name in files:
+            (root.joinpath(*parents)).mkdir(parents=True, exist_ok=True)
+            if not root.joinpath(*parents, name).is_dir():
+                root.joinpath(*parents, name).write_text("x\n1\n")
+        expected = sorted(
+            Path(p)
+            for p in glob.glob(str(root / pattern), recursive=True)
+            if Path(p).is_file()
+        )
+        found = sorted(sources._local_files(pattern, root / pattern, root))
+        assert found == expected
+
+
+def test_a_folder_reads_no_hidden_or_underscore_files_or_folders(root):
+    for hidden in (".ipynb_checkpoints", "_temporary"):
+        (root / "pq" / hidden).mkdir()
+        (root / "pq" / hidden / "part-0.parquet").write_bytes(b"stale copy")
+    (root / "pq" / "_SUCCESS").write_text("")
+    (root / "pq" / "_metadata.parquet").write_bytes(b"footers")
+    found = resolve("pq", Access(root)).paths
+    assert [Path(p).name for p in found] == ["part-0.parquet", "part-1.parquet"]
+
+
+def test_a_glob_holds_double_star_once(root):
+    """Python's glob walks the tree once more for every "**" above another:
+    ``**/**/…`` would cost a power of the folder depth. Refused before a walk."""
+    with pytest.raises(DataError, match=r"holds '\*\*' more than once"):
+        resolve("**/**/*.parquet", Access(root))
+    assert len(resolve("**/*.parquet", Access(root)).paths) == 2
+
+
+def test_a_walk_through_more_entries_than_the_limit_is_refused(root, monkeypatch):
+    """The limit counts every file and folder looked at, matched or not: a
+    glob's walk is bounded before it finds anything."""
+    deep = root.joinpath(*["d"] * 12)
+    deep.mkdir(parents=True)
+    (deep / "x.csv").write_text("x,y\n1,2\n")
+    assert resolve("**/x.csv", Access(root)).paths == (str(deep / "x.csv"),)
+    monkeypatch.setattr(limits, "MAX_SOURCE_ENTRIES", 10)
+    message = r"would look through more than 10 files and folders"
+    for location in ("**/x.csv", "**/nothing.csv", ".", "d"):
+        with pytest.raises(DataError, match=message):
+            resolve(location, Access(root))
+    assert len(resolve("pq", Access(root)).paths) == 2  # 2 entries: within
+
+
+def test_a_path_that_is_no_regular_file_is_refused(root):
+    """A named pipe would block its reader for ever: it is refused, not read."""
+    os.mkfifo(root / "pipe.csv")
+    with pytest.raises(DataError, match="is not a regular file or a folder"):
+        resolve("pipe.csv", Access(root))
+    assert "pipe.csv" not in str(resolve("*.csv", Access(root)).paths)
 
 
 def test_a_file_that_is_not_csv_or_parquet_is_refused(root):

@@ -556,9 +556,10 @@ def section(link, facts, shown, notices) -> Finished:
         key="path",
         max_chars=MAX_PATH_LENGTH,
         placeholder="e.g. sales/2026/ or sales/*.parquet",
-        help="A file, a folder (every CSV or Parquet file under it) or a glob. "
-        "Nothing is read until you choose the columns and press Run, but the "
-        "columns themselves.",
+        help="A file, a folder (every CSV or Parquet file under it, but names "
+        "starting with . or _) or a glob (`*` within a name, `**` once for any "
+        "depth of folders). Nothing is read until you choose the columns and "
+        "press Run, but the columns themselves.",
     )
     if server.problem is not None:
         st.error(plain.literal(server.problem))
