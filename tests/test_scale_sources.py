@@ -533,6 +533,62 @@ def test_a_glob_url_is_listed_and_its_csv_files_named_as_urls(tmp_path, monkeypa
         sources.filesystem(source)
 
 
+def test_a_url_glob_is_matched_without_backtracking(tmp_path):
+    """fsspec's glob matches with a backtracking regular expression: eight
+    ``*a`` over a key of 60 a's did not end in two minutes. Matched here name by
+    name with fnmatch, it is an answer at once."""
+    import fsspec
+
+    fs = fsspec.filesystem("memory")
+    fs.pipe(f"/{tmp_path.name}/{'a' * 60}.csv", b"x,y\n1,2\n")
+    hostile = memory_source(tmp_path.name, "*a" * 8 + "*b.csv", "csv")
+    with pytest.raises(DataError, match="matches no file"):
+        sources.filesystem(hostile)
+    found = memory_source(tmp_path.name, "*a" * 8 + "*.csv", "csv")
+    assert len(sources.filesystem(found)[1]) == 1
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("s3://*/x.csv", "wildcard in its bucket or host"),
+        ("https://*.example.com/x.csv", "wildcard in its bucket or host"),
+        ("s3://b/k/**/**/x.csv", r"holds '\*\*' more than once"),
+    ],
+)
+def test_a_url_glob_refusals(url, message):
+    with pytest.raises(DataError, match=message):
+        resolve(url, Access(allow_urls=True))
+
+
+@settings(max_examples=100, deadline=None)
+@given(files=FILES, pattern=patterns())
+def test_a_url_glob_names_the_files_a_local_glob_names(files, pattern):
+    """The same tree on fsspec's in-memory store and on disk: the same files."""
+    import fsspec
+
+    fs = fsspec.filesystem("memory")
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder).resolve()
+        store = f"/{root.name}"
+        for parents, name in files:
+            root.joinpath(*parents).mkdir(parents=True, exist_ok=True)
+            if not root.joinpath(*parents, name).is_dir():
+                root.joinpath(*parents, name).write_text("x\n1\n")
+                fs.pipe("/".join([store, *parents, name]), b"x\n1\n")
+        try:
+            local = sources._local_files(pattern, root / pattern, root)
+            expected = sorted(str(p.relative_to(root)) for p in local)
+            try:
+                _, urls = sources.filesystem(memory_source(root.name, pattern, "csv"))
+            except DataError as error:
+                assert not expected and "matches no file" in str(error)
+                urls = []
+            assert sorted(u.removeprefix(store + "/") for u in urls) == expected
+        finally:
+            fs.rm(store, recursive=True)
+
+
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])
 def test_a_glob_url_is_listed_once_to_choose_its_columns_and_plan_its_reads(
     tmp_path, monkeypatch, fmt
@@ -551,13 +607,13 @@ def test_a_glob_url_is_listed_once_to_choose_its_columns_and_plan_its_reads(
             data = numbers(200, seed=k)
             (data.to_parquet if fmt == "parquet" else data.to_csv)(file, index=False)
     listings = []
-    glob = MemoryFileSystem.glob
+    find = MemoryFileSystem.find
 
     def counted(self, path, **kwargs):
         listings.append(path)
-        return glob(self, path, **kwargs)
+        return find(self, path, **kwargs)
 
-    monkeypatch.setattr(MemoryFileSystem, "glob", counted)
+    monkeypatch.setattr(MemoryFileSystem, "find", counted)
     source = memory_source(tmp_path.name, f"part-*.{fmt}", fmt)
     columns, frame = choose(source, "y", ["a", "b"])
     assert len(listings) == 1 and list(columns.names) == ["a", "b", "y"]

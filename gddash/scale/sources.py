@@ -136,6 +136,14 @@ def _url_source(location: str, access: Access, fmt: str | None) -> Source:
             f"{', '.join(URL_SCHEMES)} (file:// and chained URLs are refused; local "
             f"files are read from under {ROOT_VARIABLE})."
         )
+    # Wildcards below the bucket or host only, "**" once (see ``_url_glob``).
+    names = location.split("://", 1)[1].split("/")
+    if _GLOB.search(names[0]):
+        raise DataError(
+            f"{location!r} has a wildcard in its bucket or host: name the bucket "
+            "or host, and use wildcards below it."
+        )
+    _one_double_star(location, tuple(names))
     found = fmt or _format_of(location.rstrip("/"))
     if found is None:
         raise DataError(
@@ -207,11 +215,7 @@ def _local_files(location: str, path: Path, root: Path) -> Iterator[Path]:
     wild = [k for k, part in enumerate(parts) if _GLOB.search(part)]
     if wild:
         pattern = parts[wild[0] :]
-        if pattern.count("**") > 1:
-            raise DataError(
-                f"{location!r} holds '**' more than once: one '**' already reaches "
-                "every folder below it (for example data/**/*.parquet)."
-            )
+        _one_double_star(location, pattern)
         return map(Path, _walk(location, root.joinpath(*parts[: wild[0]]), pattern))
     if path.is_dir():
         # Names starting with "." or "_" left out, as Dask's and pyarrow's
@@ -227,6 +231,15 @@ def _local_files(location: str, path: Path, root: Path) -> Iterator[Path]:
             "Parquet file, or a folder of them."
         )
     raise DataError(f"No file or folder {location!r} in the data folder.")
+
+
+def _one_double_star(location: str, pattern: tuple[str, ...]) -> None:
+    """Refuse a glob that holds ``**`` more than once (see ``_local_files``)."""
+    if pattern.count("**") > 1:
+        raise DataError(
+            f"{location!r} holds '**' more than once: one '**' already reaches "
+            "every folder below it (for example data/**/*.parquet)."
+        )
 
 
 def _walk(
@@ -443,22 +456,60 @@ def filesystem(source: Source):
         return fs, [path]
     if source.listing is not None:
         return fs, list(source.listing)
-    try:
-        found = fs.glob(path, detail=True)
-    except (OSError, ValueError) as error:
-        raise DataError(f"Could not list {source.location!r}: {error}") from None
-    files = sorted(
-        _at_most(
-            source.location,
-            (p for p, info in found.items() if info.get("type") != "directory"),
-        )
-    )
+    files = sorted(_at_most(source.location, _url_glob(fs, path, source.location)))
     if not files:
         raise DataError(
             f"{source.location!r} matches no file (or its server does not list "
             "files): name one file, or a folder of an object store."
         )
     return fs, files
+
+
+def _url_glob(fs, path: str, location: str) -> Iterator[str]:
+    """The files of a URL glob (``path`` on ``fs``), matched name by name here.
+
+    fsspec's own ``glob`` matches with a regular expression that backtracks: a
+    glob of eight ``*a`` over a key of 60 a's did not end in two minutes, and a
+    visitor chooses both when the server reads URLs. The folder above the first
+    wildcard is listed (``find``, as deep as the glob reaches) and each name is
+    matched with ``fnmatch``, which does not backtrack, as a local glob is.
+    """
+    parts = path.split("/")
+    wild = next(k for k, part in enumerate(parts) if _GLOB.search(part))
+    pattern = tuple(parts[wild:])  # (``resolve`` refused a wildcard in the bucket)
+    base = "/".join(parts[:wild])
+    depth = None if "**" in pattern else len(pattern)
+    try:
+        found = fs.find(base, maxdepth=depth, detail=True)
+    except (OSError, ValueError) as error:
+        raise DataError(f"Could not list {location!r}: {error}") from None
+    for name, info in found.items():
+        below = name[len(base) :].strip("/") if name.startswith(base + "/") else ""
+        if not below or info.get("type") == "directory":
+            continue
+        if _names_match(tuple(below.split("/")), pattern):
+            yield name
+
+
+def _names_match(names: tuple[str, ...], pattern: tuple[str, ...]) -> bool:
+    """Whether a path's names below a glob's last plain folder match its
+    ``pattern`` parts (``**``, at most once, takes any number of names that
+    do not start with "."), as ``_walk`` matches them while walking."""
+    if "**" not in pattern:
+        return len(names) == len(pattern) and all(
+            _name_matches(name, part, (".",))
+            for name, part in zip(names, pattern, strict=True)
+        )
+    k = pattern.index("**")
+    head, tail = pattern[:k], pattern[k + 1 :]
+    middle = len(names) - len(tail)
+    # A last "**" takes the file's own name too: head's names are folders.
+    return (
+        middle >= k + (0 if tail else 1)
+        and _names_match(names[:k], head)
+        and _names_match(names[middle:], tail)
+        and not any(name.startswith(".") for name in names[k:middle])
+    )
 
 
 # -------------------------------------------------------------------------------
