@@ -165,7 +165,10 @@ def hostile_files(folder: Path, size: int = FILE_BYTES) -> dict[str, Path]:
     """The worst uploads the caps allow, each just under ``size`` bytes.
 
     long-row and long-header break the line-length cap, blank-heavy the cell cap:
-    they must be refused from the raw bytes. wide is the largest table accepted:
+    they must be refused from the raw bytes. spaced-text is accepted: a text
+    column of cells just under the line cap, spaces around a "$", the worst case
+    of the patterns that look for numbers in text cells (one such cell took 60 s
+    of the GIL before they were made linear). wide is the largest table accepted:
     200 numeric columns, rows up to the cell cap, about ``size`` bytes.
     """
     files = {}
@@ -183,6 +186,12 @@ def hostile_files(folder: Path, size: int = FILE_BYTES) -> dict[str, Path]:
     header = b",".join(b"c%d" % i for i in range(limits.MAX_COLUMNS)) + b"\n"
     path.write_bytes(header + row * ((size - len(header)) // len(row)))
     files["blank-heavy"] = path
+
+    path = folder / "spaced-text.csv"
+    half = (limits.MAX_LINE_BYTES - 16) // 2
+    line = b"-" + b" " * half + b"$" + b" " * (half - 4) + b"x,1\n"
+    path.write_bytes(b"name,y\n" + line * ((size - 7) // len(line)))
+    files["spaced-text"] = path
 
     path = folder / "wide.csv"
     columns = limits.MAX_COLUMNS
