@@ -177,3 +177,22 @@ def test_a_glob_url_is_listed_and_each_file_checked_before_any_pass(tmp_path):
         compare_source(source, "y", ["a", "b"], CompareSettings())
     columns, _ = choose(source, "y", ["a"])  # the files agree on 'a' and 'y'
     assert columns.names == ["a", "y"]
+
+
+def test_more_features_than_a_comparison_takes_are_refused_before_any_pass(
+    tmp_path, monkeypatch
+):
+    """XᵀX grows with the square of the features: ``MAX_SOURCE_FEATURES`` is the
+    most a comparison takes, named or taken by default, from the schema alone."""
+    wide = pd.DataFrame(np.ones((4, 6)), columns=[*"abcde", "y"])
+    wide.to_parquet(tmp_path / "wide.parquet")
+    source = resolve("wide.parquet", Access(tmp_path))
+    monkeypatch.setattr(limits, "MAX_SOURCE_FEATURES", 5)
+    assert len(choose(source, "y")[0].features) == 5
+    monkeypatch.setattr(limits, "MAX_SOURCE_FEATURES", 4)
+    message = r"5 feature columns are more than a comparison takes \(4\)"
+    with pytest.raises(DataError, match=message):
+        choose(source, "y")
+    with pytest.raises(DataError, match=message):
+        compare_source(source, "y", list("abcde"), CompareSettings())
+    assert choose(source, "y", list("abcd"))[0].features == tuple("abcd")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from gddash import limits
 from gddash.errors import DataError
 from gddash.scale.schema import check_files
 from gddash.scale.sources import Source, listed, parquet_blocksize, read
@@ -34,6 +35,13 @@ class Columns:
             )
         if len(set(self.features)) != len(self.features):
             raise DataError("A feature column is named twice: name each once.")
+        most = limits.MAX_SOURCE_FEATURES
+        if len(self.features) > most:
+            raise DataError(
+                f"{len(self.features):,} feature columns are more than a comparison "
+                f"takes ({most}): its XᵀX alone grows with their square. Choose at "
+                f"most {most} features."
+            )
 
     @property
     def names(self) -> list[str]:

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 import streamlit as st
 
-from gddash import compare, paths, plain, share, slices, titles
+from gddash import compare, limits, paths, plain, share, slices, titles
 from gddash.compare import CompareSettings
 from gddash.engine import RULES, SCHEDULES, Settings
 from gddash.errors import DataError, GddashError
@@ -176,9 +176,9 @@ def read_schema(source: Source) -> Schema:
 
 def suggested_columns(numeric: tuple[str, ...]) -> tuple[str, list[str]]:
     """A target (the last numeric column, where tables usually keep it) and the
-    other numeric columns as features."""
+    other numeric columns as features, the first ``MAX_SOURCE_FEATURES`` of them."""
     target = numeric[-1]
-    return target, [c for c in numeric if c != target]
+    return target, [c for c in numeric if c != target][: limits.MAX_SOURCE_FEATURES]
 
 
 def source_key(source: Source) -> str:
@@ -611,7 +611,9 @@ def section(link, facts, shown, notices) -> Finished:
                 key="features",
                 wrap=True,
                 help="Numeric columns; a row with a missing value is left out. "
-                "Features are standardised from the same pass that sums them.",
+                "Features are standardised from the same pass that sums them. "
+                f"At most {limits.MAX_SOURCE_FEATURES} (XᵀX grows with their "
+                "square).",
             )
             model = st.radio(
                 "Model",

@@ -145,6 +145,22 @@ def test_a_row_group_too_large_to_read_is_refused_before_the_run(root, monkeypat
     assert not [df for df in at.dataframe if "variant" in df.value.columns]
 
 
+def test_a_wide_source_suggests_as_many_features_as_a_run_takes(root, monkeypatch):
+    """XᵀX grows with the square of the features: a source wider than the cap
+    suggests its first features only, and more, from a link, are refused by
+    the run with the numbers (a 3,000-column file took 2.5 min and 1.1 GB)."""
+    monkeypatch.setattr(limits, "MAX_SOURCE_FEATURES", 1)
+    at = open_page(source="large", path="parts")
+    assert at.multiselect(key="features").value == ["a"]
+    at = run(at)
+    assert not at.exception and len(comparison_table(at)) == 3
+    at = run(open_page(source="large", path="parts", features=["a", "b"]))
+    assert not at.exception
+    shown = texts(at.error)
+    assert "2 feature columns are more than a comparison takes (1)" in shown
+    assert "could not start." in shown
+
+
 def test_a_failure_within_a_run_says_the_comparison_could_not_finish(root, monkeypatch):
     def fails(*args, **kwargs):
         raise DataError("The disk went away in the middle of a pass.")
