@@ -84,6 +84,11 @@ MAX_SOURCE_FILES = 10_000
 # rows. Unbounded, a default comparison of a 2,000-row Parquet file of 3,000
 # columns took 2.5 min and 1.1 GB; at 30,000 columns XᵀX alone is 7.2 GB.
 MAX_SOURCE_FEATURES = MAX_COLUMNS - 1
+# Columns of a large source's files, counted from a Parquet footer or a CSV
+# header line before Dask plans anything: Dask's first read of a 3,000-column
+# Parquet file took 5.9 s, of a 12,000-column one 99.8 s (it grows with their
+# square), from a path or URL a visitor typed; at 1,000 columns it takes 0.7 s.
+MAX_SOURCE_COLUMNS = 1_000
 # Files and folders a local path or glob may look through to find its files (a
 # typed ``**/*.csv`` walks everything below the data folder): it is refused after
 # this many. Looking through 100,000 takes 0.1-0.2 s for a glob, 0.5 s for a folder

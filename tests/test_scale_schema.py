@@ -196,3 +196,30 @@ def test_more_features_than_a_comparison_takes_are_refused_before_any_pass(
     with pytest.raises(DataError, match=message):
         compare_source(source, "y", list("abcde"), CompareSettings())
     assert choose(source, "y", list("abcd"))[0].features == tuple("abcd")
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_a_source_wider_than_the_limit_is_refused_before_dask_plans_it(
+    tmp_path, monkeypatch, fmt
+):
+    """Dask's planning grows with the square of a file's columns (12,000 took
+    100 s): the width comes from the footer or the header line, first."""
+    from gddash.scale import sources
+
+    wide = pd.DataFrame(np.ones((4, 6)), columns=[*"abcde", "y"])
+    path = tmp_path / f"wide.{fmt}"
+    wide.to_parquet(path) if fmt == "parquet" else wide.to_csv(path, index=False)
+    source = resolve(path.name, Access(tmp_path))
+    monkeypatch.setattr(limits, "MAX_SOURCE_COLUMNS", 6)
+    assert list(sources.read(source).columns) == [*"abcde", "y"]
+    monkeypatch.setattr(limits, "MAX_SOURCE_COLUMNS", 5)
+    planned = []
+    dd = sources.require_dask()
+    for plan in ("read_parquet", "from_map"):
+        monkeypatch.setattr(dd, plan, lambda *a, **k: planned.append(a))
+    message = r"'wide\.\w+' has 6 columns, more than a large source may have \(5\)"
+    with pytest.raises(DataError, match=message):
+        sources.read(source)
+    with pytest.raises(DataError, match=message):
+        choose(source, "y", ["a"])
+    assert planned == []  # refused before Dask planned a read

@@ -355,6 +355,7 @@ def read(
                 if source.listing is None
                 else [fs.unstrip_protocol(path) for path in files]
             )
+        _refuse_wide(_parquet_width(source), source)
         return dd.read_parquet(
             paths, columns=columns, split_row_groups="adaptive", blocksize=blocksize
         )
@@ -363,6 +364,28 @@ def read(
             raise
         said = error_text(error, source)
         raise DataError(f"Could not read {source.location!r}: {said}") from None
+
+
+def _parquet_width(source: Source) -> int:
+    """Columns of a Parquet source's first file, from its footer."""
+    import pyarrow.parquet as pq
+
+    fs, files = filesystem(source)
+    with fs.open(files[0], "rb") as file:
+        return len(pq.read_schema(file).names)
+
+
+def _refuse_wide(width: int, source: Source) -> None:
+    """Refuse a source of more than ``limits.MAX_SOURCE_COLUMNS`` columns (a CSV
+    header's commas count, quoted ones too): Dask's planning grows with the
+    square of a file's columns, before any column is chosen."""
+    most = limits.MAX_SOURCE_COLUMNS
+    if width > most:
+        raise DataError(
+            f"{source.location!r} has {width:,} columns, more than a large source "
+            f"may have ({most:,}): planning its reads alone grows with their square "
+            "(12,000 took 100 s). Write the columns to compare into a narrower file."
+        )
 
 
 def error_text(error: BaseException, source: Source) -> str:
@@ -569,6 +592,8 @@ def csv_frame(
     # The types of the first file with rows: a header alone reads as text.
     for path, name, size in zip(paths, names, sizes, strict=True):
         if size:
+            with fs.open(path, "rb") as file:  # its width, before pandas parses it
+                _refuse_wide(_line(file, name).count(b",") + 1, source)
             lines = functools.partial(block_lines, head_block(fs, path, name))
             meta = _parse(lines, name, columns, dtypes, nrows=CSV_HEAD_ROWS)
             if len(meta):
