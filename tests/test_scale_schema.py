@@ -94,7 +94,7 @@ def test_a_file_named_parquet_that_is_not_is_named_without_the_servers_folders(
     with pytest.raises(DataError) as error:
         choose(resolve("deep", Access(tmp_path)), "y", None)
     said = str(error.value)
-    assert "'p1.parquet'" in said and "magic bytes" in said
+    assert "'p1.parquet' does not end as a Parquet file does" in said
     assert str(tmp_path) not in said and "Original Message" not in said
 
 
@@ -223,3 +223,28 @@ def test_a_source_wider_than_the_limit_is_refused_before_dask_plans_it(
     with pytest.raises(DataError, match=message):
         choose(source, "y", ["a"])
     assert planned == []  # refused before Dask planned a read
+
+
+def test_a_parquet_footer_larger_than_the_limit_is_refused_before_it_is_read(
+    tmp_path, monkeypatch
+):
+    """pyarrow reads a footer whole and Dask every file's to plan: a file of
+    100,000 one-row groups (a 108 MB footer) took a comparison 77 s and 3.0 GB.
+    Its size is in the file's last 8 bytes."""
+    from gddash.scale import sources
+
+    frame(rows=200).to_parquet(tmp_path / "a.parquet", row_group_size=100)
+    frame(rows=200).to_parquet(tmp_path / "b.parquet", row_group_size=1)
+    footer = (tmp_path / "b.parquet").read_bytes()[-8:-4]
+    size = int.from_bytes(footer, "little")
+    source = resolve(".", Access(tmp_path))
+    monkeypatch.setattr(limits, "MAX_FOOTER_BYTES", size)
+    assert len(sources.read(source).compute()) == 400
+    monkeypatch.setattr(limits, "MAX_FOOTER_BYTES", size - 1)
+    planned = []
+    monkeypatch.setattr(
+        sources.require_dask(), "read_parquet", lambda *a, **k: planned.append(a)
+    )
+    with pytest.raises(DataError, match=r"'b\.parquet' has a footer of 0 MiB"):
+        choose(source, "y", None)
+    assert planned == []

@@ -355,6 +355,7 @@ def read(
                 if source.listing is None
                 else [fs.unstrip_protocol(path) for path in files]
             )
+        _check_footers(source)
         _refuse_wide(_parquet_width(source), source)
         return dd.read_parquet(
             paths, columns=columns, split_row_groups="adaptive", blocksize=blocksize
@@ -364,6 +365,36 @@ def read(
             raise
         said = error_text(error, source)
         raise DataError(f"Could not read {source.location!r}: {said}") from None
+
+
+def _check_footers(source: Source) -> None:
+    """Refuse a Parquet file whose footer is larger than ``limits.MAX_FOOTER_BYTES``
+    (or that does not end as Parquet does), from its last 8 bytes: pyarrow
+    reads a footer whole and Dask reads every file's to plan its partitions."""
+    fs, files = filesystem(source)
+    most = limits.MAX_FOOTER_BYTES
+    for path, name in zip(files, _names(fs, files, source), strict=True):
+        with fs.open(path, "rb") as file:
+            file.seek(0, os.SEEK_END)
+            if file.tell() < 12:
+                tail = b""
+            else:
+                file.seek(-8, os.SEEK_END)
+                tail = file.read(8)
+        if tail[4:] != b"PAR1":
+            raise DataError(
+                f"{name!r} does not end as a Parquet file does: it is damaged, "
+                "cut short, or not Parquet."
+            )
+        size = int.from_bytes(tail[:4], "little")
+        if size > most:
+            raise DataError(
+                f"The Parquet file {name!r} has a footer of {size / 2**20:.0f} MiB, "
+                f"more than gddash reads ({most / 2**20:.0f} MiB): it describes too "
+                "many row groups (or columns). Rewrite it with larger row groups, "
+                "for example pyarrow.parquet.write_table(table, path, "
+                "row_group_size=1_000_000)."
+            )
 
 
 def _parquet_width(source: Source) -> int:
