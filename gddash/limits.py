@@ -96,6 +96,10 @@ MAX_SOURCE_COLUMNS = 1_000
 # 11 columns in pyarrow's default groups have a footer of ~0.2 MB; 1,000 columns
 # in 100 groups of ~15 MB.
 MAX_FOOTER_BYTES = 16 * 1024 * 1024
+# A large source's column name is shown in its column list, the target and
+# feature menus and the link, on every rerun: a 1 MB name (a CSV header line may
+# hold 16 MiB) worked, but travelled to the browser with each of them.
+MAX_COLUMN_NAME_CHARS = 1_000
 # Files and folders a local path or glob may look through to find its files (a
 # typed ``**/*.csv`` walks everything below the data folder): it is refused after
 # this many. Looking through 100,000 takes 0.1-0.2 s for a glob, 0.5 s for a folder

@@ -248,3 +248,22 @@ def test_a_parquet_footer_larger_than_the_limit_is_refused_before_it_is_read(
     with pytest.raises(DataError, match=r"'b\.parquet' has a footer of 0 MiB"):
         choose(source, "y", None)
     assert planned == []
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_a_column_name_longer_than_the_limit_is_refused_without_showing_it(
+    tmp_path, monkeypatch, fmt
+):
+    from gddash.scale import sources
+
+    name = "n" * 40
+    data = pd.DataFrame(np.ones((4, 2)), columns=[name, "y"])
+    path = tmp_path / f"named.{fmt}"
+    data.to_parquet(path) if fmt == "parquet" else data.to_csv(path, index=False)
+    source = resolve(path.name, Access(tmp_path))
+    monkeypatch.setattr(limits, "MAX_COLUMN_NAME_CHARS", 40)
+    assert list(sources.read(source).columns) == [name, "y"]
+    monkeypatch.setattr(limits, "MAX_COLUMN_NAME_CHARS", 39)
+    with pytest.raises(DataError, match=r"a column name of 40 characters") as error:
+        choose(source, "y", None)
+    assert name not in str(error.value)

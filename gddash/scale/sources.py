@@ -344,27 +344,35 @@ def read(
     dd = require_dask()
     try:
         if source.format == "csv":
-            return csv_frame(source, columns, blocksize=parse_size(blocksize))
-        if not source.remote:
-            paths = list(source.paths)
-        else:  # the URL, or its glob's files listed once (a missing backend named)
-            source = listed(source)
-            fs, files = filesystem(source)
-            paths = (
-                source.paths[0]
-                if source.listing is None
-                else [fs.unstrip_protocol(path) for path in files]
+            frame = csv_frame(source, columns, blocksize=parse_size(blocksize))
+        else:
+            if not source.remote:
+                paths = list(source.paths)
+            else:  # the URL, or its glob's files listed once (a missing backend)
+                source = listed(source)
+                fs, files = filesystem(source)
+                paths = (
+                    source.paths[0]
+                    if source.listing is None
+                    else [fs.unstrip_protocol(path) for path in files]
+                )
+            _check_footers(source)
+            _refuse_wide(_parquet_width(source), source)
+            frame = dd.read_parquet(
+                paths, columns=columns, split_row_groups="adaptive", blocksize=blocksize
             )
-        _check_footers(source)
-        _refuse_wide(_parquet_width(source), source)
-        return dd.read_parquet(
-            paths, columns=columns, split_row_groups="adaptive", blocksize=blocksize
-        )
     except (OSError, ValueError) as error:
         if isinstance(error, DataError):
             raise
         said = error_text(error, source)
         raise DataError(f"Could not read {source.location!r}: {said}") from None
+    longest = max((len(str(name)) for name in frame.columns), default=0)
+    if longest > limits.MAX_COLUMN_NAME_CHARS:
+        raise DataError(
+            f"{source.location!r} has a column name of {longest:,} characters, more "
+            f"than gddash shows ({limits.MAX_COLUMN_NAME_CHARS:,}): rename it."
+        )
+    return frame
 
 
 def _check_footers(source: Source) -> None:
