@@ -615,6 +615,12 @@ def section(link, facts, shown, notices) -> Finished:
                 f"At most {limits.MAX_SOURCE_FEATURES} (XᵀX grows with their "
                 "square).",
             )
+            if len(schema.numeric) - 1 > limits.MAX_SOURCE_FEATURES:
+                st.caption(
+                    f"This source has {len(schema.numeric):,} numeric columns; a "
+                    f"comparison takes at most {limits.MAX_SOURCE_FEATURES} features, "
+                    f"so the first {limits.MAX_SOURCE_FEATURES} are suggested."
+                )
             model = st.radio(
                 "Model",
                 MODELS,

@@ -152,6 +152,8 @@ def test_a_wide_source_suggests_as_many_features_as_a_run_takes(root, monkeypatc
     monkeypatch.setattr(limits, "MAX_SOURCE_FEATURES", 1)
     at = open_page(source="large", path="parts")
     assert at.multiselect(key="features").value == ["a"]
+    said = "This source has 3 numeric columns; a comparison takes at most 1 features"
+    assert said in texts(at.caption)
     at = run(at)
     assert not at.exception and len(comparison_table(at)) == 3
     at = run(open_page(source="large", path="parts", features=["a", "b"]))
