@@ -47,6 +47,8 @@ st.set_page_config(
     layout="wide",
 )
 
+# Each page's file is named as its address (/explore is ui/explore.py): before
+# its first run, Streamlit's AppTest finds a page by its file's name.
 pages = [
     st.Page(
         "gddash/ui/lab.py",
@@ -55,7 +57,7 @@ pages = [
         default=True,  # served at the root: a default page has no other path
     ),
     st.Page(
-        "gddash/ui/explorer.py",
+        "gddash/ui/explore.py",
         title="Explore a function",
         icon=":material/landscape:",
         url_path="explore",

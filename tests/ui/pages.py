@@ -8,22 +8,20 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
-EXPLORER = "gddash/ui/explorer.py"
+EXPLORER = "gddash/ui/explore.py"
 LEARN = "gddash/ui/learn.py"
 
 
 def open_page(page: str | None = None, **query) -> AppTest:
     """A fresh session that opened ``page`` (default: the compare page) with ``query``.
 
-    AppTest always starts on the default page; a browser opening /explore?… runs
-    the explorer first, so the query is set only once the other page is chosen.
+    The first run is the page's own, as when a browser opens /explore?…: before
+    any run AppTest finds a page by its file's name, and each page's file is
+    named as its address (app.py).
     """
     at = AppTest.from_file(APP, default_timeout=90)
     if page is not None:
-        at.run()
         at.switch_page(page)
-        for key in list(at.query_params):
-            del at.query_params[key]
     for key, value in query.items():
         at.query_params[key] = value
     return at.run()
