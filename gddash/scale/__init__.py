@@ -10,6 +10,7 @@ Pure modules, one job each (no Streamlit, no charts):
 * ``passes``: full-data losses and gradients of any loss, one pass per stack of θ;
 * ``stream``: SGD and mini-batch streamed through partitions, bounded memory;
 * ``compare``: the comparison on a source (the same table as the compare page);
+* ``progress``: where a running comparison is, in the page's and the CLI's words;
 * ``report``: a comparison written to a folder (CSV, Parquet, HTML, JSON).
 
 Dask is optional for the public app: it is imported on first use, and a missing

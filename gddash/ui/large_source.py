@@ -25,10 +25,8 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
-import math
 import os
 import threading
-import time
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -54,6 +52,7 @@ from gddash.page_settings import (
 )
 from gddash.scale import cluster
 from gddash.scale.compare import by_newton, compare_source
+from gddash.scale.progress import Snapshot, Tracker, progress_line
 from gddash.scale.sources import (
     ROOT_VARIABLE,
     SCHEDULER_VARIABLE,
@@ -214,60 +213,6 @@ class Request:
         return "logistic" if self.model == "logistic" else "linear"
 
 
-@dataclass(frozen=True)
-class Snapshot:
-    """Where a running comparison is, read by the page between polls."""
-
-    label: str  # the run in progress ("" before the first: the one-pass sums)
-    runs_started: int
-    n_runs: int
-    progress: Progress | None  # of the streamed run in progress
-    seconds: float
-    newton: bool = False  # θ* by Newton's method (log-loss, Huber): passes a step
-
-
-def progress_line(snap: Snapshot) -> tuple[float, str]:
-    """The progress bar's fraction and text: rows processed, passes done and the
-    estimated time left of the run in progress."""
-    if snap.runs_started == 0:
-        optimum = (
-            "then Newton's method for the optimum θ*, two passes a step"
-            if snap.newton
-            else "and from them the optimum θ*"
-        )
-        return 0.0, (
-            f"One pass over the source for its sums, {optimum}… ({snap.seconds:.0f} s)"
-        )
-    k, n, p = snap.runs_started, max(snap.n_runs, 1), snap.progress
-    within = 0.0 if p is None else p.seconds / max(p.seconds + p.seconds_left, 1e-9)
-    fraction = min(max(((k - 1) + within) / n, 0.0), 1.0)
-    head = f"{snap.label} (run {k} of {n})"
-    if p is None:
-        return fraction, f"{head}…"
-    passes = f"{p.passes:.3g}"
-    return fraction, (
-        f"{head}: {p.rows:,} rows processed, "
-        f"{passes} pass{'' if passes == '1' else 'es'}, "
-        f"{duration(p.seconds_left)} left in this run"
-    )
-
-
-def duration(seconds: float) -> str:
-    """A time left in words: "under a second", "about 4 s", "about 2 min 5 s"."""
-    if not math.isfinite(seconds):
-        return "an unknown time"
-    seconds = max(round(float(seconds)), 0)
-    if seconds == 0:
-        return "under a second"
-    if seconds < 60:
-        return f"about {seconds} s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"about {minutes} min {seconds} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"about {hours} h {minutes} min"
-
-
 def rows_of(comparison: compare.Comparison) -> int | None:
     """The source's row count, read off a run that processed rows."""
     for traces in comparison.traces.values():
@@ -299,12 +244,15 @@ class Job:
     stopped: bool = False  # by the visitor's Stop
     seconds: float | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _label: str = ""
-    _runs_started: int = 0
-    _progress: Progress | None = None
-    _started: float = field(default_factory=time.perf_counter)
+    _tracker: Tracker = field(init=False)
     _thread: threading.Thread | None = None
+
+    def __post_init__(self) -> None:
+        r = self.request
+        self._tracker = Tracker(
+            len(compare.runs_of(r.settings)),
+            newton=by_newton(r.task, r.settings.epsilon),
+        )
 
     def start(self) -> None:
         self._thread = threading.Thread(
@@ -332,21 +280,10 @@ class Job:
         self._stop.set()
 
     def snapshot(self) -> Snapshot:
-        with self._lock:
-            return Snapshot(
-                self._label,
-                self._runs_started,
-                len(compare.runs_of(self.request.settings)),
-                self._progress,
-                time.perf_counter() - self._started,
-                newton=by_newton(self.request.task, self.request.settings.epsilon),
-            )
+        return self._tracker.snapshot()
 
     def _report(self, label: str, progress: Progress | None) -> None:
-        with self._lock:
-            if progress is None:  # a run starts
-                self._label, self._runs_started = label, self._runs_started + 1
-            self._progress = progress
+        self._tracker(label, progress)
 
     def _work(self) -> None:
         r = self.request
@@ -369,7 +306,7 @@ class Job:
             _LOG.exception("A large comparison failed")
             self.error = f"{type(error).__name__}: {error_text(error, r.source)}"
         finally:
-            self.seconds = time.perf_counter() - self._started
+            self.seconds = self._tracker.snapshot().seconds
             _SERVER_SLOT.release()
 
 
@@ -779,7 +716,11 @@ def section(link, facts, shown, notices) -> Finished:
             job.stop()
         bar = st.progress(0.0, text="Starting…")
         while not job.wait(POLL_SECONDS):
-            bar.progress(*progress_line(job.snapshot()))
+            snap = job.snapshot()
+            fraction, text = progress_line(snap)
+            if snap.runs_started == 0:  # the sums' pass: no rows to count, so seconds
+                text += f" ({snap.seconds:.0f} s)"
+            bar.progress(fraction, text=text)
         bar.empty()
         controls.empty()
     if job is None or job.request != request:

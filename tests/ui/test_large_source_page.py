@@ -20,7 +20,6 @@ from gddash.errors import DataError
 from gddash.scale import compare as scale_compare
 from gddash.scale.compare import compare_source
 from gddash.scale.sources import Access, resolve
-from gddash.scale.stream import Progress
 from gddash.ui import large_source
 from tests.ui.pages import APP, open_page, texts
 
@@ -311,44 +310,6 @@ def test_penalties_and_huber_as_on_the_page(root):
     shown = texts(at.info) + texts(at.caption)
     assert "drawn for least squares only" in shown
     assert "huber regression (robust) on a large source" in shown
-
-
-def test_the_progress_line_before_the_runs_says_how_theta_star_is_found():
-    """Least squares finds θ* from the one-pass sums; log-loss and Huber take
-    Newton's steps of two passes each, which can last minutes."""
-    squared = large_source.Snapshot("", 0, 3, None, 12.0)
-    newton = large_source.Snapshot("", 0, 3, None, 12.0, newton=True)
-    assert large_source.progress_line(squared) == (
-        0.0,
-        "One pass over the source for its sums, and from them the optimum θ*… (12 s)",
-    )
-    fraction, text = large_source.progress_line(newton)
-    assert fraction == 0.0
-    assert "then Newton's method for the optimum θ*, two passes a step" in text
-
-
-@pytest.mark.parametrize(
-    ("rows", "passes", "left", "said"),
-    [
-        (1_200_000, 1.0, 0.3, "1,200,000 rows processed, 1 pass, under a second left"),
-        (900_000, 0.75, 4.4, "900,000 rows processed, 0.75 passes, about 4 s left"),
-        (
-            3_000_000,
-            2.5,
-            125.0,
-            "3,000,000 rows processed, 2.5 passes, about 2 min 5 s left",
-        ),
-    ],
-)
-def test_the_progress_line_of_a_run_counts_rows_passes_and_time_left(
-    rows, passes, left, said
-):
-    snap = large_source.Snapshot(
-        "Mini-batch", 3, 3, Progress(rows, passes, 1.0, left), 12.0
-    )
-    fraction, text = large_source.progress_line(snap)
-    assert text == f"Mini-batch (run 3 of 3): {said} in this run"
-    assert 2 / 3 <= fraction <= 1.0
 
 
 def test_the_column_list_counts_a_url_globs_files_and_a_folders(root, tmp_path):
