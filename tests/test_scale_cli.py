@@ -98,3 +98,111 @@ def test_text_deep_in_a_csv_file_is_a_message_naming_column_and_file(tmp_path, c
     err = capsys.readouterr().err
     assert "The column 'a' holds 'abc' in the file 'part-1.csv'" in err
     assert "Traceback" not in err and not (tmp_path / "r").exists()
+
+
+def pressing_ctrl_c(monkeypatch, presses: int) -> None:
+    """Make the first streamed chunk press Ctrl-C ``presses`` times: a real SIGINT
+    to this process, taken by the handler the command installs."""
+    import signal
+
+    import gddash.scale.compare as scale_compare
+
+    real = scale_compare.compare_source
+
+    def compare_source(*args, progress, **kwargs):
+        pressed = []
+
+        def pressing(label, p):
+            progress(label, p)
+            if p is not None and label.startswith("Stochastic") and not pressed:
+                pressed.append(True)
+                for _ in range(presses):
+                    signal.raise_signal(signal.SIGINT)
+
+        return real(*args, progress=pressing, **kwargs)
+
+    monkeypatch.setattr(scale_compare, "compare_source", compare_source)
+
+
+def test_ctrl_c_stops_like_the_pages_stop_and_writes_what_was_computed(
+    tmp_path, capsys, monkeypatch
+):
+    table().to_csv(tmp_path / "d.csv", index=False)
+    pressing_ctrl_c(monkeypatch, presses=1)
+    out = tmp_path / "report"
+    code = main(["compare", str(tmp_path / "d.csv"), "--target", "y",
+                 "--epochs", "50", "--out", str(out)])  # fmt: skip
+    assert code == 0
+    said = capsys.readouterr()
+    assert "Stopped by Ctrl-C" in said.out and "Stopping:" in said.err
+    # SGD ended where it was; mini-batch, not started, is left out.
+    result = pd.read_csv(out / "table.csv")
+    assert list(result["variant"]) == ["Batch", "Stochastic (SGD)"]
+    settings = json.loads((out / "settings.json").read_text())
+    assert settings["stopped_by_ctrl_c"] and settings["variants"] == ["batch", "sgd"]
+    traces = pd.read_parquet(out / "traces.parquet")
+    assert traces.loc[traces["variant"] == "sgd", "epoch"].max() < 50
+
+
+def test_a_second_ctrl_c_abandons_the_run_and_writes_nothing(
+    tmp_path, capsys, monkeypatch
+):
+    table().to_csv(tmp_path / "d.csv", index=False)
+    pressing_ctrl_c(monkeypatch, presses=2)
+    out = tmp_path / "report"
+    code = main(["compare", str(tmp_path / "d.csv"), "--target", "y",
+                 "--epochs", "50", "--out", str(out)])  # fmt: skip
+    assert code == 130
+    err = capsys.readouterr().err
+    assert "abandoned at the second Ctrl-C" in err and "Traceback" not in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("where", ["a-file", "a-file/report"])
+def test_an_out_folder_that_cannot_be_written_is_refused_before_any_pass(
+    tmp_path, capsys, monkeypatch, where
+):
+    import gddash.scale.compare as scale_compare
+
+    def never(*args, **kwargs):
+        raise AssertionError("the comparison ran")
+
+    monkeypatch.setattr(scale_compare, "compare_source", never)
+    table().to_csv(tmp_path / "d.csv", index=False)
+    (tmp_path / "a-file").write_text("not a folder")
+    code = main(["compare", str(tmp_path / "d.csv"), "--target", "y",
+                 "--out", str(tmp_path / where)])  # fmt: skip
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "a-file" in err and "a file" in err and "--out" in err
+
+
+def test_a_penalty_without_alpha_takes_the_pages_default(tmp_path):
+    table().to_csv(tmp_path / "d.csv", index=False)
+    for extra, alpha in ((["--penalty", "l2"], 0.0001), ([], None)):
+        out = tmp_path / f"report{len(extra)}"
+        code = main(["compare", str(tmp_path / "d.csv"), "--target", "y",
+                     "--variants", "batch", *extra, "--out", str(out)])  # fmt: skip
+        assert code == 0
+        assert json.loads((out / "settings.json").read_text())["alpha"] == alpha
+
+
+@pytest.mark.parametrize(("every", "lines"), [(1e9, 0), (0.0, 50)])
+def test_progress_lines_come_at_each_run_start_and_then_at_most_every_few_seconds(
+    tmp_path, capsys, monkeypatch, every, lines
+):
+    import gddash.__main__ as cli
+
+    monkeypatch.setattr(cli, "PRINT_SECONDS", every)
+    table().to_csv(tmp_path / "d.csv", index=False)
+    code = main(["compare", str(tmp_path / "d.csv"), "--target", "y", "--variants",
+                 "batch", "sgd", "--epochs", "50", "--out", str(tmp_path / "r")])  # fmt: skip
+    assert code == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[:3] == [
+        "  One pass over the source for its sums, and from them the optimum θ*…",
+        "  Batch (run 1 of 2)…",
+        "  Stochastic (SGD) (run 2 of 2)…",
+    ]
+    # One partition: SGD reports after each of its 50 passes.
+    assert sum("rows processed" in line for line in err) == lines
