@@ -28,7 +28,8 @@ def test_a_csv_gives_the_table_traces_charts_and_settings(tmp_path, capsys):
     assert code == 0
     names = {p.name for p in out.iterdir()}
     assert names >= {"table.csv", "traces.csv", "traces.parquet", "loss_curves.html",
-                     "gradient_norms.html", "contours.html", "settings.json"}  # fmt: skip
+                     "gradient_norms.html", "surface.html", "contours.html",
+                     "settings.json"}  # fmt: skip
     result = pd.read_csv(out / "table.csv")
     # Two epochs: SGD has fitted, batch has taken two small steps.
     r2 = dict(zip(result["variant"], result["R²"], strict=True))
@@ -206,3 +207,37 @@ def test_progress_lines_come_at_each_run_start_and_then_at_most_every_few_second
     ]
     # One partition: SGD reports after each of its 50 passes.
     assert sum("rows processed" in line for line in err) == lines
+
+
+def test_the_surface_and_contours_hold_every_variants_path_as_on_the_page(tmp_path):
+    table().to_csv(tmp_path / "d.csv", index=False)
+    out = tmp_path / "report"
+    assert main(["compare", str(tmp_path / "d.csv"), "--target", "y",
+                 "--out", str(out)]) == 0  # fmt: skip
+    for name in ("surface.html", "contours.html"):
+        html = (out / name).read_text()
+        for trace in ("Batch", "Stochastic (SGD)", "Mini-batch", "optimum θ*"):
+            assert f'"name":"{trace}"' in html, (name, trace)
+    # Least squares: the whole source's loss, so no note about a sample.
+    assert json.loads((out / "settings.json").read_text())["notes"] == []
+
+
+def test_a_huber_surface_is_drawn_on_the_sample_not_with_passes_over_the_source():
+    """Each point over every row would be a pass over the source: minutes for
+    a 40 × 40 grid over 10⁸ rows. The page draws the sample's; so does the CLI."""
+    from gddash import data
+    from gddash.compare import CompareSettings, run
+    from gddash.scale import report
+
+    dataset = data.prepare(table(n=200), "y", None, data.PrepareOptions())
+    comparison = run(dataset, CompareSettings(variants=("batch",), epsilon=1.0))
+
+    class Source:  # a pass problem that must not be asked for the grid
+        kind = "huber"
+
+        def evaluate(self, thetas, penalty=None):
+            raise AssertionError("a pass over the source for the surface")
+
+    grid, note = report.loss_grid(comparison, Source())
+    assert note.startswith("The surface and contours are the loss over the first 200")
+    assert grid.note.startswith(note) and grid.Z.shape[0] >= 10

@@ -1,12 +1,15 @@
 """A comparison written to a folder: the page's table, traces, charts and settings.
 
 table.csv, traces.csv, traces.parquet, loss_curves.html and gradient_norms.html
-(Altair's ``chart.save``), contours.html (Plotly's ``write_html``, squared loss),
-settings.json: the same numbers the page shows, for a job without a browser.
+(Altair's ``chart.save``), surface.html and contours.html (Plotly's
+``write_html``: the loss over the first two parameters with every variant's path,
+as the page draws them), settings.json: the same numbers the page shows, for a
+job without a browser. The HTML files load Vega and plotly.js from their CDNs.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -35,12 +38,40 @@ def write(
     ):
         chart.save(str(out / name))
         written.append(out / name)
-    if comparison.dataset.task == "linear" and len(comparison.optimum.theta) >= 2:
-        grid = slices.slice_grid(comparison, 0, 1, n=40, problem=problem)
-        figure = charts.contour_figure(grid, [], title="Loss over θ₀ and θ₁")
-        figure.write_html(out / "contours.html", include_plotlyjs="cdn")
-        written.append(out / "contours.html")
+    notes = []
+    if len(comparison.optimum.theta) >= 2:
+        grid, note = loss_grid(comparison, problem)
+        notes += [note] if note else []
+        paths = charts.comparison_paths(comparison, grid)
+        star = comparison.optimum
+        marker = (star.theta[0], star.theta[1], star.loss)
+        for name, draw, title in (
+            ("surface.html", charts.surface_figure, "Loss over two parameters"),
+            ("contours.html", charts.contour_figure, "Contours of the loss"),
+        ):
+            figure = draw(grid, paths, title=title, optimum=marker)
+            figure.write_html(out / name, include_plotlyjs="cdn")
+            written.append(out / name)
     summary = {**settings, "verdict": comparison.verdict,
                "optimum": comparison.optimum.note}  # fmt: skip
+    if notes:
+        summary["notes"] = [*summary.get("notes", []), *notes]
     put("settings.json", json.dumps(summary, indent=2, default=str).encode())
     return written
+
+
+def loss_grid(comparison: compare.Comparison, problem=None):
+    """(grid, note) of the loss over θ₀, θ₁ as the page draws it: the whole
+    source's for least squares (``problem``, the one-pass sums: O(d²) a point),
+    else the sample's, since each point over every row would be a pass over the
+    source (a 40 × 40 grid over 10⁸ rows: minutes)."""
+    if getattr(problem, "kind", None) == "linear":
+        return slices.slice_grid(comparison, 0, 1, problem=problem), None
+    rows = len(comparison.dataset.y)
+    note = (
+        f"The surface and contours are the loss over the first {rows:,} rows of "
+        "the source (a point over every row would be a pass over it); the paths "
+        "are drawn at their loss over every row."
+    )
+    grid = slices.slice_grid(comparison, 0, 1)
+    return dataclasses.replace(grid, note=f"{note} {grid.note}"), note
