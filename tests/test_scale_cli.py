@@ -1,6 +1,7 @@
 """``python -m gddash compare``, end to end on a small CSV and a Parquet folder."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -101,9 +102,10 @@ def test_text_deep_in_a_csv_file_is_a_message_naming_column_and_file(tmp_path, c
     assert "Traceback" not in err and not (tmp_path / "r").exists()
 
 
-def pressing_ctrl_c(monkeypatch, presses: int) -> None:
-    """Make the first streamed chunk press Ctrl-C ``presses`` times: a real SIGINT
-    to this process, taken by the handler the command installs."""
+def run_pressing_ctrl_c(tmp_path, monkeypatch, presses: int) -> tuple[int, Path]:
+    """Run 50 epochs on a small CSV, pressing Ctrl-C ``presses`` times at SGD's
+    first chunk: a real SIGINT to this process, taken by the command's handler.
+    Returns the exit code and the report folder."""
     import signal
 
     import gddash.scale.compare as scale_compare
@@ -123,16 +125,17 @@ def pressing_ctrl_c(monkeypatch, presses: int) -> None:
         return real(*args, progress=pressing, **kwargs)
 
     monkeypatch.setattr(scale_compare, "compare_source", compare_source)
+    table().to_csv(tmp_path / "d.csv", index=False)
+    out = tmp_path / "report"
+    code = main(["compare", str(tmp_path / "d.csv"), "--target", "y",
+                 "--epochs", "50", "--out", str(out)])  # fmt: skip
+    return code, out
 
 
 def test_ctrl_c_stops_like_the_pages_stop_and_writes_what_was_computed(
     tmp_path, capsys, monkeypatch
 ):
-    table().to_csv(tmp_path / "d.csv", index=False)
-    pressing_ctrl_c(monkeypatch, presses=1)
-    out = tmp_path / "report"
-    code = main(["compare", str(tmp_path / "d.csv"), "--target", "y",
-                 "--epochs", "50", "--out", str(out)])  # fmt: skip
+    code, out = run_pressing_ctrl_c(tmp_path, monkeypatch, presses=1)
     assert code == 0
     said = capsys.readouterr()
     assert "Stopped by Ctrl-C" in said.out and "Stopping:" in said.err
@@ -148,11 +151,7 @@ def test_ctrl_c_stops_like_the_pages_stop_and_writes_what_was_computed(
 def test_a_second_ctrl_c_abandons_the_run_and_writes_nothing(
     tmp_path, capsys, monkeypatch
 ):
-    table().to_csv(tmp_path / "d.csv", index=False)
-    pressing_ctrl_c(monkeypatch, presses=2)
-    out = tmp_path / "report"
-    code = main(["compare", str(tmp_path / "d.csv"), "--target", "y",
-                 "--epochs", "50", "--out", str(out)])  # fmt: skip
+    code, out = run_pressing_ctrl_c(tmp_path, monkeypatch, presses=2)
     assert code == 130
     err = capsys.readouterr().err
     assert "abandoned at the second Ctrl-C" in err and "Traceback" not in err
