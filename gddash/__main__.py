@@ -24,6 +24,10 @@ from gddash.scale.cluster import SCHEDULER_VARIABLE, scheduler_address
 VARIANTS = ("batch", "sgd", "minibatch")
 DEFAULT_ALPHA = 0.0001  # the compare page's, and scikit-learn's SGD estimators'
 PRINT_SECONDS = 2.0  # at most one progress line this often, besides each run's start
+# The table's columns printed at the end (all of them are in table.csv).
+TERMINAL_COLUMNS = ["variant", "status", "final loss", "gap to optimum", "R²",
+                    "epochs", "rows processed", "seconds", "epochs to 1%",
+                    "seconds to 1%"]  # fmt: skip
 EXAMPLES = """\
 examples:
   python -m gddash compare data/trips/ --target fare --out report/
@@ -199,6 +203,13 @@ class Printer:
             print(f"  {progress_line(self.tracker.snapshot())[1]}", file=sys.stderr)
 
 
+def _printed_columns(columns) -> list[str]:
+    """``TERMINAL_COLUMNS`` with the accuracy column, named for its rows, after R²."""
+    accuracy = [c for c in columns if c.startswith("accuracy")]
+    at = TERMINAL_COLUMNS.index("R²") + 1
+    return TERMINAL_COLUMNS[:at] + accuracy + TERMINAL_COLUMNS[at:]
+
+
 def _check_out(out: Path) -> None:
     """Refuse, before any pass, a report folder that could not be made or written
     (said at once, not after the run). Nothing is created here."""
@@ -223,6 +234,7 @@ def _check_out(out: Path) -> None:
 
 
 def _compare(args: argparse.Namespace, stop: CtrlC) -> int:
+    from gddash import table
     from gddash.compare import CompareSettings, runs_of
     from gddash.engine import Settings
     from gddash.scale import report
@@ -288,6 +300,9 @@ def _compare(args: argparse.Namespace, stop: CtrlC) -> int:
     print(comparison.verdict)
     if stop.pressed:
         print("Stopped by Ctrl-C: the report holds the runs computed until then.")
+    print()
+    print(table.as_text(comparison.table, _printed_columns(comparison.table)))
+    print()
     for path in written:
         print(path)
     return 0

@@ -94,3 +94,24 @@ def styled(table: pd.DataFrame) -> Styler:
             lambda _: "diverged", subset=(shown.index[diverged], meaningless)
         )
     return styler
+
+
+def as_text(table: pd.DataFrame, columns: list[str] | None = None) -> str:
+    """``table`` as plain text for a terminal: ``columns`` (default: all of
+    ``ordered``'s) that hold a value, numbers as ``readable`` digits and counts
+    whole, "diverged" where a diverged run's number means nothing."""
+    shown = ordered(table)
+    if columns is not None:
+        shown = shown[[c for c in columns if c in shown]]
+    diverged = table.loc[shown.index, "status"] == "diverged"
+    cells = {}
+    for name, column in shown.items():
+        if name in ("variant", "status"):  # words, aligned left
+            if name == "status":
+                column = column.map(titles.STATUS).fillna(column)
+            width = max(len(name), *column.str.len())
+            cells[name.ljust(width)] = column.str.ljust(width)
+        else:
+            text = column.map(whole if name in WHOLE else readable)
+            cells[name] = text if name in COUNTS else text.where(~diverged, "diverged")
+    return pd.DataFrame(cells).to_string(index=False)

@@ -27,6 +27,15 @@ def test_a_csv_gives_the_table_traces_charts_and_settings(tmp_path, capsys):
     code = main(["compare", str(tmp_path / "d.csv"), "--target", "y",
                  "--epochs", "2", "--out", str(out)])  # fmt: skip
     assert code == 0
+    # The verdict, then the table's main columns as text, then the files.
+    printed = capsys.readouterr().out.splitlines()
+    header = next(line for line in printed if line.startswith("variant"))
+    assert "final loss" in header and "gap to optimum" in header
+    at = printed.index(header)
+    assert [line.split()[0] for line in printed[at + 1 : at + 4]] == [
+        "Batch", "Stochastic", "Mini-batch"
+    ]  # fmt: skip
+    assert printed[-1] == str(out / "settings.json")
     names = {p.name for p in out.iterdir()}
     assert names >= {"table.csv", "traces.csv", "traces.parquet", "loss_curves.html",
                      "gradient_norms.html", "surface.html", "contours.html",

@@ -113,3 +113,21 @@ def test_a_softmax_table_marks_the_best_accuracy_and_keeps_it_up_front():
     best = result.table["accuracy"].max()
     assert html.count(table.BEST_STYLE.split(";")[0]) >= 1
     assert f"{best:.4g}" in html
+
+
+def test_the_terminal_table_says_what_the_page_says_in_plain_text(comparison):
+    raw = comparison.table
+    text = table.as_text(raw, ["variant", "status", "final loss", "updates"])
+    header, *rows = text.splitlines()
+    assert header.split() == ["variant", "status", "final", "loss", "updates"]
+    assert len(rows) == len(raw)
+    for line, (_, run) in zip(rows, raw.iterrows(), strict=True):
+        assert line.startswith(run["variant"])  # words aligned left
+        assert table.titles.STATUS[run["status"]] in line
+        assert f"{int(run['updates']):,}" in line  # a count stays a count
+        final = (
+            "diverged"
+            if run["status"] == "diverged"
+            else table.readable(run["final loss"])
+        )
+        assert line.split()[-2] == final
