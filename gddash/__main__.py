@@ -18,10 +18,10 @@ import time
 from pathlib import Path
 
 from gddash.allocator import return_freed_memory
+from gddash.engine import RULES, SCHEDULES, VARIANTS
 from gddash.errors import GddashError, SettingsError
 from gddash.scale.cluster import SCHEDULER_VARIABLE, scheduler_address
 
-VARIANTS = ("batch", "sgd", "minibatch")
 DEFAULT_ALPHA = 0.0001  # the compare page's, and scikit-learn's SGD estimators'
 PRINT_SECONDS = 2.0  # at most one progress line this often, besides each run's start
 # The table's columns printed at the end (all of them are in table.csv).
@@ -81,6 +81,15 @@ def parser() -> argparse.ArgumentParser:
     cmd.add_argument(
         "--learning-rate", type=float, default=0.01,
         help="the step size η (default: %(default)g)",
+    )  # fmt: skip
+    cmd.add_argument(
+        "--rule", choices=RULES, default="plain",
+        help="the update rule, as on the page (default: %(default)s)",
+    )  # fmt: skip
+    cmd.add_argument(
+        "--schedule", choices=SCHEDULES, default="constant",
+        help="how η changes over the updates, with the page's parameters "
+        "(default: %(default)s)",
     )  # fmt: skip
     cmd.add_argument(
         "--batch-size", type=int, default=32,
@@ -253,8 +262,8 @@ def _compare(args: argparse.Namespace, stop: CtrlC) -> int:
         epochs=args.epochs,
         epsilon=args.epsilon,
         descent=Settings(
-            learning_rate=args.learning_rate, seed=args.seed, penalty=args.penalty,
-            alpha=alpha, l1_ratio=args.l1_ratio,
+            learning_rate=args.learning_rate, rule=args.rule, schedule=args.schedule,
+            seed=args.seed, penalty=args.penalty, alpha=alpha, l1_ratio=args.l1_ratio,
         ),
     )  # fmt: skip
     _check_out(args.out)
@@ -279,6 +288,8 @@ def _compare(args: argparse.Namespace, stop: CtrlC) -> int:
                 "variants": list(comparison.settings.variants),
                 "epochs": args.epochs,
                 "learning_rate": args.learning_rate,
+                "rule": args.rule,
+                "schedule": args.schedule,
                 "batch_size": args.batch_size,
                 "seed": args.seed,
                 "penalty": args.penalty,

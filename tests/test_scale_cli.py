@@ -249,3 +249,28 @@ def test_a_huber_surface_is_drawn_on_the_sample_not_with_passes_over_the_source(
     grid, note = report.loss_grid(comparison, Source())
     assert note.startswith("The surface and contours are the loss over the first 200")
     assert grid.note.startswith(note) and grid.Z.shape[0] >= 10
+
+
+def test_the_rule_and_schedule_reach_the_runs_as_the_pages_form_sets_them(tmp_path):
+    from gddash.compare import CompareSettings
+    from gddash.engine import Settings
+    from gddash.scale.compare import compare_source
+    from gddash.scale.sources import Access, resolve
+
+    table().to_csv(tmp_path / "d.csv", index=False)
+    out = tmp_path / "report"
+    code = main(["compare", str(tmp_path / "d.csv"), "--target", "y", "--rule",
+                 "adam", "--schedule", "invscaling", "--out", str(out)])  # fmt: skip
+    assert code == 0
+    page = CompareSettings(  # the command line's defaults besides the two
+        epochs=1.0, batch_size=32,
+        descent=Settings(learning_rate=0.01, rule="adam", schedule="invscaling"),
+    )  # fmt: skip
+    source = resolve(str(tmp_path / "d.csv"), Access("/", True))
+    expected, _ = compare_source(source, "y", None, page)
+    written = pd.read_csv(out / "table.csv")
+    np.testing.assert_array_equal(
+        written["final loss"], expected.table["final loss"].to_numpy()
+    )
+    settings = json.loads((out / "settings.json").read_text())
+    assert (settings["rule"], settings["schedule"]) == ("adam", "invscaling")
