@@ -212,6 +212,15 @@ class Printer:
             print(f"  {progress_line(self.tracker.snapshot())[1]}", file=sys.stderr)
 
 
+def _from_here(location: str) -> str:
+    """A relative local path made absolute from the working folder (a URL, or
+    an absolute path, as it is): with no data folder set, the whole machine is
+    the root, and a relative path means what a shell means by it."""
+    if "://" in location or "::" in location or os.path.isabs(location.strip()):
+        return location
+    return os.path.join(os.getcwd(), location.strip())
+
+
 def _printed_columns(columns) -> list[str]:
     """``TERMINAL_COLUMNS`` with the accuracy column, named for its rows, after R²."""
     accuracy = [c for c in columns if c.startswith("accuracy")]
@@ -253,8 +262,10 @@ def _compare(args: argparse.Namespace, stop: CtrlC) -> int:
     from gddash.scale.sources import ROOT_VARIABLE, Access, require_dask, resolve
 
     require_dask()
-    access = Access.from_env() if os.environ.get(ROOT_VARIABLE) else Access("/", True)
-    source = resolve(args.source, access)
+    if os.environ.get(ROOT_VARIABLE):  # paths under that folder, as on the server
+        source = resolve(args.source, Access.from_env())
+    else:  # the whole machine; a relative path from the working folder
+        source = resolve(_from_here(args.source), Access("/", True))
     alpha = args.alpha if args.penalty is not None else None
     settings = CompareSettings(
         variants=tuple(args.variants),

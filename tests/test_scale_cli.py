@@ -274,3 +274,16 @@ def test_the_rule_and_schedule_reach_the_runs_as_the_pages_form_sets_them(tmp_pa
     )
     settings = json.loads((out / "settings.json").read_text())
     assert (settings["rule"], settings["schedule"]) == ("adam", "invscaling")
+
+
+def test_a_relative_path_is_read_from_the_working_folder(tmp_path, monkeypatch):
+    """With no data folder set, the command reads what a shell would name: the
+    README's own example is a relative path."""
+    monkeypatch.delenv("GDDASH_DATA_ROOT", raising=False)
+    (tmp_path / "data").mkdir()
+    table().to_csv(tmp_path / "data" / "d.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    code = main(["compare", "data/d.csv", "--target", "y", "--variants", "batch",
+                 "--out", "report"])  # fmt: skip
+    assert code == 0
+    assert (tmp_path / "report" / "table.csv").exists()
