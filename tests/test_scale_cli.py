@@ -6,8 +6,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from gddash.__main__ import main
+from gddash.cli import main
 
 pytest.importorskip("dask.dataframe")
 
@@ -200,7 +202,7 @@ def test_a_penalty_without_alpha_takes_the_pages_default(tmp_path):
 def test_progress_lines_come_at_each_run_start_and_then_at_most_every_few_seconds(
     tmp_path, capsys, monkeypatch, every, lines
 ):
-    import gddash.__main__ as cli
+    import gddash.cli as cli
 
     monkeypatch.setattr(cli, "PRINT_SECONDS", every)
     table().to_csv(tmp_path / "d.csv", index=False)
@@ -287,3 +289,63 @@ def test_a_relative_path_is_read_from_the_working_folder(tmp_path, monkeypatch):
                  "--out", "report"])  # fmt: skip
     assert code == 0
     assert (tmp_path / "report" / "table.csv").exists()
+
+
+names = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1
+).filter(lambda name: not name.startswith("-") and name.strip() == name)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    location=names,
+    target=names,
+    features=st.lists(names, min_size=1, max_size=4),
+    task=st.sampled_from(["linear", "logistic"]),
+    variants=st.lists(
+        st.sampled_from(["batch", "sgd", "minibatch"]), min_size=1, unique=True
+    ),
+    epochs=st.floats(1e-3, 1e3),
+    rate=st.floats(1e-6, 10.0),
+    rule=st.sampled_from(
+        ["plain", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
+    ),
+    schedule=st.sampled_from(["constant", "invscaling", "step", "exponential"]),
+    batch=st.integers(1, 10_000),
+    seed=st.integers(0, 10**6),
+    penalty=st.sampled_from([None, "l2", "l1", "elasticnet"]),
+    alpha=st.floats(0.0, 10.0),
+    l1_ratio=st.floats(0.0, 1.0),
+    epsilon=st.none() | st.floats(1e-3, 10.0),
+    budgets=st.tuples(
+        st.none() | st.integers(1, 10**9), st.none() | st.floats(0.1, 1e5)
+    ),
+)
+def test_the_command_the_page_shows_parses_back_to_the_same_run(
+    location, target, features, task, variants, epochs, rate, rule, schedule,
+    batch, seed, penalty, alpha, l1_ratio, epsilon, budgets,
+):  # fmt: skip
+    import shlex
+
+    from gddash.cli import command_line, compare_settings, parser
+    from gddash.compare import CompareSettings
+    from gddash.engine import Settings
+
+    asked = CompareSettings(
+        variants=tuple(variants), epochs=epochs, batch_size=batch,
+        epsilon=epsilon,
+        descent=Settings(
+            learning_rate=rate, rule=rule, schedule=schedule, seed=seed,
+            penalty=penalty, alpha=alpha if penalty else None,
+            l1_ratio=l1_ratio if penalty == "elasticnet" else 0.15,
+        ),
+    )  # fmt: skip
+    max_rows, max_seconds = budgets
+    command = command_line(location, target, features, task, asked,
+                           max_rows=max_rows, max_seconds=max_seconds)  # fmt: skip
+    words = shlex.split(command)
+    assert words[:4] == ["python", "-m", "gddash", "compare"]
+    args = parser().parse_args(words[3:])
+    assert (args.source, args.target, args.features) == (location, target, features)
+    assert (args.task, args.max_rows, args.max_seconds) == (task, max_rows, max_seconds)
+    assert compare_settings(args) == asked

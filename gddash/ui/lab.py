@@ -230,6 +230,7 @@ def show_results(
     settings_json: str,
     share_note: str,
     timing,
+    command: str | None = None,
     path=None,
     path_note: str | None = None,
     notes=(),
@@ -241,7 +242,8 @@ def show_results(
     ``surface(i, j)`` is the loss grid over parameters i and j; ``path()`` the
     coefficient path (asked for only with a penalty of α > 0; without one,
     ``path_note`` says why it is not drawn); ``timing()`` the
-    closing caption, called last so that it can say how long the page took.
+    closing caption, called last so that it can say how long the page took;
+    ``command`` the command line that repeats the run, shown when given.
     """
     st.header("Results", anchor=False)
     diverged = (comparison.table["status"] == "diverged").any()
@@ -405,6 +407,10 @@ def show_results(
         icon=":material/settings:",
     )
     st.caption(share_note)
+    if command is not None:
+        with st.expander("The same run from a terminal", icon=":material/terminal:"):
+            st.code(command, language="bash", wrap_lines=True)
+            st.caption(large_source.COMMAND_NOTE)
     timing_caption.caption(timing())
 
 
@@ -470,6 +476,7 @@ def main() -> None:
             settings_json=large.settings_json(),
             share_note=large_source.SHARE_NOTE,
             timing=large.timing,
+            command=large.command(),
         )
         return
     if source == "upload":

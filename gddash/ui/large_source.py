@@ -33,6 +33,7 @@ import pandas as pd
 import streamlit as st
 
 from gddash import compare, limits, paths, plain, share, slices, titles
+from gddash.cli import command_line
 from gddash.compare import CompareSettings
 from gddash.engine import RULES, SCHEDULES, Settings
 from gddash.errors import DataError, GddashError
@@ -75,6 +76,13 @@ SHARE_NOTE = (
     "Every setting on this page is part of its web address: copy the address bar "
     "to share this comparison. The recipient's server must hold the same path, and "
     "the run starts when they press Run."
+)
+COMMAND_NOTE = (
+    "Run it from gddash's folder on a machine that holds the same path: a relative "
+    "path is read from the working folder, or from under GDDASH_DATA_ROOT when that "
+    "is set. Add --scheduler ADDRESS to run it on a Dask cluster. It prints its "
+    "progress and the table, and writes the table, traces, charts and settings into "
+    "report/; Ctrl-C stops it and keeps what was computed."
 )
 FORMATS = {"csv": "CSV", "parquet": "Parquet"}
 FORM_KEYS = (
@@ -423,6 +431,14 @@ class Finished:
             max_seconds=r.max_seconds,
             scheduler=r.scheduler or "threads",
         )
+
+    def command(self) -> str:
+        """The command line that repeats this run headless (``python -m gddash``)."""
+        r = self.request
+        return command_line(
+            r.source.location, r.target, r.features, r.task, r.settings,
+            max_rows=r.max_rows, max_seconds=r.max_seconds,
+        )  # fmt: skip
 
     def timing(self) -> str:
         optimum, n_rows = self.comparison.optimum, rows_of(self.comparison)

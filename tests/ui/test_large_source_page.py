@@ -185,6 +185,28 @@ def test_a_rows_budget_ends_the_stochastic_runs_early_and_says_so(root):
     assert "after 500 rows" in texts(at.markdown)
 
 
+def test_the_command_shown_under_a_run_repeats_it_headless(root, capsys):
+    """The page shows the command line that repeats its run; run here, with the
+    server's data folder set, it gives the page's numbers."""
+    import shlex
+
+    from gddash.cli import main
+
+    at = open_page(source="large", path="csvs/*.csv", big_rows="500", rule="adam")
+    at = run(at)
+    assert not at.exception
+    command = next(c.value for c in at.get("code") if "gddash compare" in c.value)
+    assert command.startswith("python -m gddash compare 'csvs/*.csv' --target y")
+    assert "--rule adam" in command and "--max-rows 500" in command
+    words = shlex.split(command)
+    out = root / "report"
+    assert main([*words[3:-1], str(out)]) == 0  # --out report/, under tmp_path
+    capsys.readouterr()
+    shown, written = comparison_table(at), pd.read_csv(out / "table.csv")
+    for column in ("final loss", "rows processed"):
+        np.testing.assert_allclose(shown[column].astype(float), written[column])
+
+
 def test_stop_keeps_what_was_computed(root, monkeypatch):
     # Clicking Stop mid-run is a rerun AppTest cannot make while the script
     # waits; the button calls the run's stop(), so this calls it after the
