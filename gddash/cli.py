@@ -22,6 +22,7 @@ from gddash.allocator import return_freed_memory
 from gddash.engine import RULES, SCHEDULES, VARIANTS
 from gddash.errors import GddashError, SettingsError
 from gddash.scale.cluster import SCHEDULER_VARIABLE, scheduler_address
+from gddash.scale.progress import Tracker, progress_line
 
 DEFAULT_ALPHA = 0.0001  # the compare page's, and scikit-learn's SGD estimators'
 PRINT_SECONDS = 2.0  # at most one progress line this often, besides each run's start
@@ -200,12 +201,10 @@ class Printer:
     """Progress on stderr, in the page's words: a line as each run starts, then
     at most one every ``PRINT_SECONDS`` (a 10⁸-row run reports every chunk)."""
 
-    def __init__(self, tracker) -> None:
+    def __init__(self, tracker: Tracker) -> None:
         self.tracker, self.last = tracker, -float("inf")
 
     def __call__(self, label: str, progress) -> None:
-        from gddash.scale.progress import progress_line
-
         self.tracker(label, progress)
         now = time.perf_counter()
         if progress is None or now - self.last >= PRINT_SECONDS:
@@ -321,7 +320,6 @@ def _compare(args: argparse.Namespace, stop: CtrlC) -> int:
     from gddash.scale import report
     from gddash.scale.cluster import scheduler
     from gddash.scale.compare import by_newton, compare_source
-    from gddash.scale.progress import Tracker, progress_line
     from gddash.scale.sources import ROOT_VARIABLE, Access, require_dask, resolve
 
     require_dask()
