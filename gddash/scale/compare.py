@@ -16,7 +16,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from gddash import compare
+from gddash import compare, slices
 from gddash.data.dataset import Dataset
 from gddash.engine import Trace, plan
 from gddash.errors import SettingsError
@@ -41,6 +41,20 @@ def by_newton(task: str, epsilon: float | None) -> bool:
     """Whether θ* comes from Newton's method, a pass or two per step (the
     log-loss, Huber's loss), rather than from the one pass's sums (squared)."""
     return task == "logistic" or epsilon is not None
+
+
+def from_sums(problem) -> bool:
+    """Least squares: ``problem`` is the one-pass sums, O(d²) a loss at any n."""
+    return getattr(problem, "kind", None) == "linear"
+
+
+def surface_grid(comparison: compare.Comparison, problem, i: int = 0, j: int = 1):
+    """The loss over θ_i, θ_j as a large source's page and report draw it: the
+    whole source's for least squares (``problem``, the one-pass sums), else the
+    sample's (``comparison.dataset``), since a point over every row would be a
+    pass over the source (a 40 × 40 grid over 10⁸ rows: minutes)."""
+    whole = problem if from_sums(problem) else None
+    return slices.slice_grid(comparison, i, j, problem=whole)
 
 
 def compare_source(

@@ -13,7 +13,8 @@ import dataclasses
 import json
 from pathlib import Path
 
-from gddash import charts, compare, export, slices
+from gddash import charts, compare, export
+from gddash.scale.compare import from_sums, surface_grid
 
 
 def write(
@@ -61,17 +62,16 @@ def write(
 
 
 def loss_grid(comparison: compare.Comparison, problem=None):
-    """(grid, note) of the loss over θ₀, θ₁ as the page draws it: the whole
-    source's for least squares (``problem``, the one-pass sums: O(d²) a point),
-    else the sample's, since each point over every row would be a pass over the
-    source (a 40 × 40 grid over 10⁸ rows: minutes)."""
-    if getattr(problem, "kind", None) == "linear":
-        return slices.slice_grid(comparison, 0, 1, problem=problem), None
+    """(grid, note) of the loss over θ₀, θ₁ as the page draws it
+    (``scale.compare.surface_grid``); off least squares the note, also put in
+    the figure's subtitle, says it is the sample's."""
+    grid = surface_grid(comparison, problem)
+    if from_sums(problem):
+        return grid, None
     rows = len(comparison.dataset.y)
     note = (
         f"The surface and contours are the loss over the first {rows:,} rows of "
         "the source (a point over every row would be a pass over it); the paths "
         "are drawn at their loss over every row."
     )
-    grid = slices.slice_grid(comparison, 0, 1)
     return dataclasses.replace(grid, note=f"{note} {grid.note}"), note

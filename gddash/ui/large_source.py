@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 import streamlit as st
 
-from gddash import compare, limits, paths, plain, share, slices, titles
+from gddash import compare, limits, paths, plain, share, titles
 from gddash.cli import command_line
 from gddash.compare import CompareSettings
 from gddash.engine import RULES, SCHEDULES, Settings
@@ -52,7 +52,7 @@ from gddash.page_settings import (
     MAX_SEED,
 )
 from gddash.scale import cluster
-from gddash.scale.compare import by_newton, compare_source
+from gddash.scale.compare import by_newton, compare_source, from_sums, surface_grid
 from gddash.scale.progress import Snapshot, Tracker, progress_line
 from gddash.scale.sources import (
     ROOT_VARIABLE,
@@ -379,7 +379,7 @@ class Finished:
     @property
     def squared(self) -> bool:
         """Least squares: the problem is the one-pass sums, O(d²) a loss."""
-        return getattr(self.problem, "kind", None) == "linear"
+        return from_sums(self.problem)
 
     @property
     def surface_note(self) -> str | None:
@@ -451,14 +451,11 @@ class Finished:
         )
 
     def surface(self, i: int, j: int):
-        """The loss over θ_i, θ_j: the full data's for least squares (O(d²) a
-        point), the sample's for the other losses (a point over all rows would
-        be a pass over the source)."""
-        whole = self.problem if self.squared else None
+        """The loss over θ_i, θ_j (``surface_grid``: the sample's off least squares)."""
         return cache.remember(
             "large_slice",
             f"{self.serial}|{i}|{j}",
-            lambda: slices.slice_grid(self.comparison, i, j, problem=whole),
+            lambda: surface_grid(self.comparison, self.problem, i, j),
         )
 
 
