@@ -249,8 +249,14 @@ def stream(
             for k in range(len(pieces)):
                 yield (pieces[k if order is None else order[k]], k == last)
 
-    def parts() -> Iterator[tuple[object, bool]]:
-        """(a piece as read, last of its epoch) in streamed order. While one is
+    def values_of(piece: Callable[[], object]) -> list[np.ndarray]:
+        """A piece read and its chosen columns taken (``column_values``): in a
+        reading thread, whose sum per column that finds a missing value is
+        then not the descending thread's (SGD over 10⁶ rows: 4.5 of its ~80 ms)."""
+        return column_values(piece(), columns)[0]
+
+    def parts() -> Iterator[tuple[list[np.ndarray], bool]]:
+        """(a piece's chosen columns, last of its epoch) in streamed order. While one is
         gathered and descended on, the next two are read (pyarrow, pandas'
         parser and the compiled loops release the GIL), by ``readers`` threads.
         pandas parses a CSV block on one thread, at several times the cost of
@@ -269,21 +275,21 @@ def stream(
                 """Start reading the next piece, if the budget reaches it."""
                 following = next(upcoming, None)
                 if following is not None:
-                    reading.append((pool.submit(following[0]), following[1]))
+                    reading.append((pool.submit(values_of, following[0]), following[1]))
 
             first = next(upcoming, None)
             if first is None:  # a source of no partitions
                 return
             piece, final = first
             read_ahead()  # the second piece, while this thread reads the first
-            table = piece()
+            values = values_of(piece)
             read_ahead()  # and the third, while the first is descended on
             while True:
-                yield table, final
+                yield values, final
                 if not reading:  # the budget's last epoch is done
                     return
                 future, final = reading.popleft()
-                table = future.result()
+                values = future.result()
                 del future  # a future holds its piece while it lives
                 read_ahead()
 
@@ -304,8 +310,7 @@ def stream(
         rows_buffer, order_buffer = np.empty(0, np.int64), np.empty(0, np.int64)
         held, streamed = 0, 0  # rows of a split batch at the chunk's front; rows out
         with contextlib.closing(parts()) as read:
-            for table, final in read:
-                values, _ = column_values(table, columns)
+            for values, final in read:
                 features, target = [values[k] for k in scale.kept], values[-1]
                 m, at, before = len(target), 0, streamed
                 # ``epoch_order``'s draws, its blocks kept for reading ahead.
