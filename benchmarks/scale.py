@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import mmap
 import os
 import subprocess
 import sys
@@ -332,9 +333,9 @@ def own_thread(run, repeats: int) -> tuple[float, float]:
 
 def stream_work(folder: Path, repeats: int = 5) -> dict:
     """CPU seconds of each part of a shuffled SGD epoch streamed over ``folder``,
-    one part at a time (best of ``repeats``): reading the pieces (pyarrow, one
-    thread a piece: the reading thread's part), and within it copying the files'
-    bytes out of the page cache; taking their columns, drawing each
+    one part at a time (best of ``repeats``): reading the pieces and taking
+    their columns (pyarrow, one thread a piece: the reading thread's part), and
+    within it copying the files' bytes out of the page cache; drawing each
     piece's row order (``shuffle.epoch_rows``) and gathering the standardised
     rows in that order into window-sized chunks (``kernels.design_rows`` with
     its blocks read ahead, as ``stream`` does); and descending on them
@@ -356,13 +357,12 @@ def stream_work(folder: Path, repeats: int = 5) -> dict:
     descent = Settings(variant="sgd", learning_rate=0.001, max_epochs=1)
     rng = np.random.default_rng(0)
     window = shuffle.WINDOW_ROWS
-    tables = [piece() for piece in pieces]
+    tables = [column_values(piece(), columns)[0] for piece in pieces]
     X, y = np.empty((window, len(scale.kept) + 1)), np.empty(window)
 
     def gathered(each) -> None:
         """Every piece's rows in windows, each handed to ``each(X, y)``."""
-        for table in tables:
-            values, _ = column_values(table, columns)
+        for values in tables:
             features, target = [values[k] for k in scale.kept], values[-1]
             blocks = shuffle.epoch_rows(rng, len(target))
             order = shuffle.window_order(*blocks)
@@ -401,7 +401,11 @@ def stream_work(folder: Path, repeats: int = 5) -> dict:
     # The bytes of the files copied out of the page cache into one reused
     # buffer, as every buffered read copies them: the part of "read" that no
     # decoder can save (only a memory map would, see sources._read_groups).
-    copied = bytearray(max(os.path.getsize(path) for path in source.paths))
+    # The buffer is page-aligned. Arrow's read buffers are 64-byte aligned,
+    # which the kernel fills as fast; a bytearray, which glibc places 16 bytes
+    # into a page, it filled four times as slowly on the AMD VM of the README
+    # (48 against 12 ms for 10⁶ rows), and this line used to measure that.
+    copied = mmap.mmap(-1, max(os.path.getsize(path) for path in source.paths))
 
     def copy_files() -> None:
         for path in source.paths:
@@ -409,8 +413,8 @@ def stream_work(folder: Path, repeats: int = 5) -> dict:
                 file.readinto(copied)
 
     return {
-        "read": best(lambda: [piece() for piece in pieces]),
-        "columns, order and gather": best(lambda: gathered(lambda a, b: None)),
+        "read": best(lambda: [column_values(piece(), columns) for piece in pieces]),
+        "order and gather": best(lambda: gathered(lambda a, b: None)),
         "descend": best(descend_chunks),
         "copy out of the page cache": best(copy_files),
     }
