@@ -425,10 +425,20 @@ def test_design_rows_equal_the_standardised_design_in_that_order(
     np.testing.assert_array_equal(out[1], target[rows[start:stop]])
 
 
-def test_design_rows_refuses_rows_outside_the_partition():
+@pytest.mark.parametrize("p", [1, 2, 3])  # a lone feature, a pair, both
+def test_design_rows_refuses_rows_outside_the_partition(p):
     column = np.arange(5.0)
-    out = (np.empty((3, 2)), np.empty(3))
+    out = (np.empty((3, p + 1)), np.empty(3))
+    features, means, scales = [column] * p, [0.0] * p, [1.0] * p
     with pytest.raises(ValueError, match="row 9 is not in a column of 5"):
-        design_rows([column], [0.0], [1.0], column, np.array([0, 9, 1]), 0, out)
+        design_rows(features, means, scales, column, np.array([0, 9, 1]), 0, out)
     with pytest.raises(ValueError, match=r"rows 3\.\.5 of 5"):
-        design_rows([column], [0.0], [1.0], column, None, 3, out)
+        design_rows(features, means, scales, column, None, 3, out)
+
+
+def test_design_rows_refuses_columns_of_different_lengths():
+    """Two features are gathered in one loop, which reads both at each row."""
+    out = (np.empty((3, 3)), np.empty(3))
+    short, column = np.arange(4.0), np.arange(5.0)
+    with pytest.raises(ValueError, match="columns must be of one length"):
+        design_rows([column, short], [0.0] * 2, [1.0] * 2, column, None, 0, out)
