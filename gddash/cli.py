@@ -61,10 +61,14 @@ def parser() -> argparse.ArgumentParser:
         help="a CSV or Parquet file, a folder or glob of them, or a URL "
         "(s3://, gs://, https://, … once its fsspec backend is installed)",
     )
-    cmd.add_argument("--target", required=True, help="the column to predict")
     cmd.add_argument(
-        "--features", nargs="+", default=None, metavar="COLUMN",
-        help="the feature columns (default: every numeric column but the target)",
+        "--target", required=True,
+        help="the column to predict (one that starts with '-': --target=-COLUMN)",
+    )  # fmt: skip
+    cmd.add_argument(
+        "--features", nargs="+", action="extend", default=None, metavar="COLUMN",
+        help="the feature columns (default: every numeric column but the target); "
+        "name one that starts with '-' as --features=-COLUMN",
     )  # fmt: skip
     cmd.add_argument(
         "--task", choices=("linear", "logistic"), default="linear",
@@ -280,15 +284,22 @@ def command_line(
         "--max-rows": max_rows,
         "--max-seconds": max_seconds,
     }
-    words = ["python", "-m", "gddash", "compare", location, "--target", target,
-             "--features", *features]  # fmt: skip
+    # A word that starts with "-" would be read as an option: such a column is
+    # given as --flag=NAME, one --features each, and such a source after "--".
+    dashed = location.startswith("-")
+    words = ["python", "-m", "gddash", "compare", *([] if dashed else [location])]
+    words += [f"--target={target}"] if target.startswith("-") else ["--target", target]
+    if any(name.startswith("-") for name in features):
+        words += [f"--features={name}" for name in features]
+    else:
+        words += ["--features", *features]
     for flag, value in asked.items():
         default = getattr(defaults, flag[2:].replace("-", "_"))
         if value is None or value == default:
             continue
         values = value if isinstance(value, list) else [value]
         words += [flag, *(repr(v) if isinstance(v, float) else str(v) for v in values)]
-    return shlex.join([*words, "--out", out])
+    return shlex.join([*words, "--out", out, *(["--", location] if dashed else [])])
 
 
 def _check_out(out: Path) -> None:

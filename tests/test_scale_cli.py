@@ -291,9 +291,11 @@ def test_a_relative_path_is_read_from_the_working_folder(tmp_path, monkeypatch):
     assert (tmp_path / "report" / "table.csv").exists()
 
 
+# Any name a column or file may have, "-x" too; but argparse drops a value of
+# exactly "--", even after "=".
 names = st.text(
     st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1
-).filter(lambda name: not name.startswith("-") and name.strip() == name)
+).filter(lambda name: name != "--" and name.strip() == name)
 
 
 @settings(max_examples=60, deadline=None)
@@ -349,3 +351,24 @@ def test_the_command_the_page_shows_parses_back_to_the_same_run(
     assert (args.source, args.target, args.features) == (location, target, features)
     assert (args.task, args.max_rows, args.max_seconds) == (task, max_rows, max_seconds)
     assert compare_settings(args) == asked
+
+
+def test_a_column_or_source_that_starts_with_a_dash_survives_the_shown_command():
+    """argparse reads "-y" as an option: the command gives such a column as
+    --target=-y (--features=NAME for each feature) and such a source after "--"."""
+    import shlex
+
+    from gddash.cli import command_line, compare_settings, parser
+    from gddash.compare import CompareSettings
+
+    command = command_line("-odd.parquet", "-y", ["b", "-a"], "linear",
+                           CompareSettings())  # fmt: skip
+    assert "--target=-y --features=b --features=-a" in command
+    assert command.endswith("--out report -- -odd.parquet")
+    args = parser().parse_args(shlex.split(command)[3:])
+    assert (args.source, args.target, args.features) == (
+        "-odd.parquet",
+        "-y",
+        ["b", "-a"],
+    )
+    assert compare_settings(args) == CompareSettings()
