@@ -372,3 +372,15 @@ def test_a_column_or_source_that_starts_with_a_dash_survives_the_shown_command()
         ["b", "-a"],
     )
     assert compare_settings(args) == CompareSettings()
+
+
+def test_a_missing_file_is_named_without_a_data_folder_when_none_is_set(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.delenv("GDDASH_DATA_ROOT", raising=False)
+    monkeypatch.chdir(tmp_path)
+    code = main(["compare", "nothing.csv", "--target", "y", "--out", "report"])
+    assert code == 2
+    said = capsys.readouterr().err
+    assert f"No file or folder '{tmp_path / 'nothing.csv'}'." in said
+    assert "data folder" not in said

@@ -177,7 +177,7 @@ def _local_source(location: str, access: Access, fmt: str | None) -> Source:
     files = sorted(_at_most(location, _local_files(location, path, root)))
     if not files:
         raise DataError(
-            f"{location!r} matches no CSV or Parquet file in the data folder."
+            f"{location!r} matches no CSV or Parquet file{_in_folder(root)}."
         )
     real = [Path(os.path.realpath(p)) for p in files]
     outside = [str(f) for f, r in zip(files, real, strict=True) if not _inside(r, root)]
@@ -230,7 +230,13 @@ def _local_files(location: str, path: Path, root: Path) -> Iterator[Path]:
             f"{location!r} is not a regular file or a folder: name a CSV or "
             "Parquet file, or a folder of them."
         )
-    raise DataError(f"No file or folder {location!r} in the data folder.")
+    raise DataError(f"No file or folder {location!r}{_in_folder(root)}.")
+
+
+def _in_folder(root: Path) -> str:
+    """Where a missing file was looked for, in a message: the data folder, or
+    (the command line with no data folder set, whose root is "/") nowhere said."""
+    return "" if root == Path(root.anchor) else " in the data folder"
 
 
 def _one_double_star(location: str, pattern: tuple[str, ...]) -> None:
