@@ -10,7 +10,7 @@ from gddash.scale.stream import Progress
 
 def test_the_progress_line_before_the_runs_says_how_theta_star_is_found():
     """Least squares finds θ* from the one-pass sums; log-loss and Huber take
-    Newton's steps of two passes each, which can last minutes."""
+    Newton's steps of a pass each, which can last minutes."""
     squared = Snapshot("", 0, 3, None, 12.0)
     newton = Snapshot("", 0, 3, None, 12.0, newton=True)
     assert progress_line(squared) == (
@@ -19,7 +19,7 @@ def test_the_progress_line_before_the_runs_says_how_theta_star_is_found():
     )
     fraction, text = progress_line(newton)
     assert fraction == 0.0
-    assert "then Newton's method for the optimum θ*, two passes a step" in text
+    assert "then Newton's method for the optimum θ*, a pass a step" in text
 
 
 @pytest.mark.parametrize(

@@ -63,7 +63,7 @@ def progress_line(snap: Snapshot) -> tuple[float, str]:
     for the sums, without its seconds, which the page counts on its own)."""
     if snap.runs_started == 0:
         optimum = (
-            "then Newton's method for the optimum θ*, two passes a step"
+            "then Newton's method for the optimum θ*, a pass a step"
             if snap.newton
             else "and from them the optimum θ*"
         )
