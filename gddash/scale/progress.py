@@ -12,8 +12,10 @@ import math
 import threading
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from gddash.scale.stream import Progress
+if TYPE_CHECKING:  # only named in annotations: the command line's --help
+    from gddash.scale.stream import Progress  # then does not import numba
 
 
 @dataclass(frozen=True)
