@@ -1,6 +1,6 @@
 """Large data through Dask (issue 16): memory, the Gram pass and SGD streaming.
 
-python benchmarks/scale.py --quick   # 10⁶ rows × 10 features, Parquet (~1 minute)
+python benchmarks/scale.py --quick   # 10⁶ rows × 10 features, Parquet (~20 s)
 python benchmarks/scale.py           # 10⁸ rows Parquet (~8.5 GB), 2·10⁷ rows CSV
 
 The full run writes its data once into /tmp/gddash-scale (file by file, bounded
