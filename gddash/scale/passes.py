@@ -193,11 +193,10 @@ def newton_minimum(
     gives g and H at the shorter step). Near θ* a step can change F by less
     than F's rounding: the full step is then taken if F does not rise beyond
     that, and kept if it shrinks the subgradient there (else undone, and the
-    run ends). Stops
-    when the minimum-norm subgradient of F is at most ``tol``; unpenalised,
-    when the loss falls below 1e-9 (separable classes). ``max_iter`` caps the
-    steps, and ``stop()`` turning true ends them early: ``converged`` is then
-    False.
+    run ends). Stops when the minimum-norm subgradient of F is at most
+    ``tol``; unpenalised, when the loss falls below 1e-9 (separable classes).
+    ``max_iter`` caps the steps, and ``stop()`` turning true ends them early:
+    ``converged`` is then False.
     """
     l1 = 0.0 if penalty is None else penalty.l1
     l2 = 0.0 if penalty is None else penalty.l2
@@ -264,12 +263,13 @@ def newton_minimum(
         grads = H = None  # a pass at the shorter step's θ for the next one
     if value is None:  # stopped before the first pass
         value = float(objective(problem.sums(theta)[0], theta[None, :])[0])
-    method = (
-        "Newton's method, one pass over the data per step (the step's loss, "
-        "gradient and curvature together)"
+    newton = (
+        "Newton's method"
         if l1 == 0.0
-        else "proximal Newton (coordinate descent on each step's quadratic "
-        "model), one pass over the data per step (the step's loss, gradient "
+        else "proximal Newton (coordinate descent on each step's quadratic model)"
+    )
+    method = (
+        f"{newton}, one pass over the data per step (the step's loss, gradient "
         "and curvature together)"
     )
     return Minimum(theta, value, method, separable, converged or separable)
