@@ -357,12 +357,12 @@ def stream_work(folder: Path, repeats: int = 5) -> dict:
     descent = Settings(variant="sgd", learning_rate=0.001, max_epochs=1)
     rng = np.random.default_rng(0)
     window = shuffle.WINDOW_ROWS
-    tables = [column_values(piece(), columns)[0] for piece in pieces]
+    read = [column_values(piece(), columns)[0] for piece in pieces]
     X, y = np.empty((window, len(scale.kept) + 1)), np.empty(window)
 
     def gathered(each) -> None:
         """Every piece's rows in windows, each handed to ``each(X, y)``."""
-        for values in tables:
+        for values in read:
             features, target = [values[k] for k in scale.kept], values[-1]
             blocks = shuffle.epoch_rows(rng, len(target))
             order = shuffle.window_order(*blocks)
